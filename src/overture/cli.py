@@ -1,0 +1,308 @@
+"""The `overture` command line. Every command and option explains itself in --help; docs/cli.md is made from it."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from overture import __version__
+from overture.db import Database, current_revision, head_revision, migrate, needs_migration, utcnow
+from overture.errors import OvertureError
+from overture.settings import Settings, SettingsError, ensure_data_dir, load_settings
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+DEMO_ADMIN_EMAIL = "admin@example.com"
+DEMO_DATA_DIR = Path("overture-demo")
+OUR_FILES = ("overture.db", "secret_key", "jobs.db")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[bold red]Error:[/] {message}")
+    sys.exit(code)
+
+
+def settings_or_exit(**overrides: Any) -> Settings:
+    """The settings, or a one-line error naming the bad setting and exit status 2."""
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        fail(str(exc), 2)
+
+
+def migrated_database(settings: Settings) -> Database:
+    """The database, or exit with the command to run when it is not migrated."""
+    db = Database.from_url(settings.database_url)
+    try:
+        behind = needs_migration(db.engine)
+    except Exception as exc:
+        fail(f"cannot open the database ({settings.database_url.split('@')[-1]}): {exc.__class__.__name__}: {exc}")
+    if behind:
+        fail("the database is not migrated to this version of Overture. Run `overture migrate` first.")
+    return db
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="overture")
+def main() -> None:
+    """Overture: conversational marketing you host yourself.
+
+    Settings come from OVERTURE_* environment variables and an optional overture.toml (see
+    docs/configuration.md). Start with `overture demo`.
+    """
+
+
+# --- serving ------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Web processes to run.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the production web server, with settings from the environment.
+
+    Refuses to start on a database that is not migrated: run `overture migrate` first. With Redis configured,
+    run background jobs with `overture worker`; without it they run inside the web process.
+    """
+    import uvicorn
+
+    settings = settings_or_exit()
+    migrated_database(settings).dispose()
+    ensure_data_dir(settings)
+    uvicorn.run(
+        "overture.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_level=settings.log_level.lower(),
+        server_header=False,
+    )
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+def worker(workers: int) -> None:
+    """Run background jobs (mail delivery, ...) in their own process; use with Redis at scale."""
+    from overture.jobs import create_jobs, run_worker
+    from overture.logs import configure_logging
+
+    settings = settings_or_exit()
+    configure_logging(settings)
+    db = migrated_database(settings)
+    run_worker(create_jobs(settings, db), workers)
+
+
+@main.command(name="migrate")
+def migrate_command() -> None:
+    """Apply database migrations (safe to run at every upgrade; does nothing when up to date)."""
+    settings = settings_or_exit()
+    ensure_data_dir(settings)
+    db = Database.from_url(settings.database_url)
+    try:
+        before = current_revision(db.engine)
+        target = head_revision(db.engine)
+        if before == target:
+            console.print(f"The database is up to date (migration {target}).")
+            return
+        with console.status("Migrating the database..."):
+            migrate(db.engine)
+        console.print(f"Migrated the database from {before or 'empty'} to {target}.")
+    finally:
+        db.dispose()
+
+
+def _reset_demo_folder(data_dir: Path) -> None:
+    if not data_dir.exists():
+        return
+    contents = {path.name for path in data_dir.iterdir()}
+    if contents and not contents & set(OUR_FILES):
+        fail(f"{data_dir} holds files that are not Overture's; not deleting it. Choose another --data-dir.")
+    shutil.rmtree(data_dir)
+
+
+def _seed_demo(db: Database, console: Console) -> str | None:
+    """Creates the demo admin on a new database; returns its password, or None when the data already existed."""
+    from overture.users import service as users
+
+    with db.write() as session:
+        if users.count_users(session):
+            return None
+        password = secrets.token_urlsafe(12)
+        users.create_user(session, DEMO_ADMIN_EMAIL, "admin", name="Demo Admin", password=password)
+    return password
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEMO_DATA_DIR,
+    show_default=True,
+    help="Folder for the demo's SQLite database and keys.",
+)
+@click.option("--reset", is_flag=True, help="Delete the demo data and start afresh.")
+def demo(host: str, port: int, data_dir: Path, reset: bool) -> None:
+    """Start Overture with a demo website and a demo admin, on SQLite, in one process.
+
+    The first start creates the data folder, migrates it, creates the admin user and prints its password once.
+    Later starts keep the data; --reset starts afresh.
+    """
+    import uvicorn
+
+    from overture.logs import configure_logging
+    from overture.web.app import create_app
+
+    if reset:
+        _reset_demo_folder(data_dir)
+    base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    settings = settings_or_exit(data_dir=data_dir, database_url="", base_url=base_url, demo=True)
+    configure_logging(settings)
+    ensure_data_dir(settings)
+    db = Database.from_url(settings.database_url)
+    with console.status("Preparing the demo database..."):
+        migrate(db.engine)
+        password = _seed_demo(db, console)
+    db.dispose()
+
+    console.rule("[bold]Overture demo")
+    console.print(f"Demo website:  {base_url}/demo")
+    console.print(f"Admin:         {base_url}/admin")
+    if password:
+        console.print(f"Sign in as     [bold]{DEMO_ADMIN_EMAIL}[/] with the password [bold]{password}[/]")
+        console.print("               (shown only now: keep it)")
+    else:
+        console.print(f"Data kept from an earlier run in {data_dir}. Sign in as {DEMO_ADMIN_EMAIL} with the password")
+        console.print("printed then, or set a new one with:")
+        console.print(f"  OVERTURE_DATA_DIR={data_dir} overture users password {DEMO_ADMIN_EMAIL}")
+        console.print("or start afresh with `overture demo --reset`.")
+    console.print("Mail is kept in the admin's Outbox. Stop with Ctrl+C.")
+    console.rule()
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
+
+
+# --- users --------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Manage the people who sign in to the admin, and their API tokens."""
+
+
+def _with_session(action: Callable[..., Any]) -> Any:
+    settings = settings_or_exit()
+    db = migrated_database(settings)
+    try:
+        with db.write() as session:
+            return action(session, settings)
+    except OvertureError as exc:
+        details = "".join(f"\n  {p.path}: {p.message}" for p in exc.problems)
+        fail(exc.message + details)
+    finally:
+        db.dispose()
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users.command(name="create")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "marketer", "sales_admin", "agent"]),
+    required=True,
+    help="admin: everything; marketer: dialogues, configuration, people, reports; "
+    "sales_admin: routing, calendars, meetings; agent: own calendar and meetings.",
+)
+@click.option("--name", default="", help="The person's name, shown in the admin and in invitations.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.option("--no-password", is_flag=True, help="Set no password; print a one-time link to choose one instead.")
+def users_create(email: str, role: str, name: str, password_stdin: bool, no_password: bool) -> None:
+    """Add a user who signs in with EMAIL. Asks for the password unless told otherwise."""
+    from overture.users import service as service
+
+    password = None if no_password else _read_password(password_stdin)
+
+    def create(session: Any, settings: Settings) -> None:
+        user = service.create_user(session, email, role, name=name, password=password)
+        console.print(f"Created {user.email} ({user.role}).")
+        if no_password:
+            link = service.start_password_reset(session, user, settings.base_url, utcnow(), invited=True)
+            console.print(f"Password link (works once, for 24 hours): {link.url}")
+
+    _with_session(create)
+
+
+@users.command(name="password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+def users_password(email: str, password_stdin: bool) -> None:
+    """Set a new password for EMAIL (signs the user out everywhere)."""
+    from overture.users import service as service
+
+    password = _read_password(password_stdin)
+
+    def change(session: Any, _settings: Settings) -> None:
+        service.set_password(session, service.get_user_by_email(session, email), password)
+        console.print(f"The password of {email} is changed.")
+
+    _with_session(change)
+
+
+@users.command(name="token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for, e.g. 'reporting script'.")
+def users_token(email: str, name: str) -> None:
+    """Create an API token for EMAIL and print it once (only its hash is stored).
+
+    Use it as `Authorization: Bearer TOKEN` on /api/v1/admin/...; it acts with the user's role.
+    """
+    from overture.users import service as service
+
+    def create(session: Any, _settings: Settings) -> None:
+        user = service.get_user_by_email(session, email)
+        if not user.is_active:
+            fail(f"{user.email} is deactivated; activate the user first.")
+        token, secret = service.create_token(session, user, name, utcnow())
+        errors.print(f"API token '{token.name}' for {user.email} ({user.role}); it is not shown again:")
+        click.echo(secret)
+
+    _with_session(create)
+
+
+@users.command(name="list")
+def users_list() -> None:
+    """List users with their role and state."""
+    from overture.users import service as service
+
+    def show(session: Any, _settings: Settings) -> None:
+        table = Table("Email", "Name", "Role", "State", "Active tokens", "Last sign-in")
+        for user in service.list_users(session):
+            table.add_row(
+                user.email,
+                user.name,
+                user.role,
+                "active" if user.is_active else "deactivated",
+                str(sum(1 for t in user.tokens if t.revoked_at is None)),
+                f"{user.last_login_at:%Y-%m-%d %H:%M} UTC" if user.last_login_at else "never",
+            )
+        console.print(table)
+
+    _with_session(show)

@@ -1,0 +1,82 @@
+"""Background jobs on huey: thin wrappers over service functions.
+
+Embedded (no Redis): a SqliteHuey queue in the data folder, consumed by threads inside the web process.
+At scale: RedisHuey, consumed by `overture worker` processes. Huey cannot enqueue inside our database transaction,
+so work is always a row first (the mail outbox, ...) and a task only drains rows; a periodic task drains whatever
+a lost wake-up left behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from huey import RedisHuey, SqliteHuey, crontab
+from huey.api import Huey
+from huey.consumer import Consumer
+
+from overture.db import Database, utcnow
+from overture.mail import service as mail
+from overture.mail.smtp import Sender, SmtpSender
+from overture.settings import Settings
+
+
+def make_sender(settings: Settings) -> Sender | None:
+    """The SMTP sender when SMTP is configured; None keeps messages in the outbox."""
+    if not settings.smtp_configured:
+        return None
+    return SmtpSender(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value(),
+        timeout=settings.smtp_timeout,
+    )
+
+
+@dataclass
+class Jobs:
+    huey: Huey
+    deliver_mail: Any
+
+    def kick_mail(self) -> None:
+        """Asks a worker to deliver the outbox now (called after a commit that queued mail)."""
+        self.deliver_mail()
+
+
+def create_jobs(settings: Settings, db: Database) -> Jobs:
+    if settings.redis_url:
+        huey: Huey = RedisHuey("overture", url=settings.redis_url)
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey("overture", filename=str(settings.data_dir / "jobs.db"))
+    sender = make_sender(settings)
+
+    @huey.task()
+    def deliver_mail() -> None:
+        mail.deliver_due(db, sender, settings.mail_from, utcnow())
+
+    @huey.periodic_task(crontab(minute="*"))
+    def deliver_mail_every_minute() -> None:
+        mail.deliver_due(db, sender, settings.mail_from, utcnow())
+
+    return Jobs(huey=huey, deliver_mail=deliver_mail)
+
+
+class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
+    """A consumer running beside the web server: the server, not huey, owns the process's signals."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+def start_embedded_consumer(jobs: Jobs) -> Consumer:
+    consumer = _EmbeddedConsumer(jobs.huey, workers=2, worker_type="thread", periodic=True)
+    consumer.start()
+    return consumer
+
+
+def run_worker(jobs: Jobs, workers: int) -> None:
+    """Runs a standalone consumer until it receives SIGINT or SIGTERM (`overture worker`)."""
+    Consumer(jobs.huey, workers=workers, worker_type="thread", periodic=True).run()

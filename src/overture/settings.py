@@ -1,0 +1,204 @@
+"""Every setting of Overture, read from OVERTURE_* variables and an optional overture.toml, validated at start.
+
+Order of precedence: values passed in code, then environment variables, then `NAME_FILE` variables (for secrets
+kept in files), then the TOML file (`OVERTURE_CONFIG`, else `./overture.toml` when it exists), then defaults.
+A bad value raises `SettingsError` whose message is one line naming the setting and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "OVERTURE_"
+CONFIG_FILE_VARIABLE = "OVERTURE_CONFIG"
+DEFAULT_CONFIG_FILE = Path("overture.toml")
+SECRET_KEY_FILE_NAME = "secret_key"
+
+# Settings whose value may be read from the file named by OVERTURE_<NAME>_FILE (Docker and systemd secrets).
+FILE_BACKED = ("secret_key", "database_url", "smtp_password")
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is one line a person can act on."""
+
+
+class _FileBackedSecrets(PydanticBaseSettingsSource):
+    """Reads OVERTURE_<NAME>_FILE for the settings in FILE_BACKED."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in FILE_BACKED:
+            variable = f"{ENV_PREFIX}{name.upper()}_FILE"
+            path = os.environ.get(variable)
+            if not path:
+                continue
+            try:
+                values[name] = Path(path).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SettingsError(f"{variable}: cannot read {path}: {exc.strerror}") from exc
+        return values
+
+
+class Settings(BaseSettings):
+    """Overture's configuration. Each field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+
+    data_dir: Path = Field(default=Path("overture-data"), description="Folder for the SQLite file, keys, jobs.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in the data folder.")
+    secret_key: SecretStr | None = Field(default=None, description="Signs cookies and tokens; generated if empty.")
+    base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of this Overture.")
+    smtp_host: str = Field(default="", description="SMTP server; empty keeps mail in the outbox only.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(default="starttls", description="SMTP encryption.")
+    smtp_username: str = Field(default="", description="SMTP user name; empty for no authentication.")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
+    smtp_timeout: float = Field(default=20.0, gt=0, le=300, description="Seconds before an SMTP call gives up.")
+    mail_from: str = Field(default="Overture <overture@localhost>", description="Sender of every message.")
+    redis_url: str = Field(default="", description="Redis URL for the job queue and shared limits; optional.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
+    log_format: Literal["console", "json"] = Field(default="console", description="Log lines for people or JSON.")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1", description="Proxies whose X-Forwarded-For is trusted (comma list, or *)."
+    )
+    jobs_in_process: bool | None = Field(
+        default=None, description="Run background jobs inside the web process; default: yes without Redis."
+    )
+    demo: bool = Field(default=False, description="Serve the demo website pages at /demo.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = os.environ.get(CONFIG_FILE_VARIABLE)
+        if config_file and not Path(config_file).is_file():
+            raise SettingsError(f"{CONFIG_FILE_VARIABLE}: no such file: {config_file}")
+        toml_path = Path(config_file) if config_file else DEFAULT_CONFIG_FILE
+        return (
+            init_settings,
+            env_settings,
+            _FileBackedSecrets(settings_cls),
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value:
+            return value
+        scheme = value.split("://", 1)[0]
+        if scheme in ("postgres", "postgresql"):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        if scheme not in ("sqlite", "postgresql+psycopg"):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL, such as https://chat.example.com")
+        return value.rstrip("/")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'overture.db').resolve()}"
+        if self.jobs_in_process is None:
+            self.jobs_in_process = not self.redis_url
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Reads the settings; raises SettingsError naming the first bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line: the variable's name, the value given and what is allowed."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{name}: unknown setting (see docs/configuration.md for the list)"
+    given = error.get("input")
+    shown = f" (got {given!r})" if isinstance(given, str | int | float) and "secret" not in name else ""
+    return f"{ENV_PREFIX}{name.upper()}: {message}{shown}"
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    """Returns the secret key: the configured one, else the one stored in the data folder, made on first start."""
+    if settings.secret_key is not None:
+        key = settings.secret_key.get_secret_value()
+        if len(key) < 32:
+            raise SettingsError(f"{ENV_PREFIX}SECRET_KEY: must be at least 32 characters long")
+        return key
+    path = settings.data_dir / SECRET_KEY_FILE_NAME
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Written whole to a temporary file, then linked into place: when two processes start at once, the loser
+    # of the race reads the winner's complete key.
+    temporary = path.with_name(f".{SECRET_KEY_FILE_NAME}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(key)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        key = path.read_text(encoding="utf-8").strip()
+    finally:
+        temporary.unlink()
+    return key
+
+
+def ensure_data_dir(settings: Settings) -> None:
+    """Creates the data folder, or raises SettingsError when it cannot be."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"{ENV_PREFIX}DATA_DIR: cannot create {settings.data_dir}: {exc.strerror}") from None

@@ -1,0 +1,283 @@
+"""Users of the admin: accounts, roles, sign-in with throttling, API tokens and password resets.
+
+Every function takes the caller's session and leaves committing to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from overture.errors import Conflict, InvalidInput, NotFound, Problem, TooManyAttempts, Unauthenticated
+from overture.mail import service as mail
+from overture.mail.schemas import NewMessage
+from overture.mail.templates import render
+from overture.users.models import ApiToken, LoginThrottle, PasswordReset, User
+from overture.users.passwords import check_new_password, hash_password, verify_password
+from overture.users.roles import Role
+
+TOKEN_PREFIX = "ovt_"
+RESET_LIFETIME = timedelta(hours=24)
+# Sign-in throttling per network address: the first FREE_FAILURES are free, then each attempt must wait twice as
+# long as the one before (2 s, 4 s, ... up to 15 minutes); an hour without failures forgives.
+FREE_FAILURES = 5
+MAX_DELAY = timedelta(minutes=15)
+FORGIVE_AFTER = timedelta(hours=1)
+# Recording every use of a token would turn each API read into a write; once a minute is enough to show.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+SIGN_IN_FAILED = "The email or password is not right."
+
+
+def normalize_email(email: str, field: str = "email") -> str:
+    """The address in the form we store (lower case); raises InvalidInput when it is not an address."""
+    try:
+        valid = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput("The email address is not valid.", [Problem(field, str(exc))]) from None
+    return valid.normalized.lower()
+
+
+def parse_role(role: str, field: str = "role") -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise InvalidInput("Unknown role.", [Problem(field, f"Choose one of: {allowed}.")]) from None
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- accounts -----------------------------------------------------------------------------------------------
+
+
+def create_user(session: Session, email: str, role: str, name: str = "", password: str | None = None) -> User:
+    """Creates an active user; raises InvalidInput for a bad address, role or password, Conflict if it exists."""
+    address = normalize_email(email)
+    checked_role = parse_role(role)
+    if len(name) > 200:
+        raise InvalidInput("The name is too long.", [Problem("name", "Use at most 200 characters.")])
+    if password is not None:
+        check_new_password(password)
+    if session.scalar(select(User.id).where(User.email == address)) is not None:
+        raise Conflict(f"A user with the email {address} already exists.", [Problem("email", "Already in use.")])
+    user = User(email=address, name=name.strip(), role=checked_role.value)
+    if password is not None:
+        user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).options(selectinload(User.tokens)).order_by(User.email)).all())
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return user
+
+
+def get_user_by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"There is no user with the email {email.strip()}.")
+    return user
+
+
+def _ensure_another_active_admin(session: Session, user: User, action: str) -> None:
+    if user.role != Role.admin or not user.is_active:
+        return
+    # Lock the admin rows on PostgreSQL so two admins cannot demote each other at the same moment;
+    # on SQLite the writing transaction (BEGIN IMMEDIATE) already serialises this.
+    others = session.scalars(
+        select(User.id)
+        .where(User.role == Role.admin.value, User.is_active.is_(True), User.id != user.id)
+        .with_for_update()
+    ).all()
+    if not others:
+        raise Conflict(f"{user.email} is the last active admin and cannot be {action}. Make another user admin first.")
+
+
+def change_role(session: Session, user: User, role: str) -> User:
+    new_role = parse_role(role)
+    if new_role != user.role:
+        _ensure_another_active_admin(session, user, "demoted")
+        user.role = new_role.value
+    return user
+
+
+def update_profile(session: Session, user: User, *, name: str) -> User:
+    if len(name) > 200:
+        raise InvalidInput("The name is too long.", [Problem("name", "Use at most 200 characters.")])
+    user.name = name.strip()
+    return user
+
+
+def set_active(session: Session, user: User, active: bool) -> User:
+    """Activates or deactivates; a deactivated user's sessions and tokens stop working at once."""
+    if not active and user.is_active:
+        _ensure_another_active_admin(session, user, "deactivated")
+        user.session_epoch += 1
+    user.is_active = active
+    return user
+
+
+def set_password(session: Session, user: User, password: str, field: str = "password") -> None:
+    """Sets a new password and ends the user's other sessions."""
+    check_new_password(password, field)
+    user.password_hash = hash_password(password)
+    user.session_epoch += 1
+
+
+def change_own_password(session: Session, user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput("The current password is not right.", [Problem("current_password", "Not right.")])
+    set_password(session, user, new, field="new_password")
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+# --- sign-in ------------------------------------------------------------------------------------------------
+
+
+def _throttle_delay(failures: int) -> timedelta:
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - FREE_FAILURES + 1)), MAX_DELAY)
+
+
+def authenticate(session: Session, email: str, password: str, address: str, now: datetime) -> User:
+    """Returns the active user with this email and password.
+
+    Raises TooManyAttempts while `address` must wait after repeated failures, and Unauthenticated with the same
+    message whether the email is unknown, the password wrong or the user deactivated. The caller commits even on
+    failure, so that the failure is counted.
+    """
+    throttle = session.get(LoginThrottle, address)
+    if throttle is not None and now - throttle.last_failure_at > FORGIVE_AFTER:
+        throttle.failures = 0
+    if throttle is not None:
+        wait = throttle.last_failure_at + _throttle_delay(throttle.failures) - now
+        if wait > timedelta(0):
+            seconds = max(1, int(wait.total_seconds() + 0.999))
+            raise TooManyAttempts(f"Too many failed sign-ins. Try again in {seconds} seconds.", retry_after=seconds)
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active:
+        if throttle is None:
+            throttle = LoginThrottle(address=address, failures=0, last_failure_at=now)
+            session.add(throttle)
+        throttle.failures += 1
+        throttle.last_failure_at = now
+        raise Unauthenticated(SIGN_IN_FAILED)
+    if throttle is not None:
+        session.delete(throttle)
+    user.last_login_at = now
+    return user
+
+
+# --- API tokens ---------------------------------------------------------------------------------------------
+
+
+def create_token(session: Session, user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
+    """Creates a token for `user`; returns the row and the token itself, which is never stored or shown again."""
+    label = name.strip() or f"token {now:%Y-%m-%d %H:%M}"
+    if len(label) > 100:
+        raise InvalidInput("The token name is too long.", [Problem("name", "Use at most 100 characters.")])
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=label, token_hash=_hash_token(secret), prefix=secret[:12], created_at=now)
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def revoke_token(session: Session, token_id: int, now: datetime, owner: User | None = None) -> ApiToken:
+    """Revokes a token (only one of `owner`'s when given); revoking twice is harmless."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (owner is not None and token.user_id != owner.id):
+        raise NotFound(f"There is no API token {token_id}.")
+    if token.revoked_at is None:
+        token.revoked_at = now
+    return token
+
+
+def user_for_token(session: Session, secret: str, now: datetime) -> User | None:
+    """The active user a valid, unrevoked token belongs to; None otherwise."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(secret)))
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        token.last_used_at = now
+    return token.user
+
+
+# --- password resets ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResetLink:
+    url: str
+    expires_at: datetime
+    message_id: int
+
+
+def start_password_reset(
+    session: Session, user: User, base_url: str, now: datetime, invited: bool = False
+) -> ResetLink:
+    """Creates a one-time link, mails it to the user through the outbox, and returns it (admins may show it)."""
+    if not user.is_active:
+        raise Conflict(f"{user.email} is deactivated; activate the user before sending a password link.")
+    secret = secrets.token_urlsafe(32)
+    expires_at = now + RESET_LIFETIME
+    session.add(PasswordReset(user_id=user.id, token_hash=_hash_token(secret), created_at=now, expires_at=expires_at))
+    url = f"{base_url}/admin/reset/{secret}"
+    body = render(
+        "password_reset.txt",
+        name=user.name,
+        email=user.email,
+        link=url,
+        base_url=base_url,
+        invited=invited,
+        hours=int(RESET_LIFETIME.total_seconds() // 3600),
+    )
+    subject = "Your Overture account" if invited else "Reset your Overture password"
+    message = mail.enqueue(session, NewMessage(to=[user.email], subject=subject, text_body=body, kind="password_reset"))
+    return ResetLink(url=url, expires_at=expires_at, message_id=message.id)
+
+
+def _usable_reset(session: Session, secret: str, now: datetime) -> PasswordReset:
+    reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _hash_token(secret)))
+    if reset is None or reset.used_at is not None or reset.expires_at <= now:
+        raise NotFound("This password link is not valid: it was used already, has expired, or was mistyped.")
+    return reset
+
+
+def check_password_reset(session: Session, secret: str, now: datetime) -> User:
+    """The user a usable reset link is for; raises NotFound for a used, expired or unknown link."""
+    return get_user(session, _usable_reset(session, secret, now).user_id)
+
+
+def complete_password_reset(session: Session, secret: str, password: str, now: datetime) -> User:
+    """Sets the password through a one-time link and uses the link up."""
+    reset = _usable_reset(session, secret, now)
+    user = get_user(session, reset.user_id)
+    if not user.is_active:
+        raise NotFound("This password link is not valid: the account is deactivated.")
+    set_password(session, user, password)
+    reset.used_at = now
+    return user

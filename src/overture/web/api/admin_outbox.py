@@ -1,0 +1,32 @@
+"""Admin API: the mail outbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from overture.mail import service as mail
+from overture.mail.schemas import MessagePage, MessagePublic
+from overture.users.models import User
+from overture.users.roles import Area
+from overture.web.deps import AreaGuard, DbSession
+
+router = APIRouter(prefix="/api/v1/admin", tags=["outbox"])
+Admin = Annotated[User, Depends(AreaGuard(Area.outbox, api=True))]
+
+
+@router.get("/outbox", summary="Messages sent or kept, newest first")
+def list_messages(
+    session: DbSession,
+    _: Admin,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> MessagePage:
+    messages, total = mail.list_messages(session, limit=limit, offset=offset)
+    return MessagePage(total=total, items=[MessagePublic.model_validate(m) for m in messages])
+
+
+@router.get("/outbox/{message_id}", summary="One message with its body and attachments")
+def get_message(session: DbSession, _: Admin, message_id: int) -> MessagePublic:
+    return MessagePublic.model_validate(mail.get_message(session, message_id))

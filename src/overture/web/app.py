@@ -1,0 +1,127 @@
+"""The app factory: `create_app(settings)` builds everything from the settings it is given; nothing at import."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.middleware.sessions import SessionMiddleware
+
+from overture import __version__
+from overture.db import Database, needs_migration
+from overture.jobs import create_jobs, start_embedded_consumer
+from overture.logs import configure_logging
+from overture.settings import Settings, SettingsError, ensure_data_dir, load_settings, resolve_secret_key
+from overture.users.roles import ROLE_LABELS, Area, areas_for
+from overture.web import health
+from overture.web.api import admin_outbox, admin_users
+from overture.web.context import AppContext
+from overture.web.deps import csrf_token
+from overture.web.errors import install_error_handlers
+from overture.web.pages import account, areas, auth, demo, outbox, users
+from overture.web.security import AdminSecurityHeaders
+
+SESSION_COOKIE = "overture_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+AREA_LABELS: dict[Area, str] = {
+    Area.dialogues: "Dialogues",
+    Area.configuration: "Configuration",
+    Area.calendar: "Calendar",
+    Area.meetings: "Meetings",
+    Area.routing: "Routing",
+    Area.people: "People",
+    Area.reports: "Reports",
+    Area.integrations: "Integrations",
+    Area.users: "Users",
+    Area.outbox: "Outbox",
+}
+
+
+class UnmigratedDatabase(SettingsError):
+    """The database is behind the code's migrations."""
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(loader=PackageLoader("overture.web", "templates"), autoescape=select_autoescape(default=True))
+    env.globals.update(
+        csrf_token=csrf_token,
+        areas_for=areas_for,
+        area_labels=AREA_LABELS,
+        role_labels=ROLE_LABELS,
+        version=__version__,
+    )
+    return Jinja2Templates(env=env)
+
+
+def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI:
+    """Builds the web app. Background jobs run inside it when `start_jobs` (default: settings.jobs_in_process)."""
+    ensure_data_dir(settings)
+    db = Database.from_url(settings.database_url)
+    context = AppContext(
+        settings=settings,
+        db=db,
+        secret_key=resolve_secret_key(settings),
+        templates=make_templates(),
+        jobs=create_jobs(settings, db),
+    )
+    run_consumer = settings.jobs_in_process if start_jobs is None else start_jobs
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        consumer = start_embedded_consumer(context.jobs) if run_consumer else None
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                consumer.stop(graceful=True)
+            db.dispose()
+
+    app = FastAPI(
+        title="Overture",
+        version=__version__,
+        description="Self-hosted conversational marketing. The admin API takes `Authorization: Bearer TOKEN`.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.context = context
+    app.add_middleware(AdminSecurityHeaders, https=settings.secure_cookies)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=context.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    install_error_handlers(app)
+    app.mount("/admin/static", StaticFiles(directory=str(resources.files("overture.web") / "static")), "static")
+    app.include_router(health.router)
+    app.include_router(admin_users.router)
+    app.include_router(admin_outbox.router)
+    for pages in (auth, account, users, outbox, areas):
+        app.include_router(pages.router)
+    if settings.demo:
+        app.include_router(demo.router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory `overture serve` hands to uvicorn: settings from the environment, refusing an old database."""
+    settings = load_settings()
+    configure_logging(settings)
+    db = Database.from_url(settings.database_url)
+    try:
+        if needs_migration(db.engine):
+            raise UnmigratedDatabase(
+                "The database is not migrated to this version of Overture. Run `overture migrate` first."
+            )
+    finally:
+        db.dispose()
+    return create_app(settings)

@@ -1,0 +1,155 @@
+"""Request dependencies, declared once: the database session, the signed-in user, role guards, CSRF.
+
+Routes say what they need with these aliases (`DbSession`, `PageUser`, `ApiUser`) and a guard
+(`Depends(AreaGuard(Area.users))`); a test walks every route and proves each admin route carries a guard.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from overture.db import utcnow
+from overture.errors import Forbidden, OvertureError, Unauthenticated
+from overture.users import service as users
+from overture.users.models import User
+from overture.users.roles import Area, can_open
+from overture.web.context import AppContext
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+Context = Annotated[AppContext, Depends(get_context)]
+
+
+def get_session(request: Request, context: Context) -> Iterator[Session]:
+    """One session per request, committed when the route returns normally and rolled back when it raises.
+
+    Unsafe methods start a writing transaction (BEGIN IMMEDIATE on SQLite) so concurrent writers queue.
+    """
+    session = context.db.session(write=request.method not in SAFE_METHODS)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    if session.info.pop("mail_queued", False):
+        context.jobs.kick_mail()
+
+
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+class SignInRequired(Unauthenticated):
+    """Raised for pages: the error handler sends the browser to the sign-in page and back."""
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def session_user(request: Request, session: DbSession) -> User | None:
+    """The user of the signed session cookie, if it is still valid (active, same password epoch)."""
+    user_id = request.session.get("uid")
+    if not isinstance(user_id, int):
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or request.session.get("epoch") != user.session_epoch:
+        request.session.pop("uid", None)
+        return None
+    return user
+
+
+def require_page_user(user: Annotated[User | None, Depends(session_user)]) -> User:
+    if user is None:
+        raise SignInRequired()
+    return user
+
+
+PageUser = Annotated[User, Depends(require_page_user)]
+
+
+def require_api_user(request: Request, session: DbSession) -> User:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated(
+            "Send an API token: Authorization: Bearer TOKEN (create one with `overture users token`)."
+        )
+    user = users.user_for_token(session, secret.strip(), utcnow())
+    if user is None:
+        raise Unauthenticated("The API token is not valid: it is unknown, revoked, or its user is deactivated.")
+    return user
+
+
+ApiUser = Annotated[User, Depends(require_api_user)]
+
+
+class AreaGuard:
+    """Allows the request only when the user's role may open `area`. Works for pages and the API."""
+
+    def __init__(self, area: Area, *, api: bool) -> None:
+        self.area = area
+        self.api = api
+
+    def __call__(self, request: Request, session: DbSession) -> User:
+        user = require_api_user(request, session) if self.api else require_page_user(session_user(request, session))
+        if not can_open(user.role, self.area):
+            raise Forbidden(f"Your role ({user.role}) does not give access to {self.area.value.title()}.")
+        return user
+
+
+class AnyUserGuard:
+    """Allows any signed-in user (their own account page, the home page)."""
+
+    def __init__(self, *, api: bool) -> None:
+        self.api = api
+
+    def __call__(self, request: Request, session: DbSession) -> User:
+        if self.api:
+            return require_api_user(request, session)
+        return require_page_user(session_user(request, session))
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, made on first use."""
+    token = request.session.get(CSRF_FIELD)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_FIELD] = token
+    return token
+
+
+class CsrfFailed(OvertureError):
+    def __init__(self) -> None:
+        super().__init__(
+            "This form has expired or did not come from this site. Reload the page and try again.", [], 403
+        )
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuses a state-changing form whose token is not the session's (same-site forms only)."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = request.session.get(CSRF_FIELD)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not isinstance(expected, str) or not sent or not secrets.compare_digest(expected, sent):
+        raise CsrfFailed()

@@ -1,0 +1,55 @@
+"""Every user's own account: name and password."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import Response
+
+from overture.errors import InvalidInput
+from overture.users import service as users
+from overture.users.models import User
+from overture.web.deps import AnyUserGuard, DbSession
+from overture.web.pages.auth import sign_in
+from overture.web.pages.rendering import flash, page_router, redirect, render
+
+router = page_router()
+SignedIn = Annotated[User, Depends(AnyUserGuard(api=False))]
+
+
+@router.get("/admin/account")
+def account_page(request: Request, user: SignedIn) -> Response:
+    return render(request, "admin/account.html", user)
+
+
+@router.post("/admin/account/profile")
+def update_profile(
+    request: Request, session: DbSession, user: SignedIn, name: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    users.update_profile(session, user, name=name)
+    flash(request, "Your name is saved.", "success")
+    return redirect("/admin/account")
+
+
+@router.post("/admin/account/password")
+def change_password(
+    request: Request,
+    session: DbSession,
+    user: SignedIn,
+    current_password: Annotated[str, Form(max_length=256)],
+    new_password: Annotated[str, Form(max_length=256)],
+    confirm: Annotated[str, Form(max_length=256)],
+) -> Response:
+    try:
+        if new_password != confirm:
+            raise InvalidInput("The two new passwords differ.")
+        users.change_own_password(session, user, current_password, new_password)
+    except InvalidInput as exc:
+        session.rollback()
+        detail = f" {exc.problems[0].message}" if exc.problems else ""
+        return render(request, "admin/account.html", user, status=422, password_error=exc.message + detail)
+    # Other sessions of this user end with the new epoch; this one goes on.
+    sign_in(request, user)
+    flash(request, "Your password is changed. Your other sessions are signed out.", "success")
+    return redirect("/admin/account")

@@ -1,0 +1,40 @@
+"""The admin areas whose content arrives with later issues: each is a real page of the shell, guarded by role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+
+from overture.users.models import User
+from overture.users.roles import Area
+from overture.web.deps import AreaGuard
+from overture.web.pages.rendering import page_router, render
+
+router = page_router()
+
+# What each area will hold, told to the person who opens it today.
+UPCOMING: dict[Area, str] = {
+    Area.dialogues: "Build dialogues: where they show, to whom, when, and the flow of cards they run.",
+    Area.configuration: "Your websites and their allowed origins, the widget's look, languages and custom fields.",
+    Area.calendar: "Connect Google, Outlook or CalDAV, or use the built-in calendar; set hours and meeting length.",
+    Area.meetings: "Every meeting booked from a dialogue: who booked with whom, when, and whether it happened.",
+    Area.routing: "Agents in round-robin order, teams, key-account owners and routing rules.",
+    Area.people: "Visitors and the people they became: captured fields, companies and activities.",
+    Area.reports: "Per-dialogue metrics and step-by-step drop-off.",
+    Area.integrations: "Marketo, webhooks and automations.",
+}
+
+
+def _area_page(area: Area) -> Callable[..., Response]:
+    def page(request: Request, user: Annotated[User, Depends(AreaGuard(area, api=False))]) -> Response:
+        return render(request, "admin/area.html", user, area=area, upcoming=UPCOMING[area])
+
+    page.__name__ = f"{area.value}_page"
+    return page
+
+
+for _area in UPCOMING:
+    router.add_api_route(f"/admin/{_area.value}", _area_page(_area), methods=["GET"], name=f"{_area.value}_page")

@@ -1,0 +1,52 @@
+"""The Outbox page: every message Overture sent or would have sent, with its body and attachments."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+
+from overture.db import utcnow
+from overture.mail import service as mail
+from overture.users.models import User
+from overture.users.roles import Area
+from overture.web.deps import AreaGuard, DbSession
+from overture.web.pages.rendering import flash, page_router, redirect, render
+
+router = page_router()
+Admin = Annotated[User, Depends(AreaGuard(Area.outbox, api=False))]
+PAGE_SIZE = 50
+
+
+@router.get("/admin/outbox")
+def outbox_page(request: Request, session: DbSession, user: Admin, page: int = 1) -> Response:
+    page = max(page, 1)
+    messages, total = mail.list_messages(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    smtp = request.app.state.context.settings.smtp_configured
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render(request, "admin/outbox.html", user, messages=messages, total=total, page=page, pages=pages, smtp=smtp)
+
+
+@router.get("/admin/outbox/{message_id}")
+def message_page(request: Request, session: DbSession, user: Admin, message_id: int) -> Response:
+    return render(request, "admin/outbox_message.html", user, message=mail.get_message(session, message_id))
+
+
+@router.get("/admin/outbox/{message_id}/attachments/{attachment_id}")
+def attachment(session: DbSession, user: Admin, message_id: int, attachment_id: int) -> Response:
+    item = mail.get_attachment(session, message_id, attachment_id)
+    safe_name = item.filename.replace('"', "").replace("\r", "").replace("\n", "")
+    return Response(
+        item.content,
+        media_type=item.content_type.split(";")[0],
+        headers={"Content-Disposition": f'attachment; filename="{safe_name}"'},
+    )
+
+
+@router.post("/admin/outbox/{message_id}/retry")
+def retry(request: Request, session: DbSession, user: Admin, message_id: int) -> Response:
+    mail.retry_message(session, message_id, utcnow())
+    session.info["mail_queued"] = True
+    flash(request, "The message is queued again.", "success")
+    return redirect(f"/admin/outbox/{message_id}")

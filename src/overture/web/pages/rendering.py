@@ -1,0 +1,42 @@
+"""Shared page helpers: render a template with the signed-in user, flash a message, redirect after a POST."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRouter
+
+from overture.users.models import User
+from overture.web.deps import csrf_protect
+
+
+def page_router() -> APIRouter:
+    """A router for admin pages: kept out of the OpenAPI document, CSRF-checked on every unsafe method."""
+    return APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+
+def render(request: Request, template: str, user: User | None, status: int = 200, **context: Any) -> Response:
+    flashes = request.session.pop("flash", [])
+    templates = request.app.state.context.templates
+    response: Response = templates.TemplateResponse(
+        request, template, {"user": user, "flashes": flashes, **context}, status_code=status
+    )
+    return response
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """Shows `message` once, on the next page rendered."""
+    request.session.setdefault("flash", []).append({"message": message, "kind": kind})
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(target: str | None) -> str:
+    """Only our own admin pages are allowed as a place to return to after sign-in."""
+    if target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/admin"

@@ -1,0 +1,130 @@
+"""The Users page: add users, change roles, deactivate, send password links, create and revoke API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import Response
+
+from overture.db import utcnow
+from overture.errors import Conflict, InvalidInput
+from overture.users import service as users
+from overture.users.models import User
+from overture.users.roles import Area, Role
+from overture.web.deps import AreaGuard, DbSession
+from overture.web.pages.rendering import flash, page_router, redirect, render
+
+router = page_router()
+Admin = Annotated[User, Depends(AreaGuard(Area.users, api=False))]
+
+
+@router.get("/admin/users")
+def users_page(request: Request, session: DbSession, user: Admin) -> Response:
+    return render(request, "admin/users.html", user, people=users.list_users(session), roles=list(Role), form={})
+
+
+@router.post("/admin/users")
+def add_user(
+    request: Request,
+    session: DbSession,
+    user: Admin,
+    email: Annotated[str, Form(max_length=254)],
+    role: Annotated[str, Form(max_length=20)],
+    name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        added = users.create_user(session, email, role, name=name)
+        link = users.start_password_reset(
+            session, added, request.app.state.context.settings.base_url, utcnow(), invited=True
+        )
+    except (InvalidInput, Conflict) as exc:
+        session.rollback()
+        problems = {p.path: p.message for p in exc.problems}
+        form = {"email": email, "name": name, "role": role}
+        return render(
+            request,
+            "admin/users.html",
+            user,
+            status=exc.status,
+            people=users.list_users(session),
+            roles=list(Role),
+            form=form,
+            error=exc.message,
+            problems=problems,
+        )
+    flash(request, f"{added.email} is added as {role}. A link to choose a password was mailed.", "success")
+    return _user_page(request, user, added, status=201, shown_link=link.url)
+
+
+def _user_page(request: Request, user: User, person: User, status: int = 200, **extra: object) -> Response:
+    # Secrets (a new token, a password link) are rendered in the answer to the POST, never kept in the cookie.
+    return render(request, "admin/user.html", user, status=status, person=person, roles=list(Role), **extra)
+
+
+@router.get("/admin/users/{user_id}")
+def user_page(request: Request, session: DbSession, user: Admin, user_id: int) -> Response:
+    return _user_page(request, user, users.get_user(session, user_id))
+
+
+def _refuse(request: Request, user_id: int, exc: Conflict | InvalidInput) -> Response:
+    flash(request, exc.message, "error")
+    return redirect(f"/admin/users/{user_id}")
+
+
+@router.post("/admin/users/{user_id}/role")
+def change_role(
+    request: Request, session: DbSession, user: Admin, user_id: int, role: Annotated[str, Form(max_length=20)]
+) -> Response:
+    person = users.get_user(session, user_id)
+    try:
+        users.change_role(session, person, role)
+    except (Conflict, InvalidInput) as exc:
+        return _refuse(request, user_id, exc)
+    flash(request, f"{person.email} is now {role}.", "success")
+    return redirect(f"/admin/users/{user_id}")
+
+
+@router.post("/admin/users/{user_id}/active")
+def set_active(
+    request: Request, session: DbSession, user: Admin, user_id: int, active: Annotated[bool, Form()]
+) -> Response:
+    person = users.get_user(session, user_id)
+    try:
+        users.set_active(session, person, active)
+    except Conflict as exc:
+        return _refuse(request, user_id, exc)
+    flash(request, f"{person.email} is {'active' if active else 'deactivated'}.", "success")
+    return redirect(f"/admin/users/{user_id}")
+
+
+@router.post("/admin/users/{user_id}/password-link")
+def send_password_link(request: Request, session: DbSession, user: Admin, user_id: int) -> Response:
+    person = users.get_user(session, user_id)
+    try:
+        link = users.start_password_reset(session, person, request.app.state.context.settings.base_url, utcnow())
+    except Conflict as exc:
+        return _refuse(request, user_id, exc)
+    flash(request, f"A one-time link to set a password was mailed to {person.email}.", "success")
+    return _user_page(request, user, person, shown_link=link.url)
+
+
+@router.post("/admin/users/{user_id}/tokens")
+def create_token(
+    request: Request, session: DbSession, user: Admin, user_id: int, name: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    person = users.get_user(session, user_id)
+    try:
+        token, secret = users.create_token(session, person, name, utcnow())
+    except InvalidInput as exc:
+        return _refuse(request, user_id, exc)
+    # Shown once, in this answer only; only its hash is stored.
+    return _user_page(request, user, person, status=201, new_token={"name": token.name, "secret": secret})
+
+
+@router.post("/admin/users/{user_id}/tokens/{token_id}/revoke")
+def revoke_token(request: Request, session: DbSession, user: Admin, user_id: int, token_id: int) -> Response:
+    person = users.get_user(session, user_id)
+    token = users.revoke_token(session, token_id, utcnow(), owner=person)
+    flash(request, f"The token {token.name} is revoked.", "success")
+    return redirect(f"/admin/users/{user_id}")
