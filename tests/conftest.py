@@ -1,0 +1,175 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL when OVERTURE_TEST_DATABASE_URL is set), the app,
+and personas: alice (admin), mark (marketer), sam (sales admin), bob (agent), carol (deactivated).
+
+Each test run gets its own freshly created database (PostgreSQL: one per xdist worker, dropped at the end), and
+each test starts with empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, make_url, text
+
+from overture.db import Base, Database, migrate, utcnow
+from overture.settings import Settings
+from overture.users import service as users
+from overture.web.app import create_app
+
+PASSWORD = "correct horse battery"
+TEST_DATABASE_VARIABLE = "OVERTURE_TEST_DATABASE_URL"
+ENGINE = "postgresql" if os.environ.get(TEST_DATABASE_VARIABLE) else "sqlite"
+
+
+def _create_postgres_database(server_url: str, worker: str) -> str:
+    """Creates an empty database on the server of `server_url`; returns its URL."""
+    url = make_url(server_url)
+    name = f"overture_test_{uuid.uuid4().hex[:8]}_{worker}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(database_url: str) -> None:
+    url = make_url(database_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """A migrated database for this test worker."""
+    server = os.environ.get(TEST_DATABASE_VARIABLE)
+    if server:
+        url = _create_postgres_database(server, re.sub(r"\W", "", worker_id))
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'overture.db'}"
+    db = Database.from_url(url)
+    migrate(db.engine)
+    db.dispose()
+    yield url
+    if server:
+        _drop_postgres_database(url)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No OVERTURE_* variable or overture.toml of the machine leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("OVERTURE_") and name != TEST_DATABASE_VARIABLE:
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-" + "x" * 32,
+        base_url="http://testserver",
+        jobs_in_process=False,
+    )
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """The worker's database, emptied after the test."""
+    database = Database.from_url(database_url)
+    yield database
+    with database.engine.begin() as connection:
+        if database.engine.dialect.name == "postgresql":
+            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+    database.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> FastAPI:
+    return create_app(settings, start_jobs=False)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class Persona:
+    id: int
+    email: str
+    role: str
+    password: str = PASSWORD
+
+
+@dataclass(frozen=True)
+class Personas:
+    alice: Persona  # admin
+    mark: Persona  # marketer
+    sam: Persona  # sales admin
+    bob: Persona  # agent
+    carol: Persona  # deactivated agent
+
+    def by_role(self, role: str) -> Persona:
+        return next(p for p in (self.alice, self.mark, self.sam, self.bob) if p.role == role)
+
+
+@pytest.fixture
+def personas(db: Database) -> Personas:
+    made = {}
+    with db.write() as session:
+        for key, email, role in (
+            ("alice", "alice@example.com", "admin"),
+            ("mark", "mark@example.com", "marketer"),
+            ("sam", "sam@example.com", "sales_admin"),
+            ("bob", "bob@example.com", "agent"),
+            ("carol", "carol@example.com", "agent"),
+        ):
+            user = users.create_user(session, email, role, name=key.title(), password=PASSWORD)
+            made[key] = Persona(user.id, user.email, role)
+        session.flush()
+        users.set_active(session, users.get_user(session, made["carol"].id), False)
+    return Personas(**made)
+
+
+def csrf_from(client: TestClient, path: str = "/admin/login") -> str:
+    """The CSRF token of the client's session, read from a form on `path`."""
+    page = client.get(path)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, f"no CSRF field on {path}"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, persona: Persona) -> None:
+    response = client.post(
+        "/admin/login",
+        data={"email": persona.email, "password": persona.password, "csrf_token": csrf_from(client)},
+    )
+    assert response.status_code == 303, response.text
+
+
+def post_form(client: TestClient, path: str, data: dict[str, str], page: str = "/admin") -> object:
+    """POSTs a form the way a browser does: with the CSRF token of a page the user has open."""
+    return client.post(path, data={**data, "csrf_token": csrf_from(client, page)})
+
+
+def token_for(db: Database, persona: Persona) -> str:
+    with db.write() as session:
+        _, secret = users.create_token(session, users.get_user(session, persona.id), "test", utcnow())
+    return secret
