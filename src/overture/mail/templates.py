@@ -18,6 +18,6 @@ def _environment() -> Environment:
     )
 
 
-def render(name: str, **context: Any) -> str:
-    """Renders mail/templates/NAME; a missing variable is an error, never a blank in a sent mail."""
-    return _environment().get_template(name).render(**context)
+def render(template: str, **context: Any) -> str:
+    """Renders mail/templates/TEMPLATE; a missing variable is an error, never a blank in a sent mail."""
+    return _environment().get_template(template).render(**context)

@@ -1,6 +1,7 @@
 """The admin areas whose content arrives with later issues: each is a real page of the shell, guarded by role."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the page functions are made in a loop, and FastAPI must see
+# their real annotations (a string naming the loop variable would leave `user` as a query parameter).
 
 from collections.abc import Callable
 from typing import Annotated
