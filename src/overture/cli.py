@@ -18,8 +18,8 @@ from overture.db import Database, current_revision, head_revision, migrate, need
 from overture.errors import OvertureError
 from overture.settings import Settings, SettingsError, ensure_data_dir, load_settings
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_DATA_DIR = Path("overture-demo")

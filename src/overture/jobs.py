@@ -53,11 +53,11 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
         huey = SqliteHuey("overture", filename=str(settings.data_dir / "jobs.db"))
     sender = make_sender(settings)
 
-    @huey.task()
+    @huey.task()  # type: ignore[untyped-decorator]
     def deliver_mail() -> None:
         mail.deliver_due(db, sender, settings.mail_from, utcnow())
 
-    @huey.periodic_task(crontab(minute="*"))
+    @huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
     def deliver_mail_every_minute() -> None:
         mail.deliver_due(db, sender, settings.mail_from, utcnow())
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import time_machine
-from conftest import PASSWORD, Personas, csrf_from, post_form, sign_in
 from fastapi.testclient import TestClient
 
 from overture.db import utcnow
 from overture.settings import Settings
 from overture.web.app import create_app
+
+from conftest import PASSWORD, Personas, csrf_from, post_form, sign_in
 
 
 def attempt(client: TestClient, email: str, password: str) -> object:
@@ -30,8 +31,18 @@ def test_signing_in_shows_the_shell_with_the_areas_of_the_role(client: TestClien
     sign_in(client, personas.alice)
     home = client.get("/admin")
     assert home.status_code == 200
-    for label in ("Dialogues", "Configuration", "Calendar", "Meetings", "Routing", "People", "Reports",
-                  "Integrations", "Users", "Outbox"):
+    for label in (
+        "Dialogues",
+        "Configuration",
+        "Calendar",
+        "Meetings",
+        "Routing",
+        "People",
+        "Reports",
+        "Integrations",
+        "Users",
+        "Outbox",
+    ):
         assert f">{label}</a>" in home.text
     assert "alice@example.com" in home.text
 

@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 import pytest
-from conftest import Personas, csrf_from, sign_in, token_for
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -15,6 +14,8 @@ from fastapi.testclient import TestClient
 from overture.db import Database
 from overture.users.roles import AREA_ROLES, Role
 from overture.web.deps import AnyUserGuard, AreaGuard
+
+from conftest import Personas, csrf_from, sign_in, token_for
 
 # Pages a stranger must reach: signing in and out, and setting a password through a one-time link.
 PUBLIC = {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
-from conftest import PASSWORD, Persona, Personas, csrf_from, post_form, sign_in, token_for
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from overture.db import Database
 from overture.mail.models import OutboxMessage
 from overture.users.models import User
+
+from conftest import PASSWORD, Persona, Personas, csrf_from, post_form, sign_in, token_for
 
 
 def outbox(db: Database) -> list[OutboxMessage]:
@@ -92,7 +93,10 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(
     sign_in(client, personas.alice)
     demoted = post_form(client, f"/admin/users/{personas.alice.id}/role", {"role": "agent"})
     assert demoted.status_code == 303
-    assert "alice@example.com is the last active admin and cannot be demoted" in client.get(demoted.headers["location"]).text
+    assert (
+        "alice@example.com is the last active admin and cannot be demoted"
+        in client.get(demoted.headers["location"]).text
+    )
     deactivated = post_form(client, f"/admin/users/{personas.alice.id}/active", {"active": "false"})
     assert "cannot be deactivated" in client.get(deactivated.headers["location"]).text
     assert user_row(db, personas.alice.email).role == "admin"
@@ -103,7 +107,9 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(
     assert user_row(db, personas.alice.email).role == "marketer", "with another admin, it is allowed"
 
 
-def test_a_deactivated_admin_does_not_count_as_another_admin(client: TestClient, db: Database, personas: Personas) -> None:
+def test_a_deactivated_admin_does_not_count_as_another_admin(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
     sign_in(client, personas.alice)
     post_form(client, f"/admin/users/{personas.carol.id}/role", {"role": "admin"})
     post_form(client, f"/admin/users/{personas.alice.id}/role", {"role": "agent"})
@@ -175,7 +181,9 @@ def test_the_api_manages_users_and_tokens(client: TestClient, db: Database, pers
     assert eve["role"] == "agent" and eve["is_active"] is True and "password_hash" not in eve
     assert outbox(db)[-1].to == ["eve@example.com"]
 
-    changed = client.patch(f"/api/v1/admin/users/{eve['id']}", json={"role": "sales_admin", "name": "Eve"}, headers=auth)
+    changed = client.patch(
+        f"/api/v1/admin/users/{eve['id']}", json={"role": "sales_admin", "name": "Eve"}, headers=auth
+    )
     assert changed.json()["role"] == "sales_admin" and changed.json()["name"] == "Eve"
 
     token = client.post(f"/api/v1/admin/users/{eve['id']}/tokens", json={"name": "ci"}, headers=auth).json()

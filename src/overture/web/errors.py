@@ -41,13 +41,14 @@ def render_error(
     if wants_json(request):
         return JSONResponse(error_body(status, message, problems), status_code=status, headers=headers)
     templates = request.app.state.context.templates
-    return templates.TemplateResponse(
+    page: Response = templates.TemplateResponse(
         request,
         "admin/error.html",
         {"status": status, "message": message, "problems": problems},
         status_code=status,
         headers=headers,
     )
+    return page
 
 
 def _validation_problems(exc: RequestValidationError) -> list[Problem]:

@@ -1,0 +1,5 @@
+"""`python -m overture` is the `overture` command."""
+
+from overture.cli import main
+
+main()
