@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 
 from overture.db import Base, Database, migrate, utcnow
+from overture.logs import configure_logging
 from overture.settings import Settings
 from overture.users import passwords
 from overture.users import service as users
@@ -64,6 +65,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
     yield url
     if server:
         _drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plain_logs() -> None:
+    configure_logging(Settings(log_level="WARNING"))
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,76 @@
+"""Background jobs: a commit that queues mail wakes a worker, the embedded consumer delivers, and so does
+`overture worker` with Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from conftest import Personas, token_for
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from overture.db import Database
+from overture.jobs import create_jobs
+from overture.mail.models import OutboxMessage
+from overture.mail.schemas import NewMessage
+from overture.mail.service import enqueue
+from overture.settings import Settings
+from overture.web.app import create_app
+
+
+def statuses(db: Database) -> list[str]:
+    with db.read() as session:
+        return list(session.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)).all())
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 15) -> bool:
+    """Polls a condition that another thread or process makes true; bounded."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_a_request_that_queues_mail_wakes_the_delivery_job(
+    settings: Settings, db: Database, personas: Personas
+) -> None:
+    app = create_app(settings, start_jobs=False)
+    app.state.context.jobs.huey.immediate = True  # run the task as soon as it is enqueued
+    with TestClient(app) as client:
+        auth = {"Authorization": f"Bearer {token_for(db, personas.alice)}"}
+        client.post(f"/api/v1/admin/users/{personas.bob.id}/password-link", headers=auth)
+    assert statuses(db) == ["kept"], "no SMTP configured: delivered to the outbox only"
+
+
+def test_the_embedded_consumer_delivers_the_outbox(settings: Settings, db: Database, personas: Personas) -> None:
+    with TestClient(create_app(settings, start_jobs=True)) as client:
+        auth = {"Authorization": f"Bearer {token_for(db, personas.alice)}"}
+        client.post(f"/api/v1/admin/users/{personas.bob.id}/password-link", headers=auth)
+        assert wait_until(lambda: statuses(db) == ["kept"])
+
+
+def test_overture_worker_delivers_the_outbox_through_redis(settings: Settings, db: Database, database_url: str) -> None:
+    redis_url = "redis://127.0.0.1:6379/15"  # a database of its own on the machine's Redis
+    settings.redis_url = redis_url
+    with db.write() as session:
+        enqueue(session, NewMessage(to=["ana@example.com"], subject="Hello", text_body="Hi"))
+    env = {
+        **os.environ,
+        "OVERTURE_DATABASE_URL": database_url,
+        "OVERTURE_DATA_DIR": str(settings.data_dir),
+        "OVERTURE_REDIS_URL": redis_url,
+    }
+    worker = subprocess.Popen([sys.executable, "-m", "overture", "worker"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        create_jobs(settings, db).kick_mail()
+        assert wait_until(lambda: statuses(db) == ["kept"], seconds=30)
+    finally:
+        worker.terminate()
+        _, errors = worker.communicate(timeout=20)
+    assert worker.returncode in (0, -15), errors
