@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Callable
 
-from conftest import Personas, token_for
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -20,6 +19,8 @@ from overture.mail.schemas import NewMessage
 from overture.mail.service import enqueue
 from overture.settings import Settings
 from overture.web.app import create_app
+
+from conftest import Personas, token_for
 
 
 def statuses(db: Database) -> list[str]:
