@@ -44,3 +44,11 @@ def test_an_unexpected_error_is_logged_and_answered_without_details(settings: Se
     assert response.status_code == 500
     assert set(response.json()) == SHAPE
     assert "secret internals" not in response.text
+
+
+def test_the_openapi_document_describes_the_error_shape(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    answers = document["paths"]["/api/v1/admin/users"]["post"]["responses"]
+    for status in ("401", "403", "422"):
+        assert answers[status]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorBody"
+    assert set(document["components"]["schemas"]["ErrorBody"]["properties"]) == SHAPE

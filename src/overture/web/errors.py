@@ -3,13 +3,14 @@ for everything else."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from overture.errors import OvertureError, Problem, TooManyAttempts
@@ -24,6 +25,33 @@ HTTP_MESSAGES = {
     422: "Some input is not valid.",
     429: "Too many requests. Wait a moment and try again.",
     500: "Something went wrong on our side. The error was logged; try again in a moment.",
+}
+
+
+class ProblemBody(BaseModel):
+    path: str = Field(description="Where: a dotted path to the field or card, e.g. `flow.cards.ask_email`.")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The shape of every API error."""
+
+    ok: Literal[False] = False
+    error: str = Field(description="What went wrong, in a sentence a person understands.")
+    errors: list[ProblemBody] = Field(description="Every problem with the input, each with its path.")
+    status: int
+
+
+# Declared on every API router, so the OpenAPI document describes the error answers too.
+API_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (401, "No valid API token"),
+        (403, "The token's user may not do this"),
+        (404, "Not found"),
+        (409, "Conflicts with the current state"),
+        (422, "Invalid input; `errors` lists every problem"),
+    )
 }
 
 

@@ -11,8 +11,9 @@ from overture.mail.schemas import MessagePage, MessagePublic
 from overture.users.models import User
 from overture.users.roles import Area
 from overture.web.deps import AreaGuard, DbSession
+from overture.web.errors import API_ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/admin", tags=["outbox"])
+router = APIRouter(prefix="/api/v1/admin", tags=["outbox"], responses=API_ERROR_RESPONSES)
 Admin = Annotated[User, Depends(AreaGuard(Area.outbox, api=True))]
 
 

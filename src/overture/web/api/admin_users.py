@@ -20,8 +20,9 @@ from overture.users.schemas import (
     UserUpdate,
 )
 from overture.web.deps import AnyUserGuard, AreaGuard, DbSession
+from overture.web.errors import API_ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/admin", tags=["users"])
+router = APIRouter(prefix="/api/v1/admin", tags=["users"], responses=API_ERROR_RESPONSES)
 Admin = Annotated[User, Depends(AreaGuard(Area.users, api=True))]
 Caller = Annotated[User, Depends(AnyUserGuard(api=True))]
 
