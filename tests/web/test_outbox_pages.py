@@ -195,6 +195,20 @@ def test_send_again_queues_a_kept_message_and_wakes_the_mail_worker(
     assert "Send again" not in shown
 
 
+def test_send_again_refuses_a_message_already_sent(
+    client: TestClient, personas: Personas, db: Database, invitation: OutboxMessage
+) -> None:
+    with db.write() as session:
+        session.get(OutboxMessage, invitation.id).status = "sent"  # type: ignore[union-attr]
+    sign_in(client, personas.alice)
+    page = f"/admin/outbox/{invitation.id}"
+
+    response = post_form(client, f"{page}/retry", {}, page)
+
+    assert stored(db, invitation.id).status == "sent"
+    assert "only failed or kept messages can be sent again" in client.get(response.headers["location"]).text  # type: ignore[attr-defined]
+
+
 def test_send_again_without_the_form_token_is_refused(
     client: TestClient, personas: Personas, db: Database, invitation: OutboxMessage
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from overture.mail.models import OutboxMessage
 
@@ -16,7 +16,7 @@ def build_email(message: OutboxMessage, mail_from: str) -> EmailMessage:
     email["Date"] = format_datetime(message.created_at)
     # A stable id per outbox row: a message re-sent after a crash is recognised as the same by mail clients.
     domain = mail_from.rsplit("@", 1)[-1].rstrip(">").strip() or "overture.invalid"
-    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
+    email["Message-ID"] = f"<outbox-{message.id}@{domain}>"
     email.set_content(message.text_body)
     if message.html_body:
         email.add_alternative(message.html_body, subtype="html")

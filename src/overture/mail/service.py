@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from overture.db import Database
-from overture.errors import NotFound
+from overture.errors import Conflict, NotFound
 from overture.mail.compose import build_email
 from overture.mail.models import OutboxAttachment, OutboxMessage
 from overture.mail.schemas import NewMessage
@@ -159,9 +159,15 @@ def deliver_due(db: Database, sender: Sender | None, mail_from: str, now: dateti
 
 
 def retry_message(session: Session, message_id: int, now: datetime) -> OutboxMessage:
-    """Puts a failed or kept message back in the queue, e.g. after SMTP was configured."""
+    """Puts a failed or kept message back in the queue with fresh attempts, e.g. after SMTP was configured.
+
+    Raises Conflict for a message that is pending, being sent or sent: sending it again would send it twice.
+    """
     message = get_message(session, message_id)
+    if message.status not in ("failed", "kept"):
+        raise Conflict(f"Message {message_id} is {message.status}; only failed or kept messages can be sent again.")
     message.status = "pending"
+    message.attempts = 0
     message.next_attempt_at = now
     message.version += 1
     return message

@@ -47,12 +47,22 @@ class SmtpSender:
                     client.login(self.username, self.password)
                 client.send_message(email)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise MailError(f"the server refused every recipient: {_describe(exc.recipients)}", permanent=True) from exc
+            # Permanent only when every refusal is a 5xx; a 4xx (greylisting, a full mailbox) is worth a retry.
+            permanent = all(500 <= code < 600 for code, _ in exc.recipients.values())
+            raise MailError(
+                f"the server refused every recipient: {_describe(exc.recipients)}", permanent=permanent
+            ) from exc
         except smtplib.SMTPAuthenticationError as exc:
             raise MailError(f"the server refused the SMTP user name or password ({exc.smtp_code})") from exc
-        except smtplib.SMTPResponseException as exc:
+        except smtplib.SMTPNotSupportedError as exc:
             raise MailError(
-                f"the server answered {exc.smtp_code}: {_text(exc.smtp_error)}", permanent=500 <= exc.smtp_code < 600
+                f"{self.host}:{self.port} does not support this ({exc}); check OVERTURE_SMTP_SECURITY"
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            # 530 "authentication required" is a setting to fix, not a verdict on this message: retried.
+            permanent = 500 <= exc.smtp_code < 600 and exc.smtp_code != 530
+            raise MailError(
+                f"the server answered {exc.smtp_code}: {_text(exc.smtp_error)}", permanent=permanent
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise MailError(f"cannot reach {self.host}:{self.port}: {exc}") from exc

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from overture.db import utcnow
+from overture.errors import Conflict
 from overture.mail import service as mail
 from overture.users.models import User
 from overture.users.roles import Area
@@ -46,7 +47,11 @@ def attachment(session: DbSession, user: Admin, message_id: int, attachment_id: 
 
 @router.post("/admin/outbox/{message_id}/retry")
 def retry(request: Request, session: DbSession, user: Admin, message_id: int) -> Response:
-    mail.retry_message(session, message_id, utcnow())
+    try:
+        mail.retry_message(session, message_id, utcnow())
+    except Conflict as exc:
+        flash(request, exc.message, "error")
+        return redirect(f"/admin/outbox/{message_id}")
     session.info["mail_queued"] = True
     flash(request, "The message is queued again.", "success")
     return redirect(f"/admin/outbox/{message_id}")
