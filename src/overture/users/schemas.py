@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from overture.users.roles import Role
 
@@ -12,7 +12,7 @@ from overture.users.roles import Role
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(max_length=254, examples=["ana@example.com"])
+    email: EmailStr = Field(max_length=254, examples=["ana@example.com"])
     role: Role
     name: str = Field(default="", max_length=200)
     send_password_link: bool = Field(default=True, description="Mail the new user a link to choose a password.")

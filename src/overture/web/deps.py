@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from overture.db import utcnow
@@ -19,6 +19,9 @@ from overture.users import service as users
 from overture.users.models import User
 from overture.users.roles import Area, can_open
 from overture.web.context import AppContext
+
+# Ids in paths: a number the database can hold (a larger one is a clear 422, not an overflow deep inside).
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The row's id.")]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"

@@ -10,7 +10,7 @@ from overture.mail import service as mail
 from overture.mail.schemas import MessagePage, MessagePublic
 from overture.users.models import User
 from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession
+from overture.web.deps import AreaGuard, DbSession, RowId
 from overture.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/admin", tags=["outbox"], responses=API_ERROR_RESPONSES)
@@ -22,12 +22,12 @@ def list_messages(
     session: DbSession,
     _: Admin,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> MessagePage:
     messages, total = mail.list_messages(session, limit=limit, offset=offset)
     return MessagePage(total=total, items=[MessagePublic.model_validate(m) for m in messages])
 
 
 @router.get("/outbox/{message_id}", summary="One message with its body and attachments")
-def get_message(session: DbSession, _: Admin, message_id: int) -> MessagePublic:
+def get_message(session: DbSession, _: Admin, message_id: RowId) -> MessagePublic:
     return MessagePublic.model_validate(mail.get_message(session, message_id))

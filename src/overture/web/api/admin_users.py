@@ -19,7 +19,7 @@ from overture.users.schemas import (
     UserPublic,
     UserUpdate,
 )
-from overture.web.deps import AnyUserGuard, AreaGuard, DbSession
+from overture.web.deps import AnyUserGuard, AreaGuard, DbSession, RowId
 from overture.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/admin", tags=["users"], responses=API_ERROR_RESPONSES)
@@ -46,12 +46,12 @@ def create_user(request: Request, session: DbSession, _: Admin, body: UserCreate
 
 
 @router.get("/users/{user_id}", summary="One user")
-def get_user(session: DbSession, _: Admin, user_id: int) -> UserPublic:
+def get_user(session: DbSession, _: Admin, user_id: RowId) -> UserPublic:
     return UserPublic.model_validate(users.get_user(session, user_id))
 
 
 @router.patch("/users/{user_id}", summary="Change a user's name, role or active state")
-def update_user(session: DbSession, _: Admin, user_id: int, body: UserUpdate) -> UserPublic:
+def update_user(session: DbSession, _: Admin, user_id: RowId, body: UserUpdate) -> UserPublic:
     user = users.get_user(session, user_id)
     if body.name is not None:
         users.update_profile(session, user, name=body.name)
@@ -63,23 +63,23 @@ def update_user(session: DbSession, _: Admin, user_id: int, body: UserUpdate) ->
 
 
 @router.post("/users/{user_id}/password-link", status_code=201, summary="Mail a one-time link to set a password")
-def password_link(request: Request, session: DbSession, _: Admin, user_id: int) -> PasswordLink:
+def password_link(request: Request, session: DbSession, _: Admin, user_id: RowId) -> PasswordLink:
     user = users.get_user(session, user_id)
     link = users.start_password_reset(session, user, request.app.state.context.settings.base_url, utcnow())
     return PasswordLink(url=link.url, expires_at=link.expires_at, message_id=link.message_id)
 
 
 @router.get("/users/{user_id}/tokens", summary="A user's API tokens")
-def list_tokens(session: DbSession, _: Admin, user_id: int) -> list[TokenPublic]:
+def list_tokens(session: DbSession, _: Admin, user_id: RowId) -> list[TokenPublic]:
     return [TokenPublic.model_validate(t) for t in users.get_user(session, user_id).tokens]
 
 
 @router.post("/users/{user_id}/tokens", status_code=201, summary="Create an API token (shown once)")
-def create_token(session: DbSession, _: Admin, user_id: int, body: TokenCreate) -> TokenCreated:
+def create_token(session: DbSession, _: Admin, user_id: RowId, body: TokenCreate) -> TokenCreated:
     token, secret = users.create_token(session, users.get_user(session, user_id), body.name, utcnow())
     return TokenCreated(**TokenPublic.model_validate(token).model_dump(), token=secret)
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke an API token")
-def revoke_token(session: DbSession, _: Admin, token_id: int) -> TokenPublic:
+def revoke_token(session: DbSession, _: Admin, token_id: RowId) -> TokenPublic:
     return TokenPublic.model_validate(users.revoke_token(session, token_id, utcnow()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from overture.db import utcnow
@@ -12,7 +12,7 @@ from overture.errors import Conflict
 from overture.mail import service as mail
 from overture.users.models import User
 from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession
+from overture.web.deps import AreaGuard, DbSession, RowId
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
@@ -21,8 +21,9 @@ PAGE_SIZE = 50
 
 
 @router.get("/admin/outbox")
-def outbox_page(request: Request, session: DbSession, user: Admin, page: int = 1) -> Response:
-    page = max(page, 1)
+def outbox_page(
+    request: Request, session: DbSession, user: Admin, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1
+) -> Response:
     messages, total = mail.list_messages(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     smtp = request.app.state.context.settings.smtp_configured
     pages = max(1, -(-total // PAGE_SIZE))
@@ -30,12 +31,12 @@ def outbox_page(request: Request, session: DbSession, user: Admin, page: int = 1
 
 
 @router.get("/admin/outbox/{message_id}")
-def message_page(request: Request, session: DbSession, user: Admin, message_id: int) -> Response:
+def message_page(request: Request, session: DbSession, user: Admin, message_id: RowId) -> Response:
     return render(request, "admin/outbox_message.html", user, message=mail.get_message(session, message_id))
 
 
 @router.get("/admin/outbox/{message_id}/attachments/{attachment_id}")
-def attachment(session: DbSession, user: Admin, message_id: int, attachment_id: int) -> Response:
+def attachment(session: DbSession, user: Admin, message_id: RowId, attachment_id: RowId) -> Response:
     item = mail.get_attachment(session, message_id, attachment_id)
     safe_name = item.filename.replace('"', "").replace("\r", "").replace("\n", "")
     return Response(
@@ -46,7 +47,7 @@ def attachment(session: DbSession, user: Admin, message_id: int, attachment_id: 
 
 
 @router.post("/admin/outbox/{message_id}/retry")
-def retry(request: Request, session: DbSession, user: Admin, message_id: int) -> Response:
+def retry(request: Request, session: DbSession, user: Admin, message_id: RowId) -> Response:
     try:
         mail.retry_message(session, message_id, utcnow())
     except Conflict as exc:

@@ -12,7 +12,7 @@ from overture.errors import Conflict, InvalidInput
 from overture.users import service as users
 from overture.users.models import User
 from overture.users.roles import Area, Role
-from overture.web.deps import AreaGuard, DbSession
+from overture.web.deps import AreaGuard, DbSession, RowId
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
@@ -63,18 +63,18 @@ def _user_page(request: Request, user: User, person: User, status: int = 200, **
 
 
 @router.get("/admin/users/{user_id}")
-def user_page(request: Request, session: DbSession, user: Admin, user_id: int) -> Response:
+def user_page(request: Request, session: DbSession, user: Admin, user_id: RowId) -> Response:
     return _user_page(request, user, users.get_user(session, user_id))
 
 
-def _refuse(request: Request, user_id: int, exc: Conflict | InvalidInput) -> Response:
+def _refuse(request: Request, user_id: RowId, exc: Conflict | InvalidInput) -> Response:
     flash(request, exc.message, "error")
     return redirect(f"/admin/users/{user_id}")
 
 
 @router.post("/admin/users/{user_id}/role")
 def change_role(
-    request: Request, session: DbSession, user: Admin, user_id: int, role: Annotated[str, Form(max_length=20)]
+    request: Request, session: DbSession, user: Admin, user_id: RowId, role: Annotated[str, Form(max_length=20)]
 ) -> Response:
     person = users.get_user(session, user_id)
     try:
@@ -87,7 +87,7 @@ def change_role(
 
 @router.post("/admin/users/{user_id}/active")
 def set_active(
-    request: Request, session: DbSession, user: Admin, user_id: int, active: Annotated[bool, Form()]
+    request: Request, session: DbSession, user: Admin, user_id: RowId, active: Annotated[bool, Form()]
 ) -> Response:
     person = users.get_user(session, user_id)
     try:
@@ -99,7 +99,7 @@ def set_active(
 
 
 @router.post("/admin/users/{user_id}/password-link")
-def send_password_link(request: Request, session: DbSession, user: Admin, user_id: int) -> Response:
+def send_password_link(request: Request, session: DbSession, user: Admin, user_id: RowId) -> Response:
     person = users.get_user(session, user_id)
     try:
         link = users.start_password_reset(session, person, request.app.state.context.settings.base_url, utcnow())
@@ -111,7 +111,7 @@ def send_password_link(request: Request, session: DbSession, user: Admin, user_i
 
 @router.post("/admin/users/{user_id}/tokens")
 def create_token(
-    request: Request, session: DbSession, user: Admin, user_id: int, name: Annotated[str, Form(max_length=100)] = ""
+    request: Request, session: DbSession, user: Admin, user_id: RowId, name: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
     person = users.get_user(session, user_id)
     try:
@@ -123,7 +123,7 @@ def create_token(
 
 
 @router.post("/admin/users/{user_id}/tokens/{token_id}/revoke")
-def revoke_token(request: Request, session: DbSession, user: Admin, user_id: int, token_id: int) -> Response:
+def revoke_token(request: Request, session: DbSession, user: Admin, user_id: RowId, token_id: RowId) -> Response:
     person = users.get_user(session, user_id)
     token = users.revoke_token(session, token_id, utcnow(), owner=person)
     flash(request, f"The token {token.name} is revoked.", "success")
