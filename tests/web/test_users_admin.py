@@ -97,8 +97,6 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(
         "alice@example.com is the last active admin and cannot be demoted"
         in client.get(demoted.headers["location"]).text
     )
-    deactivated = post_form(client, f"/admin/users/{personas.alice.id}/active", {"active": "false"})
-    assert "cannot be deactivated" in client.get(deactivated.headers["location"]).text
     assert user_row(db, personas.alice.email).role == "admin"
     assert user_row(db, personas.alice.email).is_active
 
@@ -208,9 +206,11 @@ def test_the_api_explains_invalid_input_field_by_field(client: TestClient, db: D
 
 def test_the_api_keeps_the_last_admin(client: TestClient, db: Database, personas: Personas) -> None:
     auth = {"Authorization": f"Bearer {token_for(db, personas.alice)}"}
-    response = client.patch(f"/api/v1/admin/users/{personas.alice.id}", json={"is_active": False}, headers=auth)
+    response = client.patch(f"/api/v1/admin/users/{personas.alice.id}", json={"role": "agent"}, headers=auth)
     assert response.status_code == 409
     assert "last active admin" in response.json()["error"]
+    response = client.patch(f"/api/v1/admin/users/{personas.alice.id}", json={"is_active": False}, headers=auth)
+    assert response.json()["error"] == "You cannot deactivate yourself. Ask another admin to do it."
     assert user_row(db, personas.alice.email).is_active
 
 
@@ -219,3 +219,21 @@ def test_a_missing_user_is_a_json_404(client: TestClient, db: Database, personas
     response = client.get("/api/v1/admin/users/424242", headers=auth)
     assert response.status_code == 404
     assert response.json()["error"] == "There is no user 424242."
+
+
+def test_an_admin_cannot_deactivate_themselves(client: TestClient, db: Database, personas: Personas) -> None:
+    sign_in(client, personas.alice)
+    post_form(client, f"/admin/users/{personas.mark.id}/role", {"role": "admin"})
+    response = post_form(client, f"/admin/users/{personas.alice.id}/active", {"active": "false"})
+    assert "You cannot deactivate yourself." in client.get(response.headers["location"]).text
+    assert user_row(db, personas.alice.email).is_active
+
+
+def test_an_admin_who_demotes_themselves_lands_on_the_home_page(client: TestClient, personas: Personas) -> None:
+    sign_in(client, personas.alice)
+    post_form(client, f"/admin/users/{personas.mark.id}/role", {"role": "admin"})
+    response = post_form(client, f"/admin/users/{personas.alice.id}/role", {"role": "marketer"})
+    assert response.headers["location"] == "/admin"
+    home = client.get("/admin").text
+    assert "alice@example.com is now marketer." in home
+    assert ">Users</a>" not in home

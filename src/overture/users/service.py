@@ -124,8 +124,13 @@ def update_profile(session: Session, user: User, *, name: str) -> User:
     return user
 
 
-def set_active(session: Session, user: User, active: bool) -> User:
-    """Activates or deactivates; a deactivated user's sessions and tokens stop working at once."""
+def set_active(session: Session, user: User, active: bool, actor: User | None = None) -> User:
+    """Activates or deactivates; a deactivated user's sessions and tokens stop working at once.
+
+    `actor`, the user making the change, may not deactivate themselves (they would be locked out mid-click).
+    """
+    if not active and actor is not None and actor.id == user.id:
+        raise Conflict("You cannot deactivate yourself. Ask another admin to do it.")
     if not active and user.is_active:
         _ensure_another_active_admin(session, user, "deactivated")
         user.session_epoch += 1

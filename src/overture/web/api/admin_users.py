@@ -51,14 +51,14 @@ def get_user(session: DbSession, _: Admin, user_id: RowId) -> UserPublic:
 
 
 @router.patch("/users/{user_id}", summary="Change a user's name, role or active state")
-def update_user(session: DbSession, _: Admin, user_id: RowId, body: UserUpdate) -> UserPublic:
+def update_user(session: DbSession, admin: Admin, user_id: RowId, body: UserUpdate) -> UserPublic:
     user = users.get_user(session, user_id)
     if body.name is not None:
         users.update_profile(session, user, name=body.name)
     if body.role is not None:
         users.change_role(session, user, body.role)
     if body.is_active is not None:
-        users.set_active(session, user, body.is_active)
+        users.set_active(session, user, body.is_active, actor=admin)
     return UserPublic.model_validate(user)
 
 

@@ -11,7 +11,7 @@ from overture.db import utcnow
 from overture.errors import Conflict, InvalidInput
 from overture.users import service as users
 from overture.users.models import User
-from overture.users.roles import Area, Role
+from overture.users.roles import Area, Role, can_open
 from overture.web.deps import AreaGuard, DbSession, RowId
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
@@ -82,6 +82,8 @@ def change_role(
     except (Conflict, InvalidInput) as exc:
         return _refuse(request, user_id, exc)
     flash(request, f"{person.email} is now {role}.", "success")
+    if person.id == user.id and not can_open(person.role, Area.users):
+        return redirect("/admin")  # the admin demoted themselves: the Users page is closed to them now
     return redirect(f"/admin/users/{user_id}")
 
 
@@ -91,7 +93,7 @@ def set_active(
 ) -> Response:
     person = users.get_user(session, user_id)
     try:
-        users.set_active(session, person, active)
+        users.set_active(session, person, active, actor=user)
     except Conflict as exc:
         return _refuse(request, user_id, exc)
     flash(request, f"{person.email} is {'active' if active else 'deactivated'}.", "success")
