@@ -11,7 +11,6 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,16 +19,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 
-from overture.db import Base, Database, migrate, utcnow
+from overture.db import Base, Database, migrate
 from overture.logs import configure_logging
 from overture.settings import Settings
 from overture.users import passwords
 from overture.users import service as users
 from overture.web.app import create_app
 
-PASSWORD = "correct horse battery"
-TEST_DATABASE_VARIABLE = "OVERTURE_TEST_DATABASE_URL"
-ENGINE = "postgresql" if os.environ.get(TEST_DATABASE_VARIABLE) else "sqlite"
+from support import PASSWORD, TEST_DATABASE_VARIABLE, Persona, Personas
 
 
 def _create_postgres_database(server_url: str, worker: str) -> str:
@@ -124,26 +121,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-@dataclass(frozen=True)
-class Persona:
-    id: int
-    email: str
-    role: str
-    password: str = PASSWORD
-
-
-@dataclass(frozen=True)
-class Personas:
-    alice: Persona  # admin
-    mark: Persona  # marketer
-    sam: Persona  # sales admin
-    bob: Persona  # agent
-    carol: Persona  # deactivated agent
-
-    def by_role(self, role: str) -> Persona:
-        return next(p for p in (self.alice, self.mark, self.sam, self.bob) if p.role == role)
-
-
 @pytest.fixture
 def personas(db: Database) -> Personas:
     made = {}
@@ -160,30 +137,3 @@ def personas(db: Database) -> Personas:
         session.flush()
         users.set_active(session, users.get_user(session, made["carol"].id), False)
     return Personas(**made)
-
-
-def csrf_from(client: TestClient, path: str = "/admin/login") -> str:
-    """The CSRF token of the client's session, read from a form on `path`."""
-    page = client.get(path)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, f"no CSRF field on {path}"
-    return match.group(1)
-
-
-def sign_in(client: TestClient, persona: Persona) -> None:
-    response = client.post(
-        "/admin/login",
-        data={"email": persona.email, "password": persona.password, "csrf_token": csrf_from(client)},
-    )
-    assert response.status_code == 303, response.text
-
-
-def post_form(client: TestClient, path: str, data: dict[str, str], page: str = "/admin") -> object:
-    """POSTs a form the way a browser does: with the CSRF token of a page the user has open."""
-    return client.post(path, data={**data, "csrf_token": csrf_from(client, page)})
-
-
-def token_for(db: Database, persona: Persona) -> str:
-    with db.write() as session:
-        _, secret = users.create_token(session, users.get_user(session, persona.id), "test", utcnow())
-    return secret

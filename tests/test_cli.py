@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from overture.cli import main
 from overture.db import Database
 
-from conftest import Personas
+from support import Personas
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,7 +20,7 @@ from overture.mail.service import enqueue
 from overture.settings import Settings
 from overture.web.app import create_app
 
-from conftest import Personas, token_for
+from support import Personas, token_for
 
 
 def statuses(db: Database) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, Playwright, expect
 
-from conftest import Personas
+from support import Personas
 
 ALL_AREAS = [
     "Dialogues",

@@ -33,7 +33,7 @@ from overture.mail.service import (
 from overture.mail.smtp import SmtpSender
 from overture.settings import Settings
 
-from conftest import ENGINE
+from support import ENGINE
 
 MAIL_FROM = "Overture <overture@example.org>"
 INVITE = (
@@ -44,7 +44,7 @@ PDF = bytes(range(256)) * 4
 
 
 # The SMTP fixtures live here, not in tests/mail/conftest.py: a second conftest module would shadow the root one
-# for every `from conftest import ...` in the test modules collected after it.
+# for every `from support import ...` in the test modules collected after it.
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from overture.db import Database
 from overture.errors import Conflict
 from overture.users import service as users
 
-from conftest import Personas
+from support import Personas
 
 
 def test_the_last_active_admin_cannot_be_deactivated_from_anywhere(db: Database, personas: Personas) -> None:

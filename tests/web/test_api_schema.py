@@ -10,7 +10,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from overture.db import Database
 
-from conftest import Personas, token_for
+from support import Personas, token_for
 
 
 def test_the_admin_api_keeps_its_promises(app: FastAPI, db: Database, personas: Personas) -> None:

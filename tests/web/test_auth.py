@@ -11,7 +11,7 @@ from overture.db import utcnow
 from overture.settings import Settings
 from overture.web.app import create_app
 
-from conftest import PASSWORD, Personas, csrf_from, post_form, sign_in
+from support import PASSWORD, Personas, csrf_from, post_form, sign_in
 
 
 def attempt(client: TestClient, email: str, password: str) -> object:

@@ -14,7 +14,7 @@ from overture.mail.models import OutboxMessage
 from overture.mail.schemas import Attachment, NewMessage
 from overture.mail.service import deliver_due, enqueue, get_message
 
-from conftest import Personas, post_form, sign_in, token_for
+from support import Personas, post_form, sign_in, token_for
 
 INVITE = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:D\xc3\xa9mo\r\nEND:VCALENDAR\r\n"
 

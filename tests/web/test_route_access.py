@@ -15,7 +15,7 @@ from overture.db import Database
 from overture.users.roles import AREA_ROLES, Role
 from overture.web.deps import AnyUserGuard, AreaGuard
 
-from conftest import Personas, csrf_from, sign_in, token_for
+from support import Personas, csrf_from, sign_in, token_for
 
 # Pages a stranger must reach: signing in and out, and setting a password through a one-time link.
 PUBLIC = {

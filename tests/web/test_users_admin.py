@@ -11,7 +11,7 @@ from overture.db import Database
 from overture.mail.models import OutboxMessage
 from overture.users.models import User
 
-from conftest import PASSWORD, Persona, Personas, csrf_from, post_form, sign_in, token_for
+from support import PASSWORD, Persona, Personas, csrf_from, post_form, sign_in, token_for
 
 
 def outbox(db: Database) -> list[OutboxMessage]:
