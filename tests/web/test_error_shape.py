@@ -8,6 +8,8 @@ from fastapi.testclient import TestClient
 from overture.settings import Settings
 from overture.web.app import create_app
 
+from support import Personas, sign_in
+
 SHAPE = {"ok", "error", "errors", "status"}
 
 
@@ -52,3 +54,11 @@ def test_the_openapi_document_describes_the_error_shape(client: TestClient) -> N
     for status in ("401", "403", "422"):
         assert answers[status]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorBody"
     assert set(document["components"]["schemas"]["ErrorBody"]["properties"]) == SHAPE
+
+
+def test_an_error_page_keeps_the_navigation_of_the_signed_in_user(client: TestClient, personas: Personas) -> None:
+    sign_in(client, personas.mark)
+    page = client.get("/admin/users")
+    assert page.status_code == 403
+    assert "Your role (Marketer) does not give access to Users." in page.text
+    assert ">Dialogues</a>" in page.text and "Sign out" in page.text

@@ -31,13 +31,14 @@ def test_an_admin_adds_a_user_who_gets_a_link_to_choose_a_password(
 ) -> None:
     sign_in(client, personas.alice)
     added = post_form(client, "/admin/users", {"email": "Dana@Example.com", "name": "Dana", "role": "marketer"})
-    assert added.status_code == 201
-    assert "dana@example.com is added as marketer" in added.text
-    link = re.search(r"http://testserver/admin/reset/[\w-]+", added.text)
-    assert link, "the link is shown to the admin"
+    assert added.status_code == 303, "redirected, so that a reload does not add her twice"
+    page = client.get(added.headers["location"]).text
     [mail] = outbox(db)
+    assert "dana@example.com is added as Marketer. A link to choose a password was mailed." in page
+    assert f'href="/admin/outbox/{mail.id}"' in page
     assert mail.to == ["dana@example.com"] and mail.kind == "password_reset"
-    assert link.group(0) in mail.text_body, "and mailed to the user"
+    link = re.search(r"http://testserver/admin/reset/[\w-]+", mail.text_body)
+    assert link, "the mail carries the one-time link"
 
     dana = TestClient(client.app, follow_redirects=False)
     path = link.group(0).removeprefix("http://testserver")
@@ -235,5 +236,5 @@ def test_an_admin_who_demotes_themselves_lands_on_the_home_page(client: TestClie
     response = post_form(client, f"/admin/users/{personas.alice.id}/role", {"role": "marketer"})
     assert response.headers["location"] == "/admin"
     home = client.get("/admin").text
-    assert "alice@example.com is now marketer." in home
+    assert "alice@example.com is now Marketer." in home
     assert ">Users</a>" not in home

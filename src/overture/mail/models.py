@@ -13,6 +13,16 @@ from overture.db import Base, UTCDateTime, utcnow
 # failed: gave up after several attempts; kept: no SMTP server is configured, so it stays in the outbox only.
 STATUSES = ("pending", "sending", "sent", "failed", "kept")
 
+# How the admin's Outbox names them.
+STATUS_LABELS = {
+    "pending": "Waiting",
+    "sending": "Sending",
+    "sent": "Sent",
+    "failed": "Failed",
+    "kept": "Kept (no SMTP)",
+}
+KIND_LABELS = {"message": "Message", "password_reset": "Password link"}
+
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"

@@ -16,6 +16,7 @@ from overture import __version__
 from overture.db import Database, needs_migration
 from overture.jobs import create_jobs, start_embedded_consumer
 from overture.logs import configure_logging
+from overture.mail.models import KIND_LABELS, STATUS_LABELS
 from overture.settings import Settings, SettingsError, ensure_data_dir, load_settings, resolve_secret_key
 from overture.users.roles import ROLE_LABELS, Area, areas_for
 from overture.web import health
@@ -55,6 +56,8 @@ def make_templates() -> Jinja2Templates:
         area_labels=AREA_LABELS,
         role_labels=ROLE_LABELS,
         version=__version__,
+        mail_statuses=STATUS_LABELS,
+        mail_kinds=KIND_LABELS,
     )
     return Jinja2Templates(env=env)
 

@@ -13,11 +13,11 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
-from overture.db import utcnow
+from overture.db import Database, utcnow
 from overture.errors import Forbidden, OvertureError, Unauthenticated
 from overture.users import service as users
 from overture.users.models import User
-from overture.users.roles import Area, can_open
+from overture.users.roles import ROLE_LABELS, Area, Role, can_open
 from overture.web.context import AppContext
 
 # Ids in paths: a number the database can hold (a larger one is a clear 422, not an overflow deep inside).
@@ -67,7 +67,7 @@ def client_address(request: Request) -> str:
 
 def session_user(request: Request, session: DbSession) -> User | None:
     """The user of the signed session cookie, if it is still valid (active, same password epoch)."""
-    user_id = request.session.get("uid")
+    user_id = request.session.get("uid") if "session" in request.scope else None
     if not isinstance(user_id, int):
         return None
     user = session.get(User, user_id)
@@ -75,6 +75,15 @@ def session_user(request: Request, session: DbSession) -> User | None:
         request.session.pop("uid", None)
         return None
     return user
+
+
+def signed_in_user(request: Request, db: Database) -> User | None:
+    """The signed-in user outside a route (error pages keep their navigation); None when there is none."""
+    try:
+        with db.read() as session:
+            return session_user(request, session)
+    except Exception:
+        return None  # an error page must render even when the database is the error
 
 
 def require_page_user(user: Annotated[User | None, Depends(session_user)]) -> User:
@@ -112,7 +121,9 @@ class AreaGuard:
     def __call__(self, request: Request, session: DbSession) -> User:
         user = require_api_user(request, session) if self.api else require_page_user(session_user(request, session))
         if not can_open(user.role, self.area):
-            raise Forbidden(f"Your role ({user.role}) does not give access to {self.area.value.title()}.")
+            raise Forbidden(
+                f"Your role ({ROLE_LABELS[Role(user.role)]}) does not give access to {self.area.value.title()}."
+            )
         return user
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from overture.errors import OvertureError, Problem, TooManyAttempts
-from overture.web.deps import SignInRequired
+from overture.web.deps import SignInRequired, signed_in_user
 
 HTTP_MESSAGES = {
     400: "The request is not valid.",
@@ -68,11 +68,11 @@ def render_error(
 ) -> Response:
     if wants_json(request):
         return JSONResponse(error_body(status, message, problems), status_code=status, headers=headers)
-    templates = request.app.state.context.templates
-    page: Response = templates.TemplateResponse(
+    context = request.app.state.context
+    page: Response = context.templates.TemplateResponse(
         request,
         "admin/error.html",
-        {"status": status, "message": message, "problems": problems},
+        {"status": status, "message": message, "problems": problems, "user": signed_in_user(request, context.db)},
         status_code=status,
         headers=headers,
     )

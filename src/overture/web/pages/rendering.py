@@ -26,9 +26,12 @@ def render(request: Request, template: str, user: User | None, status: int = 200
     return response
 
 
-def flash(request: Request, message: str, kind: str = "info") -> None:
-    """Shows `message` once, on the next page rendered."""
-    request.session.setdefault("flash", []).append({"message": message, "kind": kind})
+def flash(request: Request, message: str, kind: str = "info", link: tuple[str, str] | None = None) -> None:
+    """Shows `message` once, on the next page rendered, with an optional (url, label) link after it."""
+    item = {"message": message, "kind": kind}
+    if link:
+        item.update(link_url=link[0], link_label=link[1])
+    request.session.setdefault("flash", []).append(item)
 
 
 def redirect(url: str) -> RedirectResponse:

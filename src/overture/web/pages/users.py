@@ -11,7 +11,7 @@ from overture.db import utcnow
 from overture.errors import Conflict, InvalidInput
 from overture.users import service as users
 from overture.users.models import User
-from overture.users.roles import Area, Role, can_open
+from overture.users.roles import ROLE_LABELS, Area, Role, can_open
 from overture.web.deps import AreaGuard, DbSession, RowId
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
@@ -53,8 +53,13 @@ def add_user(
             error=exc.message,
             problems=problems,
         )
-    flash(request, f"{added.email} is added as {role}. A link to choose a password was mailed.", "success")
-    return _user_page(request, user, added, status=201, shown_link=link.url)
+    flash(
+        request,
+        f"{added.email} is added as {ROLE_LABELS[Role(added.role)]}. A link to choose a password was mailed.",
+        "success",
+        link=(f"/admin/outbox/{link.message_id}", "Read the mail in the Outbox"),
+    )
+    return redirect(f"/admin/users/{added.id}")
 
 
 def _user_page(request: Request, user: User, person: User, status: int = 200, **extra: object) -> Response:
@@ -81,7 +86,7 @@ def change_role(
         users.change_role(session, person, role)
     except (Conflict, InvalidInput) as exc:
         return _refuse(request, user_id, exc)
-    flash(request, f"{person.email} is now {role}.", "success")
+    flash(request, f"{person.email} is now {ROLE_LABELS[Role(person.role)]}.", "success")
     if person.id == user.id and not can_open(person.role, Area.users):
         return redirect("/admin")  # the admin demoted themselves: the Users page is closed to them now
     return redirect(f"/admin/users/{user_id}")
