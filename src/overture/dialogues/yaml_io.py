@@ -83,3 +83,27 @@ _Dumper.add_representer(str, _str_representer)
 def dump_yaml(data: Any) -> str:
     """Plain data (e.g. `document_to_data(...)`) as readable YAML that `load_yaml` reads back identically."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+
+
+def line_of(text: str, path: str) -> int | None:
+    """The line (1-based) where the dotted `path` (e.g. `flow.cards.greet.buttons.1.goto`) is written in `text`;
+    the nearest enclosing part that exists when the path goes further than the text; None when unknown."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in path.split("."):
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

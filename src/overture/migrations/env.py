@@ -2,8 +2,12 @@
 
 from alembic import context
 
+from overture.activities import models as _activities_models  # noqa: F401  (each import registers tables)
+from overture.conversations import models as _conversations_models  # noqa: F401
 from overture.db import Base
-from overture.mail import models as _mail_models  # noqa: F401  (registers tables)
+from overture.dialogues import models as _dialogues_models  # noqa: F401
+from overture.mail import models as _mail_models  # noqa: F401
+from overture.people import models as _people_models  # noqa: F401
 from overture.users import models as _users_models  # noqa: F401
 
 engine = context.config.attributes["engine"]

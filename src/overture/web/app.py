@@ -20,11 +20,11 @@ from overture.mail.models import KIND_LABELS, STATUS_LABELS
 from overture.settings import Settings, SettingsError, ensure_data_dir, load_settings, resolve_secret_key
 from overture.users.roles import ROLE_LABELS, Area, areas_for
 from overture.web import health
-from overture.web.api import admin_outbox, admin_users
+from overture.web.api import admin_dialogues, admin_outbox, admin_users, widget_conversations
 from overture.web.context import AppContext
 from overture.web.deps import csrf_token
 from overture.web.errors import install_error_handlers
-from overture.web.pages import account, areas, auth, demo, outbox, users
+from overture.web.pages import account, areas, auth, demo, dialogues, outbox, users
 from overture.web.security import AdminSecurityHeaders
 
 SESSION_COOKIE = "overture_session"
@@ -108,7 +108,9 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(health.router)
     app.include_router(admin_users.router)
     app.include_router(admin_outbox.router)
-    for pages in (auth, account, users, outbox, areas):
+    app.include_router(admin_dialogues.router)
+    app.include_router(widget_conversations.router)
+    for pages in (auth, account, users, outbox, dialogues, areas):
         app.include_router(pages.router)
     if settings.demo:
         app.include_router(demo.router)

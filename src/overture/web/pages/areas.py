@@ -18,7 +18,6 @@ router = page_router()
 
 # What each area will hold, told to the person who opens it today.
 UPCOMING: dict[Area, str] = {
-    Area.dialogues: "Build dialogues: where they show, to whom, when, and the flow of cards they run.",
     Area.configuration: "Your websites and their allowed origins, the widget's look, languages and custom fields.",
     Area.calendar: "Connect Google, Outlook or CalDAV, or use the built-in calendar; set hours and meeting length.",
     Area.meetings: "Every meeting booked from a dialogue: who booked with whom, when, and whether it happened.",

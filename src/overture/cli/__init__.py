@@ -5,50 +5,22 @@ from __future__ import annotations
 import secrets
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from overture import __version__
-from overture.db import Database, current_revision, head_revision, migrate, needs_migration, utcnow
-from overture.errors import OvertureError
-from overture.settings import Settings, SettingsError, ensure_data_dir, load_settings
-
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+from overture.cli.common import console, errors, fail, migrated_database, settings_or_exit, with_session
+from overture.cli.dialogues import dialogues_group
+from overture.db import Database, current_revision, head_revision, migrate, utcnow
+from overture.settings import Settings, ensure_data_dir
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_DATA_DIR = Path("overture-demo")
 OUR_FILES = ("overture.db", "secret_key", "jobs.db")
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    errors.print(f"[bold red]Error:[/] {message}")
-    sys.exit(code)
-
-
-def settings_or_exit(**overrides: Any) -> Settings:
-    """The settings, or a one-line error naming the bad setting and exit status 2."""
-    try:
-        return load_settings(**overrides)
-    except SettingsError as exc:
-        fail(str(exc), 2)
-
-
-def migrated_database(settings: Settings) -> Database:
-    """The database, or exit with the command to run when it is not migrated."""
-    db = Database.from_url(settings.database_url)
-    try:
-        behind = needs_migration(db.engine)
-    except Exception as exc:
-        fail(f"cannot open the database ({settings.database_url.split('@')[-1]}): {exc.__class__.__name__}: {exc}")
-    if behind:
-        fail("the database is not migrated to this version of Overture. Run `overture migrate` first.")
-    return db
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -203,19 +175,6 @@ def users() -> None:
     """Manage the people who sign in to the admin, and their API tokens."""
 
 
-def _with_session(action: Callable[..., Any]) -> Any:
-    settings = settings_or_exit()
-    db = migrated_database(settings)
-    try:
-        with db.write() as session:
-            return action(session, settings)
-    except OvertureError as exc:
-        details = "".join(f"\n  {p.path}: {p.message}" for p in exc.problems)
-        fail(exc.message + details)
-    finally:
-        db.dispose()
-
-
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -247,7 +206,7 @@ def users_create(email: str, role: str, name: str, password_stdin: bool, no_pass
             link = service.start_password_reset(session, user, settings.base_url, utcnow(), invited=True)
             console.print(f"Password link (works once, for 24 hours): {link.url}")
 
-    _with_session(create)
+    with_session(create)
 
 
 @users.command(name="password")
@@ -263,7 +222,7 @@ def users_password(email: str, password_stdin: bool) -> None:
         service.set_password(session, service.get_user_by_email(session, email), password)
         console.print(f"The password of {email} is changed.")
 
-    _with_session(change)
+    with_session(change)
 
 
 @users.command(name="token")
@@ -284,7 +243,7 @@ def users_token(email: str, name: str) -> None:
         errors.print(f"API token '{token.name}' for {user.email} ({user.role}); it is not shown again:")
         click.echo(secret)
 
-    _with_session(create)
+    with_session(create)
 
 
 @users.command(name="list")
@@ -305,4 +264,7 @@ def users_list() -> None:
             )
         console.print(table)
 
-    _with_session(show)
+    with_session(show)
+
+
+main.add_command(dialogues_group)

@@ -1,0 +1,71 @@
+"""Recording activities. One function, called inside the transaction of the change the activity describes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from overture.activities.models import Activity
+from overture.people.models import Person
+
+
+class ActivityType(StrEnum):
+    dialogue_triggered = "dialogue.triggered"
+    dialogue_engaged = "dialogue.engaged"
+    dialogue_completed = "dialogue.completed"
+    dialogue_dropped = "dialogue.dropped"
+    dialogue_dismissed = "dialogue.dismissed"
+    field_captured = "field.captured"
+    link_clicked = "link.clicked"
+    goal_reached = "goal.reached"
+    meeting_booked = "meeting.booked"
+    meeting_rescheduled = "meeting.rescheduled"
+    meeting_cancelled = "meeting.cancelled"
+    meeting_outcome = "meeting.outcome"
+
+
+# DESIGN.md section 5: these count once per visitor per session (per dialogue).
+ONCE_PER_SESSION = frozenset({ActivityType.dialogue_triggered, ActivityType.dialogue_engaged})
+
+
+def record(
+    session: Session,
+    person: Person,
+    type: ActivityType,
+    occurred_at: datetime,
+    attributes: dict[str, Any] | None = None,
+    *,
+    dialogue_id: int | None = None,
+    conversation_id: int | None = None,
+) -> Activity | None:
+    """Adds an activity to the caller's transaction; returns None when a once-per-session one already exists."""
+    if type in ONCE_PER_SESSION:
+        already = session.scalar(
+            select(Activity.id).where(
+                Activity.person_id == person.id,
+                Activity.type == type.value,
+                Activity.session_number == person.session_number,
+                Activity.dialogue_id == dialogue_id,
+            )
+        )
+        if already is not None:
+            return None
+    activity = Activity(
+        person_id=person.id,
+        type=type.value,
+        occurred_at=occurred_at,
+        session_number=person.session_number,
+        dialogue_id=dialogue_id,
+        conversation_id=conversation_id,
+        attributes=attributes or {},
+    )
+    session.add(activity)
+    return activity
+
+
+def for_person(session: Session, person_id: int) -> list[Activity]:
+    return list(session.scalars(select(Activity).where(Activity.person_id == person_id).order_by(Activity.id)))

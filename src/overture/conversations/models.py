@@ -1,0 +1,40 @@
+"""Conversations: one visitor running one dialogue version, with the engine's state and the transcript."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from overture.db import Base, UTCDateTime
+
+# active: waiting for the visitor; completed: reached an end; dismissed: closed by the visitor;
+# dropped: abandoned (no reply for a whole visitor session).
+STATUSES = ("active", "completed", "dismissed", "dropped")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_person_dialogue_status", "person_id", "dialogue_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    # SHA-256 of the secret the widget sends with every call; the secret itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    dialogue_id: Mapped[int] = mapped_column(ForeignKey("dialogues.id", ondelete="CASCADE"))
+    # The version it started on, and the version of every reusable flow it may call: it finishes on these.
+    version_id: Mapped[int] = mapped_column(ForeignKey("dialogue_versions.id", ondelete="RESTRICT"))
+    flow_version_ids: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Each answer must name the step it answers: a replayed or out-of-order reply is refused.
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    page_url: Mapped[str] = mapped_column(String(2000), default="")
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
+    region: Mapped[str | None] = mapped_column(String(2), default=None)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -1,0 +1,47 @@
+"""The widget conversation API's shapes: what the widget sends and what it gets back."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from overture.conversations.engine import BotMessage, Expected, TranscriptEntry
+
+
+class StartConversation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dialogue: str = Field(max_length=80, description="The dialogue's key.")
+    visitor_id: str | None = Field(default=None, max_length=64, description="The id the widget keeps; new if absent.")
+    page_url: str = Field(default="", max_length=2000)
+    language: str | None = Field(default=None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+    region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO country, for phone numbers.")
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    step: int = Field(ge=0, le=1_000_000, description="The step this call answers (from the last answer).")
+
+
+class ReplyIn(Step):
+    choice: str | None = Field(default=None, max_length=20, description="The id of the chosen button or option.")
+    text: str | None = Field(default=None, max_length=2000, description="A typed answer.")
+
+
+class LinkClick(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2000)
+
+
+class ConversationOut(BaseModel):
+    conversation_id: str
+    visitor_id: str
+    token: str | None = Field(default=None, description="Send it as X-Conversation-Token; given once per start.")
+    step: int
+    status: Literal["active", "completed", "dismissed", "dropped"]
+    messages: list[BotMessage] = Field(description="The bot's new messages, to show in order.")
+    expected: Expected = Field(description="The input to offer next (kind none when the conversation is over).")
+    transcript: list[TranscriptEntry] | None = Field(default=None, description="The whole transcript, on resume.")

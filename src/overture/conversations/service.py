@@ -1,0 +1,327 @@
+"""Runs the pure engine against the database: starts conversations, takes replies, applies the engine's effects to
+the person and records activities, all in the caller's transaction.
+
+The widget proves it owns a conversation with the conversation's secret token, and names the step it answers, so
+a replayed, out-of-order or foreign reply changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from overture.activities.service import ActivityType, record
+from overture.conversations import engine
+from overture.conversations.models import Conversation
+from overture.dialogues import service as dialogues
+from overture.dialogues.document import DialogueDocument, FlowDocument
+from overture.dialogues.models import Dialogue, DialogueVersion
+from overture.errors import Conflict, InvalidInput, Problem, Unauthenticated
+from overture.people import service as people
+from overture.people.models import Person
+
+
+@dataclass
+class View:
+    """What the widget gets back from every call."""
+
+    conversation: Conversation
+    person: Person
+    turn: engine.Turn
+    token: str | None = None  # only when the conversation (or a new token for it) was just made
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _called_flows(document: DialogueDocument | FlowDocument, flows: dict[str, FlowDocument]) -> set[str]:
+    """The keys of the reusable flows a document may call, directly or through other flows."""
+    found: set[str] = set()
+    pending = [document]
+    while pending:
+        current = pending.pop()
+        for card in current.flow.cards.values():
+            if card.flow and card.flow not in found:
+                found.add(card.flow)
+                if card.flow in flows:
+                    pending.append(flows[card.flow])
+    return found
+
+
+def _waiting(state: engine.State) -> engine.Turn:
+    """The conversation as it stands: no new messages, the same question still waiting."""
+    return engine.Turn(state=state, messages=[], expected=state.awaiting or engine.Expected(kind="none"), effects=[])
+
+
+def _program(session: Session, conversation: Conversation) -> engine.Program:
+    version = session.get(DialogueVersion, conversation.version_id)
+    assert version is not None
+    flows = {}
+    for key, version_id in conversation.flow_version_ids.items():
+        flow_version = session.get(DialogueVersion, version_id)
+        assert flow_version is not None
+        flows[key] = FlowDocument.model_validate(flow_version.document)
+    return engine.Program(document=DialogueDocument.model_validate(version.document), flows=flows)
+
+
+def _context(person: Person, conversation: Conversation, now: datetime) -> engine.Context:
+    return engine.Context(
+        fields=people.field_values(person),
+        language=conversation.language,
+        region=conversation.region,
+        now=now,
+    )
+
+
+def _apply(session: Session, conversation: Conversation, person: Person, turn: engine.Turn, now: datetime) -> None:
+    """Writes the turn's state and applies its effects to the person, recording the activities they mean."""
+    conversation.state = turn.state.model_dump(mode="json")
+    conversation.updated_at = now
+    ids = {"dialogue_id": conversation.dialogue_id, "conversation_id": conversation.id}
+    for effect in turn.effects:
+        match effect:
+            case engine.SetField(field=field, value=value, source=source):
+                people.set_field(person, field, value)
+                if source != "set":
+                    record(session, person, ActivityType.field_captured, now, {"field": field, "value": value}, **ids)
+            case engine.GoalReached(name=name, score=score):
+                record(session, person, ActivityType.goal_reached, now, {"goal": name, "score": score}, **ids)
+            case engine.Ended(completed=completed):
+                conversation.status = "completed" if completed else conversation.status
+                conversation.ended_at = now
+                if completed:
+                    record(
+                        session,
+                        person,
+                        ActivityType.dialogue_completed,
+                        now,
+                        {"page_url": conversation.page_url},
+                        **ids,
+                    )
+            case _:
+                pass  # LinkShown: a click is recorded when it happens; BookMeeting: the meetings issue
+
+
+def start(
+    session: Session,
+    *,
+    dialogue_key: str,
+    visitor_id: str | None,
+    page_url: str,
+    language: str | None,
+    region: str | None,
+    now: datetime,
+) -> View:
+    """Starts the visitor's conversation with a live dialogue, or gives back the one already running (with a new
+    token, so a reloaded page can go on)."""
+    dialogue = dialogues.get(session, dialogue_key)
+    person = people.visitor(session, visitor_id, now)
+    running = session.scalar(
+        select(Conversation).where(
+            Conversation.person_id == person.id,
+            Conversation.dialogue_id == dialogue.id,
+            Conversation.status == "active",
+        )
+    )
+    token = secrets.token_urlsafe(24)
+    if running is not None:
+        running.token_hash = _hash(token)
+        return View(running, person, _waiting(engine.State.model_validate(running.state)), token)
+
+    version = dialogues.live_version(session, dialogue)
+    document = DialogueDocument.model_validate(version.document)
+    flows = dialogues.published_flows(session)
+    used = _called_flows(document, flows)
+    flow_version_ids = {}
+    for key in used:
+        flow_row = dialogues.get(session, key)
+        flow_version_ids[key] = dialogues.live_version(session, flow_row).id
+    conversation = Conversation(
+        public_id="c_" + secrets.token_urlsafe(16),
+        token_hash=_hash(token),
+        person_id=person.id,
+        dialogue_id=dialogue.id,
+        version_id=version.id,
+        flow_version_ids=flow_version_ids,
+        state={},
+        page_url=page_url,
+        language=language,
+        region=region,
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(conversation)
+    session.flush()
+    program = engine.Program(document=document, flows={k: flows[k] for k in used})
+    turn = engine.start(program, _context(person, conversation, now))
+    record(
+        session,
+        person,
+        ActivityType.dialogue_triggered,
+        now,
+        {"page_url": page_url, "version": version.number},
+        dialogue_id=dialogue.id,
+        conversation_id=conversation.id,
+    )
+    _apply(session, conversation, person, turn, now)
+    return View(conversation, person, turn, token)
+
+
+def _owned(session: Session, public_id: str, token: str) -> tuple[Conversation, Person]:
+    conversation = session.scalar(select(Conversation).where(Conversation.public_id == public_id))
+    # The same answer for an unknown conversation and a wrong token: nothing to learn by guessing.
+    if conversation is None or not secrets.compare_digest(conversation.token_hash, _hash(token)):
+        raise Unauthenticated("This conversation does not exist or the token does not match it.")
+    person = session.get(Person, conversation.person_id)
+    assert person is not None
+    return conversation, person
+
+
+def _require_active(conversation: Conversation, step: int) -> None:
+    if conversation.status != "active":
+        raise Conflict(f"This conversation has ended ({conversation.status}). Start a new one to chat again.")
+    if step != conversation.step:
+        raise Conflict(
+            f"This reply answers step {step}, but the conversation is at step {conversation.step}: it was sent "
+            "twice or out of order. Nothing was changed.",
+            [Problem("step", f"Expected {conversation.step}.")],
+        )
+
+
+def _advance(
+    session: Session,
+    public_id: str,
+    token: str,
+    step: int,
+    now: datetime,
+    move: Callable[[engine.Program, engine.State, engine.Context], engine.Turn],
+    engaged: bool,
+) -> View:
+    conversation, person = _owned(session, public_id, token)
+    _require_active(conversation, step)
+    people.touch(person, now)
+    program = _program(session, conversation)
+    try:
+        turn = move(program, engine.State.model_validate(conversation.state), _context(person, conversation, now))
+    except engine.AnswerRefused as exc:
+        raise InvalidInput(exc.message, [Problem("reply", exc.message)]) from None
+    conversation.step += 1
+    if engaged:
+        record(
+            session,
+            person,
+            ActivityType.dialogue_engaged,
+            now,
+            {"page_url": conversation.page_url},
+            dialogue_id=conversation.dialogue_id,
+            conversation_id=conversation.id,
+        )
+    _apply(session, conversation, person, turn, now)
+    return View(conversation, person, turn)
+
+
+def reply(session: Session, public_id: str, token: str, step: int, answer: engine.Reply, now: datetime) -> View:
+    """Takes the visitor's answer to the current step."""
+    return _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), engaged=True)
+
+
+def back(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:
+    """Undoes the visitor's last answer."""
+    return _advance(session, public_id, token, step, now, engine.go_back, engaged=False)
+
+
+def restart(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:
+    """Starts the dialogue over from its first card (the transcript keeps what came before, retracted)."""
+    return _advance(session, public_id, token, step, now, engine.restart, engaged=False)
+
+
+def resume(session: Session, public_id: str, token: str) -> View:
+    """The conversation as it stands, e.g. after a page reload: the transcript and the question waiting."""
+    conversation, person = _owned(session, public_id, token)
+    state = engine.State.model_validate(conversation.state)
+    return View(conversation, person, _waiting(state))
+
+
+def dismiss(session: Session, public_id: str, token: str, now: datetime) -> View:
+    """The visitor closed the conversation before it ended."""
+    conversation, person = _owned(session, public_id, token)
+    if conversation.status == "active":
+        conversation.status = "dismissed"
+        conversation.ended_at = now
+        record(
+            session,
+            person,
+            ActivityType.dialogue_dismissed,
+            now,
+            {"page_url": conversation.page_url, "step": conversation.step},
+            dialogue_id=conversation.dialogue_id,
+            conversation_id=conversation.id,
+        )
+    state = engine.State.model_validate(conversation.state)
+    return View(conversation, person, _waiting(state))
+
+
+def link_clicked(session: Session, public_id: str, token: str, url: str, now: datetime) -> None:
+    """Records that the visitor opened a link the conversation showed them."""
+    conversation, person = _owned(session, public_id, token)
+    program = _program(session, conversation)
+    shown = {
+        card.link.url
+        for document in [program.document, *program.flows.values()]
+        for card in document.flow.cards.values()
+        if card.link is not None
+    }
+    if url not in shown:
+        raise InvalidInput("This link is not one the conversation showed.", [Problem("url", "Unknown link.")])
+    people.touch(person, now)
+    record(
+        session,
+        person,
+        ActivityType.link_clicked,
+        now,
+        {"url": url, "page_url": conversation.page_url},
+        dialogue_id=conversation.dialogue_id,
+        conversation_id=conversation.id,
+    )
+
+
+def drop_abandoned(session: Session, now: datetime) -> int:
+    """Marks conversations with no reply for a whole visitor session as dropped; returns how many."""
+    stale = session.scalars(
+        select(Conversation).where(
+            Conversation.status == "active", Conversation.updated_at < now - people.SESSION_TIMEOUT
+        )
+    ).all()
+    for conversation in stale:
+        person = session.get(Person, conversation.person_id)
+        assert person is not None
+        conversation.status = "dropped"
+        conversation.ended_at = now
+        record(
+            session,
+            person,
+            ActivityType.dialogue_dropped,
+            now,
+            {"page_url": conversation.page_url, "step": conversation.step},
+            dialogue_id=conversation.dialogue_id,
+            conversation_id=conversation.id,
+        )
+    return len(stale)
+
+
+def for_dialogue(session: Session, dialogue: Dialogue, limit: int = 100) -> list[Conversation]:
+    return list(
+        session.scalars(
+            select(Conversation)
+            .where(Conversation.dialogue_id == dialogue.id)
+            .order_by(Conversation.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,75 @@
+"""Widget API: conversations. Public (no admin token): the conversation's own token proves who may continue it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+
+from overture.conversations import engine
+from overture.conversations import service as conversations
+from overture.conversations.schemas import ConversationOut, LinkClick, ReplyIn, StartConversation, Step
+from overture.db import utcnow
+from overture.web.deps import DbSession
+from overture.web.errors import API_ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/widget/conversations", tags=["widget"], responses=API_ERROR_RESPONSES)
+Token = Annotated[str, Header(alias="X-Conversation-Token", max_length=100, description="From the start answer.")]
+
+
+def _out(view: conversations.View, *, transcript: bool = False) -> ConversationOut:
+    return ConversationOut(
+        conversation_id=view.conversation.public_id,
+        visitor_id=view.person.visitor_id,
+        token=view.token,
+        step=view.conversation.step,
+        status=view.conversation.status,
+        messages=view.turn.messages,
+        expected=view.turn.expected,
+        transcript=view.turn.state.transcript if transcript else None,
+    )
+
+
+@router.post("", status_code=201, summary="Start (or pick up) the visitor's conversation with a dialogue")
+def start(session: DbSession, body: StartConversation) -> ConversationOut:
+    view = conversations.start(
+        session,
+        dialogue_key=body.dialogue,
+        visitor_id=body.visitor_id,
+        page_url=body.page_url,
+        language=body.language,
+        region=body.region,
+        now=utcnow(),
+    )
+    return _out(view, transcript=view.turn.messages == [])
+
+
+@router.get("/{conversation_id}", summary="The conversation as it stands (after a page reload)")
+def resume(session: DbSession, conversation_id: str, token: Token) -> ConversationOut:
+    return _out(conversations.resume(session, conversation_id, token), transcript=True)
+
+
+@router.post("/{conversation_id}/replies", summary="Answer the question waiting")
+def reply(session: DbSession, conversation_id: str, token: Token, body: ReplyIn) -> ConversationOut:
+    answer = engine.Reply(choice=body.choice, text=body.text)
+    return _out(conversations.reply(session, conversation_id, token, body.step, answer, utcnow()))
+
+
+@router.post("/{conversation_id}/back", summary="Undo the last answer")
+def back(session: DbSession, conversation_id: str, token: Token, body: Step) -> ConversationOut:
+    return _out(conversations.back(session, conversation_id, token, body.step, utcnow()))
+
+
+@router.post("/{conversation_id}/restart", summary="Start over from the first card")
+def restart(session: DbSession, conversation_id: str, token: Token, body: Step) -> ConversationOut:
+    return _out(conversations.restart(session, conversation_id, token, body.step, utcnow()))
+
+
+@router.post("/{conversation_id}/dismiss", summary="The visitor closed the conversation")
+def dismiss(session: DbSession, conversation_id: str, token: Token) -> ConversationOut:
+    return _out(conversations.dismiss(session, conversation_id, token, utcnow()))
+
+
+@router.post("/{conversation_id}/links", status_code=204, summary="The visitor opened a link the bot showed")
+def link_clicked(session: DbSession, conversation_id: str, token: Token, body: LinkClick) -> None:
+    conversations.link_clicked(session, conversation_id, token, body.url, utcnow())

@@ -1,0 +1,219 @@
+"""The Dialogues page: the list, and an editor of the YAML document with its problems shown line by line,
+publish, pause, resume, archive, clone and the version history. The visual designer will edit the same document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Depends, Form, Path, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from overture.conversations.scenarios import scenario_check
+from overture.db import utcnow
+from overture.dialogues import service as dialogues
+from overture.dialogues.document import KEY_PATTERN
+from overture.dialogues.models import Dialogue
+from overture.dialogues.validation import parse_document
+from overture.dialogues.yaml_io import dump_yaml, line_of, load_yaml
+from overture.errors import Conflict, InvalidInput, Problem
+from overture.people.service import field_schema
+from overture.users.models import User
+from overture.users.roles import Area
+from overture.web.deps import AreaGuard, DbSession
+from overture.web.pages.rendering import flash, page_router, redirect, render
+
+router = page_router()
+Marketer = Annotated[User, Depends(AreaGuard(Area.dialogues, api=False))]
+DialogueKey = Annotated[str, Path(max_length=80)]
+
+
+def starter(key: str, name: str) -> dict[str, object]:
+    """A new document that is valid from the start, to edit from."""
+    return {
+        "key": key,
+        "name": name,
+        "flow": {"start": "hello", "cards": {"hello": {"say": "Hello! How can we help you today?", "end": True}}},
+    }
+
+
+def _located(text: str, problems: list[Problem]) -> list[dict[str, object]]:
+    return [{"path": p.path, "message": p.message, "line": line_of(text, p.path)} for p in problems]
+
+
+def _editor(
+    request: Request,
+    session: Session,
+    user: User,
+    dialogue: Dialogue,
+    *,
+    text: str | None = None,
+    problems: list[Problem] | None = None,
+    status: int = 200,
+) -> Response:
+    text = text if text is not None else dump_yaml(dialogue.draft)
+    if problems is None:
+        problems = dialogues.problems_of(session, dialogue, field_schema(session))
+    return render(
+        request,
+        "admin/dialogue.html",
+        user,
+        status=status,
+        dialogue=dialogue,
+        text=text,
+        problems=_located(text, problems),
+        unpublished=not dialogue.versions or dialogue.versions[-1].document != dialogue.draft,
+    )
+
+
+@router.get("/admin/dialogues")
+def list_page(request: Request, session: DbSession, user: Marketer) -> Response:
+    return render(request, "admin/dialogues.html", user, items=dialogues.list_all(session, archived=True), form={})
+
+
+@router.post("/admin/dialogues")
+def create(
+    request: Request,
+    session: DbSession,
+    user: Marketer,
+    key: Annotated[str, Form(max_length=80)],
+    name: Annotated[str, Form(max_length=200)],
+    kind: Annotated[Literal["dialogue", "flow"], Form()] = "dialogue",
+) -> Response:
+    try:
+        dialogue = dialogues.create(session, starter(key.strip(), name.strip()), kind, utcnow())
+    except (InvalidInput, Conflict) as exc:
+        session.rollback()
+        return render(
+            request,
+            "admin/dialogues.html",
+            user,
+            status=exc.status,
+            items=dialogues.list_all(session, archived=True),
+            form={"key": key, "name": name, "kind": kind},
+            error=exc.message,
+            problems=exc.problems,
+            key_pattern=KEY_PATTERN,
+        )
+    flash(request, f"'{dialogue.name}' is created. Write its flow below, then publish it.", "success")
+    return redirect(f"/admin/dialogues/{dialogue.key}")
+
+
+@router.get("/admin/dialogues/{key}")
+def editor(request: Request, session: DbSession, user: Marketer, key: DialogueKey) -> Response:
+    return _editor(request, session, user, dialogues.get(session, key))
+
+
+@router.post("/admin/dialogues/{key}")
+def save(
+    request: Request,
+    session: DbSession,
+    user: Marketer,
+    key: DialogueKey,
+    document: Annotated[str, Form(max_length=500_000)],
+    revision: Annotated[int, Form(ge=1)],
+) -> Response:
+    dialogue = dialogues.get(session, key)
+    data, problems = load_yaml(document)
+    if not problems:
+        _, problems = parse_document(data, dialogue.kind)  # type: ignore[arg-type]
+    if problems:
+        # Not saved: the text stays in the editor with every problem, nothing half-written is stored.
+        return _editor(request, session, user, dialogue, text=document, problems=problems, status=422)
+    try:
+        dialogues.update_draft(session, dialogue, data, utcnow(), revision=revision)
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        return _editor(
+            request,
+            session,
+            user,
+            dialogue,
+            text=document,
+            problems=exc.problems or [Problem("document", exc.message)],
+            status=exc.status,
+        )
+    flash(request, "The draft is saved.", "success")
+    return redirect(f"/admin/dialogues/{key}")
+
+
+@router.post("/admin/dialogues/{key}/publish")
+def publish(request: Request, session: DbSession, user: Marketer, key: DialogueKey) -> Response:
+    dialogue = dialogues.get(session, key)
+    try:
+        version = dialogues.publish(
+            session, dialogue, fields=field_schema(session), now=utcnow(), user_id=user.id, checks=[scenario_check]
+        )
+    except (InvalidInput, Conflict) as exc:
+        session.rollback()
+        flash(request, f"Not published: {exc.message} Fix what is listed below, then publish again.", "error")
+        return _editor(request, session, user, dialogues.get(session, key), problems=exc.problems, status=exc.status)
+    flash(request, f"Version {version.number} is published and live.", "success")
+    return redirect(f"/admin/dialogues/{key}")
+
+
+def _state_change(request: Request, session: Session, key: str, change: str) -> Response:
+    dialogue = dialogues.get(session, key)
+    actions = {"pause": dialogues.pause, "resume": dialogues.resume, "archive": dialogues.archive}
+    try:
+        actions[change](session, dialogue)
+    except Conflict as exc:
+        flash(request, exc.message, "error")
+        return redirect(f"/admin/dialogues/{key}")
+    done = {"pause": "paused: it is no longer shown", "resume": "live again", "archive": "archived"}
+    flash(request, f"'{dialogue.name}' is {done[change]}.", "success")
+    return redirect(f"/admin/dialogues/{key}")
+
+
+@router.post("/admin/dialogues/{key}/pause")
+def pause(request: Request, session: DbSession, user: Marketer, key: DialogueKey) -> Response:
+    return _state_change(request, session, key, "pause")
+
+
+@router.post("/admin/dialogues/{key}/resume")
+def resume(request: Request, session: DbSession, user: Marketer, key: DialogueKey) -> Response:
+    return _state_change(request, session, key, "resume")
+
+
+@router.post("/admin/dialogues/{key}/archive")
+def archive(request: Request, session: DbSession, user: Marketer, key: DialogueKey) -> Response:
+    return _state_change(request, session, key, "archive")
+
+
+@router.post("/admin/dialogues/{key}/clone")
+def clone(
+    request: Request,
+    session: DbSession,
+    user: Marketer,
+    key: DialogueKey,
+    new_key: Annotated[str, Form(max_length=80)],
+) -> Response:
+    try:
+        copy = dialogues.clone(session, dialogues.get(session, key), new_key.strip(), utcnow())
+    except (InvalidInput, Conflict) as exc:
+        session.rollback()
+        detail = f" {exc.problems[0].message}" if exc.problems else ""
+        flash(request, f"Not cloned: {exc.message}{detail}", "error")
+        return redirect(f"/admin/dialogues/{key}")
+    flash(request, f"Cloned as '{copy.key}', a new draft.", "success")
+    return redirect(f"/admin/dialogues/{copy.key}")
+
+
+@router.get("/admin/dialogues/{key}/versions/{number}")
+def version_page(
+    request: Request,
+    session: DbSession,
+    user: Marketer,
+    key: DialogueKey,
+    number: Annotated[int, Path(ge=1, le=1_000_000)],
+) -> Response:
+    dialogue = dialogues.get(session, key)
+    version = dialogues.version(session, dialogue, number)
+    return render(
+        request,
+        "admin/dialogue_version.html",
+        user,
+        dialogue=dialogue,
+        version=version,
+        text=dump_yaml(version.document),
+    )
