@@ -92,8 +92,14 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._read = sessionmaker(engine, expire_on_commit=False)
-        self._write = sessionmaker(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+        # Shared by every session of this database (as session.info["memo"]): a place for services to keep what
+        # never changes once written, such as parsed published versions, for this database only.
+        self.memo: dict[str, Any] = {}
+        info = {"memo": self.memo}
+        self._read = sessionmaker(engine, expire_on_commit=False, info=info)
+        self._write = sessionmaker(
+            engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False, info=info
+        )
 
     @classmethod
     def from_url(cls, url: str) -> Database:

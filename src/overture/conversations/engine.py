@@ -196,6 +196,9 @@ class Frame(BaseModel):
     return_to: str | None = None
 
 
+MAX_BACK_STEPS = 20
+
+
 class Snapshot(BaseModel):
     """The state as it was when an answer was taken, to come back to with `go_back`."""
 
@@ -205,7 +208,8 @@ class Snapshot(BaseModel):
     awaiting: Expected | None
     values: dict[str, Any]
     written: list[str]
-    path: list[str]
+    # The path and transcript only grow between snapshots, so their lengths are enough to restore them.
+    path_length: int
     transcript_length: int
 
 
@@ -301,7 +305,7 @@ def go_back(program: Program, state: State, context: Context) -> Turn:
     snapshot = new.history.pop()
     new.transcript[snapshot.transcript_length :] = _retracted(new.transcript[snapshot.transcript_length :])
     new.stack, new.awaiting = [frame.model_copy() for frame in snapshot.stack], snapshot.awaiting
-    new.values, new.written, new.path = dict(snapshot.values), list(snapshot.written), list(snapshot.path)
+    new.values, new.written, new.path = dict(snapshot.values), list(snapshot.written), new.path[: snapshot.path_length]
     new.ended = new.completed = False
     step = _Step(program, new, context)
     step.refresh_values()
@@ -457,10 +461,12 @@ class _Step:
                 awaiting=self.state.awaiting,
                 values=dict(self.state.values),
                 written=list(self.state.written),
-                path=list(self.state.path),
+                path_length=len(self.state.path),
                 transcript_length=len(self.state.transcript),
             )
         )
+        # Going back is for the last few answers; older snapshots would only make every step's state heavier.
+        del self.state.history[:-MAX_BACK_STEPS]
         self.state.transcript.append(TranscriptEntry(role="visitor", text=shown, card=self.ref()))
         self.state.awaiting = None
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,15 +62,28 @@ def _waiting(state: engine.State) -> engine.Turn:
     return engine.Turn(state=state, messages=[], expected=state.awaiting or engine.Expected(kind="none"), effects=[])
 
 
+PARSED_VERSIONS_KEPT = 512
+
+
+def _parsed(session: Session, version_id: int, kind: type[DialogueDocument] | type[FlowDocument]) -> Any:
+    """The parsed document of a published version. Versions never change, so parsed ones are kept per database
+    (the database's memo, shared by its sessions) instead of being parsed again at every reply."""
+    memo = session.info.setdefault("memo", {})
+    parsed: OrderedDict[int, DialogueDocument | FlowDocument] = memo.setdefault("parsed_versions", OrderedDict())
+    document = parsed.get(version_id)
+    if document is None:
+        version = session.get(DialogueVersion, version_id)
+        assert version is not None
+        document = kind.model_validate(version.document)
+        parsed[version_id] = document
+        if len(parsed) > PARSED_VERSIONS_KEPT:
+            parsed.popitem(last=False)
+    return document
+
+
 def _program(session: Session, conversation: Conversation) -> engine.Program:
-    version = session.get(DialogueVersion, conversation.version_id)
-    assert version is not None
-    flows = {}
-    for key, version_id in conversation.flow_version_ids.items():
-        flow_version = session.get(DialogueVersion, version_id)
-        assert flow_version is not None
-        flows[key] = FlowDocument.model_validate(flow_version.document)
-    return engine.Program(document=DialogueDocument.model_validate(version.document), flows=flows)
+    flows = {key: _parsed(session, vid, FlowDocument) for key, vid in conversation.flow_version_ids.items()}
+    return engine.Program(document=_parsed(session, conversation.version_id, DialogueDocument), flows=flows)
 
 
 def _context(person: Person, conversation: Conversation, now: datetime) -> engine.Context:
@@ -208,12 +223,14 @@ def _advance(
     _require_active(conversation, step)
     people.touch(person, now)
     program = _program(session, conversation)
+    state = engine.State.model_validate(conversation.state)
+    first_answer = all(entry.role != "visitor" for entry in state.transcript)
     try:
-        turn = move(program, engine.State.model_validate(conversation.state), _context(person, conversation, now))
+        turn = move(program, state, _context(person, conversation, now))
     except engine.AnswerRefused as exc:
         raise InvalidInput(exc.message, [Problem("reply", exc.message)]) from None
-    conversation.step += 1
-    if engaged:
+    # Engagement is the first answer: only then can it be new for this visitor session (no query otherwise).
+    if engaged and first_answer:
         record(
             session,
             person,
@@ -223,6 +240,7 @@ def _advance(
             dialogue_id=conversation.dialogue_id,
             conversation_id=conversation.id,
         )
+    conversation.step += 1
     _apply(session, conversation, person, turn, now)
     return View(conversation, person, turn)
 

@@ -1,0 +1,150 @@
+"""The engine benchmark of the dialogues issue: pure engine steps per second on a 50-card flow, and replies per
+second through the widget API on SQLite beside a no-op endpoint of the same app, in the same run.
+
+Target: one reply through the API costs at most 3x a no-op request (the `reply/no-op cost ratio` line).
+Run: .venv/bin/python bench/engine.py   (about 20 seconds; the server runs in its own process, on loopback)
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx2
+
+sys.path.insert(0, str(Path(__file__).parent))
+from engine_pure import build, converse  # noqa: E402
+
+from overture.conversations.engine import Context  # noqa: E402
+
+SECONDS = 4.0
+REPLIES_PER_CONVERSATION = 10
+# A question asked again and again: each reply is one full step through the API (token, step check, engine,
+# effects, activities, commit).
+LOOP = {
+    "key": "bench-loop",
+    "name": "Bench loop",
+    "flow": {
+        "start": "ask",
+        "cards": {
+            "ask": {
+                "say": "Hi {{ person.first_name or 'there' }}, again?",
+                "buttons": [
+                    {"label": "Again", "goto": "ask", "store": "person.title", "value": "again"},
+                    {"label": "Stop", "goto": "bye"},
+                ],
+            },
+            "bye": {"say": "Bye.", "end": True},
+        },
+    },
+}
+
+
+def serve(data_dir: str, port: int) -> None:
+    """The server process: Overture's app with a no-op route added, on uvicorn."""
+    import uvicorn
+
+    from overture.settings import Settings
+    from overture.web.app import create_app
+
+    app = create_app(Settings(data_dir=Path(data_dir), log_level="WARNING"), start_jobs=False)
+
+    @app.get("/bench/noop")
+    def noop() -> dict[str, bool]:
+        return {"ok": True}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def prepare(data_dir: str) -> None:
+    from overture.db import Database, migrate, utcnow
+    from overture.dialogues import service as dialogues
+    from overture.people.fields import FieldSchema
+    from overture.settings import Settings
+
+    db = Database.from_url(Settings(data_dir=Path(data_dir)).database_url)
+    migrate(db.engine)
+    with db.write() as session:
+        dialogue = dialogues.create(session, LOOP, "dialogue", utcnow())
+        dialogues.publish(session, dialogue, fields=FieldSchema.builtin(), now=utcnow())
+    db.dispose()
+
+
+def rate(client: httpx2.Client, call: object) -> float:
+    count, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < SECONDS:
+        call()  # type: ignore[operator]
+        count += 1
+    return count / elapsed
+
+
+def main() -> None:
+    program = build()
+    context = Context(now=datetime(2026, 3, 15, tzinfo=UTC))
+    converse(program, context)
+    steps, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < SECONDS:
+        steps += converse(program, context)
+    print(f"engine steps/s: {steps / elapsed:.0f}")  # noqa: T201
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        prepare(data_dir)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", data_dir, str(port)], env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            with httpx2.Client(base_url=base, timeout=10) as client:
+                for _ in range(200):
+                    try:
+                        client.get("/bench/noop")
+                        break
+                    except httpx2.TransportError:
+                        time.sleep(0.05)
+                current: dict[str, object] = {"left": 0}
+
+                def reply() -> None:
+                    # A new visitor every REPLIES_PER_CONVERSATION replies, as on a real site; the start call is
+                    # timed too (it only makes the figure more conservative).
+                    if current["left"] == 0:
+                        started = client.post(
+                            "/api/v1/widget/conversations",
+                            json={"dialogue": "bench-loop", "page_url": "https://example.com/"},
+                        ).json()
+                        current.update(
+                            left=REPLIES_PER_CONVERSATION,
+                            step=started["step"],
+                            headers={"X-Conversation-Token": started["token"]},
+                            path=f"/api/v1/widget/conversations/{started['conversation_id']}/replies",
+                        )
+                    answer = client.post(
+                        str(current["path"]),
+                        json={"step": current["step"], "choice": "0"},
+                        headers=current["headers"],  # type: ignore[arg-type]
+                    )
+                    current.update(step=answer.json()["step"], left=int(current["left"]) - 1)  # type: ignore[call-overload]
+
+                noop_rate = rate(client, lambda: client.get("/bench/noop"))
+                reply_rate = rate(client, reply)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    print(f"no-op requests/s: {noop_rate:.0f}")  # noqa: T201
+    print(f"replies/s: {reply_rate:.0f}")  # noqa: T201
+    print(f"reply/no-op cost ratio: {noop_rate / reply_rate:.2f} (target: at most 3)")  # noqa: T201
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        serve(sys.argv[2], int(sys.argv[3]))
+    else:
+        main()
