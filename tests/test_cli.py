@@ -186,6 +186,9 @@ def test_demo_starts_prints_credentials_once_and_keeps_its_data(tmp_path: Path) 
         first = output_of(process)
     password = re.search(r"Sign in as\s+admin@example.com with the password (\S+)", first)
     assert password, first
+    seeded = run("dialogues", "list", env={"OVERTURE_DATA_DIR": str(data)}).output
+    assert re.search(r"dialogue\s+pricing-demo\s+published\s+v1", seeded), "the example dialogues are live"
+    assert re.search(r"flow\s+qualify\s+published", seeded)
 
     with running(args, {}, port) as process, httpx2.Client(base_url=f"http://127.0.0.1:{port}") as client:
         login = client.get("/admin/login")

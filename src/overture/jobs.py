@@ -15,6 +15,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
 
+from overture.conversations import service as conversations
 from overture.db import Database, utcnow
 from overture.mail import service as mail
 from overture.mail.smtp import Sender, SmtpSender
@@ -60,6 +61,11 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
     @huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
     def deliver_mail_every_minute() -> None:
         mail.deliver_due(db, sender, settings.mail_from, utcnow())
+
+    @huey.periodic_task(crontab(minute="*/5"))  # type: ignore[untyped-decorator]
+    def drop_abandoned_conversations() -> None:
+        with db.write() as session:
+            conversations.drop_abandoned(session, utcnow())
 
     return Jobs(huey=huey, deliver_mail=deliver_mail)
 

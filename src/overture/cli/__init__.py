@@ -11,6 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from overture import __version__
 from overture.cli.common import console, errors, fail, migrated_database, settings_or_exit, with_session
@@ -114,7 +115,35 @@ def _seed_demo(db: Database, console: Console) -> str | None:
             return None
         password = secrets.token_urlsafe(12)
         users.create_user(session, DEMO_ADMIN_EMAIL, "admin", name="Demo Admin", password=password)
+        seed_example_dialogues(session)
     return password
+
+
+def example_dialogues_folder() -> Path | None:
+    """examples/dialogues: inside the installed package, or in the source tree when installed for development."""
+    for candidate in (
+        Path(__file__).resolve().parents[1] / "examples" / "dialogues",
+        Path(__file__).resolve().parents[3] / "examples" / "dialogues",
+    ):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def seed_example_dialogues(session: Session) -> None:
+    """Imports and publishes the example dialogues and flows (flows first), so the demo has something to show."""
+    from overture.cli.dialogues import read, yaml_files
+    from overture.conversations.scenarios import scenario_check
+    from overture.dialogues import service as dialogues
+    from overture.people.fields import FieldSchema
+
+    folder = example_dialogues_folder()
+    if folder is None:
+        return
+    for path in yaml_files((folder,)):
+        loaded = read(path)
+        dialogue = dialogues.create(session, loaded.data, loaded.kind, utcnow())
+        dialogues.publish(session, dialogue, fields=FieldSchema.builtin(), now=utcnow(), checks=[scenario_check])
 
 
 @main.command()
