@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Path
 
 from overture.conversations import engine
 from overture.conversations import service as conversations
@@ -14,6 +14,7 @@ from overture.web.deps import DbSession
 from overture.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/widget/conversations", tags=["widget"], responses=API_ERROR_RESPONSES)
+ConversationId = Annotated[str, Path(max_length=40, description="From the start answer.")]
 Token = Annotated[str, Header(alias="X-Conversation-Token", max_length=100, description="From the start answer.")]
 
 
@@ -45,31 +46,31 @@ def start(session: DbSession, body: StartConversation) -> ConversationOut:
 
 
 @router.get("/{conversation_id}", summary="The conversation as it stands (after a page reload)")
-def resume(session: DbSession, conversation_id: str, token: Token) -> ConversationOut:
+def resume(session: DbSession, conversation_id: ConversationId, token: Token) -> ConversationOut:
     return _out(conversations.resume(session, conversation_id, token), transcript=True)
 
 
 @router.post("/{conversation_id}/replies", summary="Answer the question waiting")
-def reply(session: DbSession, conversation_id: str, token: Token, body: ReplyIn) -> ConversationOut:
+def reply(session: DbSession, conversation_id: ConversationId, token: Token, body: ReplyIn) -> ConversationOut:
     answer = engine.Reply(choice=body.choice, text=body.text)
     return _out(conversations.reply(session, conversation_id, token, body.step, answer, utcnow()))
 
 
 @router.post("/{conversation_id}/back", summary="Undo the last answer")
-def back(session: DbSession, conversation_id: str, token: Token, body: Step) -> ConversationOut:
+def back(session: DbSession, conversation_id: ConversationId, token: Token, body: Step) -> ConversationOut:
     return _out(conversations.back(session, conversation_id, token, body.step, utcnow()))
 
 
 @router.post("/{conversation_id}/restart", summary="Start over from the first card")
-def restart(session: DbSession, conversation_id: str, token: Token, body: Step) -> ConversationOut:
+def restart(session: DbSession, conversation_id: ConversationId, token: Token, body: Step) -> ConversationOut:
     return _out(conversations.restart(session, conversation_id, token, body.step, utcnow()))
 
 
 @router.post("/{conversation_id}/dismiss", summary="The visitor closed the conversation")
-def dismiss(session: DbSession, conversation_id: str, token: Token) -> ConversationOut:
+def dismiss(session: DbSession, conversation_id: ConversationId, token: Token) -> ConversationOut:
     return _out(conversations.dismiss(session, conversation_id, token, utcnow()))
 
 
 @router.post("/{conversation_id}/links", status_code=204, summary="The visitor opened a link the bot showed")
-def link_clicked(session: DbSession, conversation_id: str, token: Token, body: LinkClick) -> None:
+def link_clicked(session: DbSession, conversation_id: ConversationId, token: Token, body: LinkClick) -> None:
     conversations.link_clicked(session, conversation_id, token, body.url, utcnow())
