@@ -139,12 +139,12 @@ def publish(
     """Freezes the draft as the next version and makes it live; raises InvalidInput listing every problem."""
     if dialogue.status == "archived":
         raise Conflict(f"'{dialogue.key}' is archived; clone it to publish a copy.")
+    if dialogue.status == "published" and dialogue.versions and dialogue.versions[-1].document == dialogue.draft:
+        raise Conflict(f"The draft is the same as the live version v{dialogue.published_version}: nothing to publish.")
     raise_for_problems(problems_of(session, dialogue, fields, checks), f"'{dialogue.key}'")
     number = (dialogue.published_version or 0) + 1
-    version = DialogueVersion(
-        dialogue_id=dialogue.id, number=number, document=dialogue.draft, published_at=now, published_by=user_id
-    )
-    session.add(version)
+    version = DialogueVersion(number=number, document=dialogue.draft, published_at=now, published_by=user_id)
+    dialogue.versions.append(version)
     dialogue.published_version = number
     dialogue.status = "published"
     session.flush()

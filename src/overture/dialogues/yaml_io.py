@@ -88,6 +88,9 @@ def dump_yaml(data: Any) -> str:
 def line_of(text: str, path: str) -> int | None:
     """The line (1-based) where the dotted `path` (e.g. `flow.cards.greet.buttons.1.goto`) is written in `text`;
     the nearest enclosing part that exists when the path goes further than the text; None when unknown."""
+    written = re.match(r"^line (\d+)", path)
+    if written:  # problems found while reading the YAML already name their line
+        return int(written.group(1))
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError:
