@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from overture.conversations.engine import BotMessage, Expected, TranscriptEntry
+
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
 
 
 class StartConversation(BaseModel):
@@ -15,7 +17,13 @@ class StartConversation(BaseModel):
     dialogue: str = Field(max_length=80, description="The dialogue's key.")
     visitor_id: str | None = Field(default=None, max_length=64, description="The id the widget keeps; new if absent.")
     page_url: str = Field(default="", max_length=2000)
-    language: str | None = Field(default=None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+    language: str | None = Field(default=None, max_length=16, pattern=LANGUAGE_TAG, description="Shortcut for one.")
+    languages: list[Annotated[str, Field(max_length=16, pattern=LANGUAGE_TAG)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="The visitor's languages in the site's order of preference (e.g. the page's lang, the URL "
+        "parameter, the browser's); the first one the dialogue speaks is used, else its default language.",
+    )
     region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO country, for phone numbers.")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from overture.activities.service import ActivityType, record
 from overture.conversations import engine
 from overture.conversations.models import Conversation
 from overture.dialogues import service as dialogues
-from overture.dialogues.document import DialogueDocument, FlowDocument
+from overture.dialogues.document import DialogueDocument, FlowDocument, choose_language
 from overture.dialogues.models import Dialogue, DialogueVersion
 from overture.errors import Conflict, InvalidInput, Problem, Unauthenticated
 from overture.people import service as people
@@ -130,12 +130,14 @@ def start(
     dialogue_key: str,
     visitor_id: str | None,
     page_url: str,
-    language: str | None,
     region: str | None,
     now: datetime,
+    language: str | None = None,
+    languages: Sequence[str] = (),
 ) -> View:
     """Starts the visitor's conversation with a live dialogue, or gives back the one already running (with a new
-    token, so a reloaded page can go on)."""
+    token, so a reloaded page can go on). The conversation speaks the first of `language`, `languages` (in the
+    site's order of preference) that the dialogue has texts in, else the dialogue's default language."""
     dialogue = dialogues.get(session, dialogue_key)
     person = people.visitor(session, visitor_id, now)
     running = session.scalar(
@@ -151,7 +153,7 @@ def start(
         return View(running, person, _waiting(engine.State.model_validate(running.state)), token)
 
     version = dialogues.live_version(session, dialogue)
-    document = DialogueDocument.model_validate(version.document)
+    document = _parsed(session, version.id, DialogueDocument)
     flows = dialogues.published_flows(session)
     used = _called_flows(document, flows)
     flow_version_ids = {}
@@ -167,7 +169,7 @@ def start(
         flow_version_ids=flow_version_ids,
         state={},
         page_url=page_url,
-        language=language,
+        language=choose_language(document, [tag.replace("_", "-") for tag in (language, *languages) if tag]),
         region=region,
         started_at=now,
         updated_at=now,

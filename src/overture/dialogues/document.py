@@ -332,6 +332,34 @@ Document = DialogueDocument | FlowDocument
 DocumentKind = Literal["dialogue", "flow"]
 
 
+def _texts_of(card: Card) -> list[Text | None]:
+    texts: list[Text | None] = [*card.messages, card.ask, card.error]
+    texts += [button.label for button in card.buttons or []]
+    texts += [option.label if isinstance(option, Option) else option for option in card.options or []]
+    texts += [card.link.label] if card.link else []
+    return texts
+
+
+def languages(document: Document) -> set[str]:
+    """Every language the document has texts in (its default language included)."""
+    found = {document.language}
+    for card in document.flow.cards.values():
+        for text in _texts_of(card):
+            if isinstance(text, dict):
+                found.update(text)
+    return found
+
+
+def choose_language(document: Document, candidates: list[str]) -> str:
+    """The first candidate the document speaks ("fr-CA" is spoken when "fr" is), else the default language."""
+    spoken = languages(document)
+    for candidate in candidates:
+        for locale in (candidate, candidate.split("-")[0]):
+            if locale in spoken:
+                return locale
+    return document.language
+
+
 def document_to_data(document: Document) -> dict[str, Any]:
     """The document as plain data in its YAML/JSON form (aliases, no unset optional parts)."""
     return document.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)

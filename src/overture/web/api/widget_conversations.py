@@ -39,6 +39,7 @@ def start(session: DbSession, body: StartConversation) -> ConversationOut:
         visitor_id=body.visitor_id,
         page_url=body.page_url,
         language=body.language,
+        languages=body.languages,
         region=body.region,
         now=utcnow(),
     )
