@@ -105,11 +105,12 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     )
     install_error_handlers(app)
     app.mount("/admin/static", StaticFiles(directory=str(resources.files("overture.web") / "static")), "static")
+    # The widget's routes first: they take the most traffic, and routes are matched in order.
+    app.include_router(widget_conversations.router)
     app.include_router(health.router)
     app.include_router(admin_users.router)
     app.include_router(admin_outbox.router)
     app.include_router(admin_dialogues.router)
-    app.include_router(widget_conversations.router)
     for pages in (auth, account, users, outbox, dialogues, areas):
         app.include_router(pages.router)
     if settings.demo:
