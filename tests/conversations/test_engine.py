@@ -543,7 +543,8 @@ def test_go_back_returns_to_the_last_question_and_undoes_its_value() -> None:
     assert back.state.values == {"person.first_name": "ann"}
     assert back.state.written == ["person.first_name"]
     assert back.messages == []
-    assert back.effects == []
+    # The person gets the field back as it was before the undone answer (it was empty).
+    assert back.effects == [engine.SetField(field="person.email", value=None, source="back")]
     assert back.state.path == ["name", "mail"]
 
 

@@ -137,7 +137,8 @@ class SetField(BaseModel):
     type: Literal["set_field"] = "set_field"
     field: str
     value: Any
-    source: Literal["capture", "button", "set"]
+    # back: the visitor went back, and the field returns to what it was before the undone answer (None: empty).
+    source: Literal["capture", "button", "set", "back"]
 
 
 class GoalReached(BaseModel):
@@ -303,12 +304,22 @@ def go_back(program: Program, state: State, context: Context) -> Turn:
         raise AnswerRefused("There is no answer to undo.")
     new = _fork(state)
     snapshot = new.history.pop()
+    undone = [name for name in state.written if name not in snapshot.written]
     new.transcript[snapshot.transcript_length :] = _retracted(new.transcript[snapshot.transcript_length :])
     new.stack, new.awaiting = [frame.model_copy() for frame in snapshot.stack], snapshot.awaiting
     new.values, new.written, new.path = dict(snapshot.values), list(snapshot.written), new.path[: snapshot.path_length]
     new.ended = new.completed = False
     step = _Step(program, new, context)
     step.refresh_values()
+    # The world (the person) still holds what the undone answers wrote: put those fields back as they were, here
+    # and, through the effects, on the person, so a corrected answer is taken even by an `overwrite: false` card.
+    for name in undone:
+        before = snapshot.values.get(name)
+        if before is None:
+            new.values.pop(name, None)
+        else:
+            new.values[name] = before
+        step.effects.append(SetField(field=name, value=before, source="back"))
     # The question is already in the transcript (not retracted): no message, the widget redraws from there.
     return step.turn()
 

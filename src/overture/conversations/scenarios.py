@@ -56,11 +56,13 @@ def run_scenario(program: engine.Program, scenario: Scenario, now: datetime) -> 
 
     def absorb(turn: engine.Turn) -> engine.Turn:
         for effect in turn.effects:
-            if isinstance(effect, engine.SetField) and effect.source != "set":
+            if isinstance(effect, engine.SetField) and effect.source in ("capture", "button"):
                 captured[effect.field] = effect.value
+            if isinstance(effect, engine.SetField) and effect.source == "back":
+                captured.pop(effect.field, None)
             if isinstance(effect, engine.GoalReached) and effect.name not in goals:
                 goals.append(effect.name)
-        context.fields.update(turn.state.values)
+        context.fields = dict(turn.state.values)
         return turn
 
     try:

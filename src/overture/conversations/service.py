@@ -104,7 +104,7 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
         match effect:
             case engine.SetField(field=field, value=value, source=source):
                 people.set_field(person, field, value)
-                if source != "set":
+                if source in ("capture", "button"):
                     record(session, person, ActivityType.field_captured, now, {"field": field, "value": value}, **ids)
             case engine.GoalReached(name=name, score=score):
                 record(session, person, ActivityType.goal_reached, now, {"goal": name, "score": score}, **ids)
@@ -226,13 +226,17 @@ def _advance(
     people.touch(person, now)
     program = _program(session, conversation)
     state = engine.State.model_validate(conversation.state)
-    first_answer = all(entry.role != "visitor" for entry in state.transcript)
+    # Engagement is counted once per visitor session: it can be new only at the conversation's first answer, or
+    # when the conversation was silent long enough for this answer to fall in a new session (no query otherwise).
+    maybe_engaged = engaged and (
+        all(entry.role != "visitor" for entry in state.transcript)
+        or now - conversation.updated_at > people.SESSION_TIMEOUT
+    )
     try:
         turn = move(program, state, _context(person, conversation, now))
     except engine.AnswerRefused as exc:
         raise InvalidInput(exc.message, [Problem("reply", exc.message)]) from None
-    # Engagement is the first answer: only then can it be new for this visitor session (no query otherwise).
-    if engaged and first_answer:
+    if maybe_engaged:
         record(
             session,
             person,
