@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path
+from fastapi.responses import Response
 
 from overture.conversations import engine
 from overture.conversations import service as conversations
@@ -18,8 +19,10 @@ ConversationId = Annotated[str, Path(max_length=40, description="From the start 
 Token = Annotated[str, Header(alias="X-Conversation-Token", max_length=100, description="From the start answer.")]
 
 
-def _out(view: conversations.View, *, transcript: bool = False) -> ConversationOut:
-    return ConversationOut(
+def _out(view: conversations.View, *, transcript: bool = False, status_code: int = 200) -> Response:
+    """The answer, serialised here: the model is built from our own objects, so FastAPI's second validation of
+    it (one more trip through the thread pool on every reply) would only cost time."""
+    out = ConversationOut(
         conversation_id=view.conversation.public_id,
         visitor_id=view.person.visitor_id,
         token=view.token,
@@ -29,10 +32,16 @@ def _out(view: conversations.View, *, transcript: bool = False) -> ConversationO
         expected=view.turn.expected,
         transcript=view.turn.state.transcript if transcript else None,
     )
+    return Response(out.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
-@router.post("", status_code=201, summary="Start (or pick up) the visitor's conversation with a dialogue")
-def start(session: DbSession, body: StartConversation) -> ConversationOut:
+@router.post(
+    "",
+    status_code=201,
+    response_model=ConversationOut,
+    summary="Start (or pick up) the visitor's conversation with a dialogue",
+)
+def start(session: DbSession, body: StartConversation) -> Response:
     view = conversations.start(
         session,
         dialogue_key=body.dialogue,
@@ -43,32 +52,36 @@ def start(session: DbSession, body: StartConversation) -> ConversationOut:
         region=body.region,
         now=utcnow(),
     )
-    return _out(view, transcript=view.turn.messages == [])
+    return _out(view, transcript=view.turn.messages == [], status_code=201)
 
 
-@router.get("/{conversation_id}", summary="The conversation as it stands (after a page reload)")
-def resume(session: DbSession, conversation_id: ConversationId, token: Token) -> ConversationOut:
+@router.get(
+    "/{conversation_id}", response_model=ConversationOut, summary="The conversation as it stands (after a page reload)"
+)
+def resume(session: DbSession, conversation_id: ConversationId, token: Token) -> Response:
     return _out(conversations.resume(session, conversation_id, token), transcript=True)
 
 
-@router.post("/{conversation_id}/replies", summary="Answer the question waiting")
-def reply(session: DbSession, conversation_id: ConversationId, token: Token, body: ReplyIn) -> ConversationOut:
+@router.post("/{conversation_id}/replies", response_model=ConversationOut, summary="Answer the question waiting")
+def reply(session: DbSession, conversation_id: ConversationId, token: Token, body: ReplyIn) -> Response:
     answer = engine.Reply(choice=body.choice, text=body.text)
     return _out(conversations.reply(session, conversation_id, token, body.step, answer, utcnow()))
 
 
-@router.post("/{conversation_id}/back", summary="Undo the last answer")
-def back(session: DbSession, conversation_id: ConversationId, token: Token, body: Step) -> ConversationOut:
+@router.post("/{conversation_id}/back", response_model=ConversationOut, summary="Undo the last answer")
+def back(session: DbSession, conversation_id: ConversationId, token: Token, body: Step) -> Response:
     return _out(conversations.back(session, conversation_id, token, body.step, utcnow()))
 
 
-@router.post("/{conversation_id}/restart", summary="Start over from the first card")
-def restart(session: DbSession, conversation_id: ConversationId, token: Token, body: Step) -> ConversationOut:
+@router.post("/{conversation_id}/restart", response_model=ConversationOut, summary="Start over from the first card")
+def restart(session: DbSession, conversation_id: ConversationId, token: Token, body: Step) -> Response:
     return _out(conversations.restart(session, conversation_id, token, body.step, utcnow()))
 
 
-@router.post("/{conversation_id}/dismiss", summary="The visitor closed the conversation")
-def dismiss(session: DbSession, conversation_id: ConversationId, token: Token) -> ConversationOut:
+@router.post(
+    "/{conversation_id}/dismiss", response_model=ConversationOut, summary="The visitor closed the conversation"
+)
+def dismiss(session: DbSession, conversation_id: ConversationId, token: Token) -> Response:
     return _out(conversations.dismiss(session, conversation_id, token, utcnow()))
 
 
