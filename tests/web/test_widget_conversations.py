@@ -618,3 +618,10 @@ def test_a_link_the_dialogue_does_not_show_is_refused(waiting: Widget, db: Datab
     assert_refused(response, 422, "This link is not one the conversation showed.")
     assert response.json()["errors"] == [{"path": "url", "message": "Unknown link."}]
     assert activities(db) == before
+
+
+def test_control_characters_in_ids_and_urls_are_refused_before_reaching_the_database(client: TestClient) -> None:
+    started = client.post("/api/v1/widget/conversations", json={"dialogue": "pricing\x00demo"})
+    assert started.status_code == 422 and started.json()["errors"][0]["path"] == "dialogue"
+    page = client.post("/api/v1/widget/conversations", json={"dialogue": "pricing-demo", "page_url": "https://x/\x00"})
+    assert page.status_code == 422 and page.json()["errors"][0]["path"] == "page_url"

@@ -7,16 +7,20 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from overture.conversations.engine import BotMessage, Expected, TranscriptEntry
+from overture.dialogues.document import KEY_PATTERN
 
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
 
 
 class StartConversation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    dialogue: str = Field(max_length=80, description="The dialogue's key.")
-    visitor_id: str | None = Field(default=None, max_length=64, description="The id the widget keeps; new if absent.")
-    page_url: str = Field(default="", max_length=2000)
+    dialogue: str = Field(max_length=80, pattern=KEY_PATTERN, description="The dialogue's key.")
+    visitor_id: str | None = Field(
+        default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The id the widget keeps; new if absent."
+    )
+    page_url: str = Field(default="", max_length=2000, pattern=NO_CONTROL_CHARACTERS)
     language: str | None = Field(default=None, max_length=16, pattern=LANGUAGE_TAG, description="Shortcut for one.")
     languages: list[Annotated[str, Field(max_length=16, pattern=LANGUAGE_TAG)]] = Field(
         default_factory=list,
@@ -41,7 +45,7 @@ class ReplyIn(Step):
 class LinkClick(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2000)
+    url: str = Field(max_length=2000, pattern=NO_CONTROL_CHARACTERS)
 
 
 class ConversationOut(BaseModel):

@@ -52,6 +52,16 @@ def parse_role(role: str, field: str = "role") -> Role:
         raise InvalidInput("Unknown role.", [Problem(field, f"Choose one of: {allowed}.")]) from None
 
 
+def check_plain_text(value: str, field: str, limit: int) -> str:
+    """The value trimmed; raises InvalidInput when too long or holding control characters (which PostgreSQL and
+    every screen refuse)."""
+    if len(value) > limit:
+        raise InvalidInput(f"The {field} is too long.", [Problem(field, f"Use at most {limit} characters.")])
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise InvalidInput(f"The {field} has invisible control characters.", [Problem(field, "Remove them.")])
+    return value.strip()
+
+
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -63,13 +73,12 @@ def create_user(session: Session, email: str, role: str, name: str = "", passwor
     """Creates an active user; raises InvalidInput for a bad address, role or password, Conflict if it exists."""
     address = normalize_email(email)
     checked_role = parse_role(role)
-    if len(name) > 200:
-        raise InvalidInput("The name is too long.", [Problem("name", "Use at most 200 characters.")])
+    name = check_plain_text(name, "name", 200)
     if password is not None:
         check_new_password(password)
     if session.scalar(select(User.id).where(User.email == address)) is not None:
         raise Conflict(f"A user with the email {address} already exists.", [Problem("email", "Already in use.")])
-    user = User(email=address, name=name.strip(), role=checked_role.value)
+    user = User(email=address, name=name, role=checked_role.value)
     if password is not None:
         user.password_hash = hash_password(password)
     session.add(user)
@@ -118,9 +127,7 @@ def change_role(session: Session, user: User, role: str) -> User:
 
 
 def update_profile(session: Session, user: User, *, name: str) -> User:
-    if len(name) > 200:
-        raise InvalidInput("The name is too long.", [Problem("name", "Use at most 200 characters.")])
-    user.name = name.strip()
+    user.name = check_plain_text(name, "name", 200)
     return user
 
 
@@ -199,9 +206,7 @@ def authenticate(session: Session, email: str, password: str, address: str, now:
 
 def create_token(session: Session, user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
     """Creates a token for `user`; returns the row and the token itself, which is never stored or shown again."""
-    label = name.strip() or f"token {now:%Y-%m-%d %H:%M}"
-    if len(label) > 100:
-        raise InvalidInput("The token name is too long.", [Problem("name", "Use at most 100 characters.")])
+    label = check_plain_text(name, "name", 100) or f"token {now:%Y-%m-%d %H:%M}"
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=label, token_hash=_hash_token(secret), prefix=secret[:12], created_at=now)
     session.add(token)

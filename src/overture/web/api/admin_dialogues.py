@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from overture.conversations.scenarios import scenario_check
 from overture.db import utcnow
 from overture.dialogues import service as dialogues
+from overture.dialogues.document import KEY_PATTERN
 from overture.dialogues.models import Dialogue
 from overture.dialogues.schemas import (
     CloneRequest,
@@ -28,7 +29,7 @@ from overture.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/admin/dialogues", tags=["dialogues"], responses=API_ERROR_RESPONSES)
 Marketer = Annotated[User, Depends(AreaGuard(Area.dialogues, api=True))]
-DialogueKey = Annotated[str, Path(max_length=80, description="The dialogue's or flow's key.")]
+DialogueKey = Annotated[str, Path(max_length=80, pattern=KEY_PATTERN, description="The dialogue's or flow's key.")]
 Kind = Annotated[Literal["dialogue", "flow"], Query(description="A dialogue, or a reusable flow.")]
 Document = Annotated[dict[str, Any], Body(description="The document in its YAML/JSON form (see docs/dialogues.md).")]
 

@@ -15,8 +15,11 @@ from overture.web.deps import DbSession
 from overture.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/widget/conversations", tags=["widget"], responses=API_ERROR_RESPONSES)
-ConversationId = Annotated[str, Path(max_length=40, description="From the start answer.")]
-Token = Annotated[str, Header(alias="X-Conversation-Token", max_length=100, description="From the start answer.")]
+ConversationId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$", description="From the start answer.")]
+Token = Annotated[
+    str,
+    Header(alias="X-Conversation-Token", max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="From the start."),
+]
 
 
 def _out(view: conversations.View, *, transcript: bool = False, status_code: int = 200) -> Response:

@@ -25,7 +25,7 @@ from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
 Marketer = Annotated[User, Depends(AreaGuard(Area.dialogues, api=False))]
-DialogueKey = Annotated[str, Path(max_length=80)]
+DialogueKey = Annotated[str, Path(max_length=80, pattern=KEY_PATTERN)]
 
 
 def starter(key: str, name: str) -> dict[str, object]:
