@@ -95,31 +95,51 @@ def _context(person: Person, conversation: Conversation, now: datetime) -> engin
     )
 
 
+def _record(
+    session: Session,
+    conversation: Conversation,
+    person: Person,
+    type: ActivityType,
+    now: datetime,
+    attributes: dict[str, Any],
+) -> None:
+    """Records an activity of this conversation (and its dialogue) in the caller's transaction."""
+    record(
+        session,
+        person,
+        type,
+        now,
+        attributes,
+        dialogue_id=conversation.dialogue_id,
+        conversation_id=conversation.id,
+    )
+
+
 def _apply(session: Session, conversation: Conversation, person: Person, turn: engine.Turn, now: datetime) -> None:
     """Writes the turn's state and applies its effects to the person, recording the activities they mean."""
     conversation.state = turn.state.model_dump(mode="json")
     conversation.updated_at = now
-    ids = {"dialogue_id": conversation.dialogue_id, "conversation_id": conversation.id}
+    page = {"page_url": conversation.page_url}
     for effect in turn.effects:
         match effect:
             case engine.SetField(field=field, value=value, source=source):
                 people.set_field(person, field, value)
                 if source in ("capture", "button"):
-                    record(session, person, ActivityType.field_captured, now, {"field": field, "value": value}, **ids)
+                    _record(
+                        session,
+                        conversation,
+                        person,
+                        ActivityType.field_captured,
+                        now,
+                        {"field": field, "value": value},
+                    )
             case engine.GoalReached(name=name, score=score):
-                record(session, person, ActivityType.goal_reached, now, {"goal": name, "score": score}, **ids)
+                _record(session, conversation, person, ActivityType.goal_reached, now, {"goal": name, "score": score})
             case engine.Ended(completed=completed):
                 conversation.status = "completed" if completed else conversation.status
                 conversation.ended_at = now
                 if completed:
-                    record(
-                        session,
-                        person,
-                        ActivityType.dialogue_completed,
-                        now,
-                        {"page_url": conversation.page_url},
-                        **ids,
-                    )
+                    _record(session, conversation, person, ActivityType.dialogue_completed, now, page)
             case _:
                 pass  # LinkShown: a click is recorded when it happens; BookMeeting: the meetings issue
 
@@ -178,14 +198,13 @@ def start(
     session.flush()
     program = engine.Program(document=document, flows={k: flows[k] for k in used})
     turn = engine.start(program, _context(person, conversation, now))
-    record(
+    _record(
         session,
+        conversation,
         person,
         ActivityType.dialogue_triggered,
         now,
         {"page_url": page_url, "version": version.number},
-        dialogue_id=dialogue.id,
-        conversation_id=conversation.id,
     )
     _apply(session, conversation, person, turn, now)
     return View(conversation, person, turn, token)
@@ -237,15 +256,7 @@ def _advance(
     except engine.AnswerRefused as exc:
         raise InvalidInput(exc.message, [Problem("reply", exc.message)]) from None
     if maybe_engaged:
-        record(
-            session,
-            person,
-            ActivityType.dialogue_engaged,
-            now,
-            {"page_url": conversation.page_url},
-            dialogue_id=conversation.dialogue_id,
-            conversation_id=conversation.id,
-        )
+        _record(session, conversation, person, ActivityType.dialogue_engaged, now, {"page_url": conversation.page_url})
     conversation.step += 1
     _apply(session, conversation, person, turn, now)
     return View(conversation, person, turn)
@@ -279,14 +290,13 @@ def dismiss(session: Session, public_id: str, token: str, now: datetime) -> View
     if conversation.status == "active":
         conversation.status = "dismissed"
         conversation.ended_at = now
-        record(
+        _record(
             session,
+            conversation,
             person,
             ActivityType.dialogue_dismissed,
             now,
             {"page_url": conversation.page_url, "step": conversation.step},
-            dialogue_id=conversation.dialogue_id,
-            conversation_id=conversation.id,
         )
     state = engine.State.model_validate(conversation.state)
     return View(conversation, person, _waiting(state))
@@ -305,14 +315,8 @@ def link_clicked(session: Session, public_id: str, token: str, url: str, now: da
     if url not in shown:
         raise InvalidInput("This link is not one the conversation showed.", [Problem("url", "Unknown link.")])
     people.touch(person, now)
-    record(
-        session,
-        person,
-        ActivityType.link_clicked,
-        now,
-        {"url": url, "page_url": conversation.page_url},
-        dialogue_id=conversation.dialogue_id,
-        conversation_id=conversation.id,
+    _record(
+        session, conversation, person, ActivityType.link_clicked, now, {"url": url, "page_url": conversation.page_url}
     )
 
 
@@ -328,14 +332,13 @@ def drop_abandoned(session: Session, now: datetime) -> int:
         assert person is not None
         conversation.status = "dropped"
         conversation.ended_at = now
-        record(
+        _record(
             session,
+            conversation,
             person,
             ActivityType.dialogue_dropped,
             now,
             {"page_url": conversation.page_url, "step": conversation.step},
-            dialogue_id=conversation.dialogue_id,
-            conversation_id=conversation.id,
         )
     return len(stale)
 
