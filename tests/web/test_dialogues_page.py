@@ -235,8 +235,8 @@ def test_saving_a_draft_with_a_goto_to_nowhere_saves_it_and_lists_the_problem(
     assert "The draft is saved." in page
     assert "1 problem to fix before publishing" in page
     [problem] = listed_problems(editor)
-    assert '<span class="line">line 12</span> <code>flow.cards.greet.buttons.1.goto</code>' in problem
-    assert textarea(editor).splitlines()[11].strip() == "goto: nowhere", "the line of the saved YAML shown"
+    assert '<span class="line">line 10</span> <code>flow.cards.greet.buttons.1.goto</code>' in problem
+    assert "goto: nowhere" in textarea(editor).splitlines()[9], "the line as the marketer wrote it"
     assert "The card 'greet' goes to 'nowhere', which is not a card of this flow" in page
     assert "disabled" in publish_button(editor)
     assert 'name="revision" value="2"' in editor.text
@@ -445,3 +445,26 @@ def test_signed_out_visitors_are_sent_to_sign_in(client: TestClient) -> None:
     response = client.get("/admin/dialogues/demo")
     assert response.status_code == 303
     assert response.headers["location"] == "/admin/login?next=/admin/dialogues/demo"
+
+
+def test_the_editor_keeps_the_yaml_as_written_comments_included(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    sign_in(client, personas.mark)
+    post_form(client, "/admin/dialogues", {"name": "Hello", "key": "hello"}, page="/admin/dialogues")
+    written = (
+        "# Greets every visitor.\nkey: hello\nname: Hello\nflow:\n  start: hi\n  cards:\n"
+        "    hi: {say: Hello!, end: true}   # short and sweet\n"
+    )
+    editor = client.get("/admin/dialogues/hello").text
+    revision = re.search(r'name="revision" value="(\d+)"', editor)
+    assert revision
+    saved = post_form(
+        client,
+        "/admin/dialogues/hello",
+        {"document": written, "revision": revision.group(1)},
+        page="/admin/dialogues/hello",
+    )
+    assert saved.status_code == 303  # type: ignore[attr-defined]
+    shown = client.get("/admin/dialogues/hello").text
+    assert "# Greets every visitor." in shown and "# short and sweet" in shown

@@ -34,6 +34,7 @@ class Loaded:
     kind: DocumentKind
     data: Any
     problems: list[Problem]
+    text: str | None = None
 
 
 def kind_of(path: Path) -> DocumentKind:
@@ -57,7 +58,7 @@ def read(path: Path) -> Loaded:
     except OSError as exc:
         return Loaded(path, kind_of(path), None, [Problem("file", f"Cannot read it: {exc.strerror}.")])
     data, problems = load_yaml(text)
-    return Loaded(path, kind_of(path), data, problems)
+    return Loaded(path, kind_of(path), data, problems, text)
 
 
 def sibling_flows(files: list[Path]) -> dict[str, FlowDocument]:
@@ -165,7 +166,7 @@ def import_command(paths: tuple[Path, ...], publish: bool) -> None:
                 continue
             savepoint = session.begin_nested()
             try:
-                dialogue, created = dialogues.upsert(session, loaded.data, loaded.kind, utcnow())
+                dialogue, created = dialogues.upsert(session, loaded.data, loaded.kind, utcnow(), text=loaded.text)
                 note = "created" if created else "draft updated"
                 if publish:
                     version = dialogues.publish(
@@ -193,24 +194,25 @@ def export_command(key: str | None, everything: Path | None, published: bool) ->
     if bool(key) == bool(everything):
         fail("give a KEY, or --all DIR")
 
-    def data_of(session: Session, key: str) -> dict[str, Any]:
+    def yaml_of(session: Session, key: str) -> str:
         dialogue = dialogues.get(session, key)
         if published:
             if dialogue.published_version is None:
                 raise OvertureError(f"'{key}' was never published.")
-            return dict(dialogues.version(session, dialogue, dialogue.published_version).document)
-        return document_to_data(dialogues.draft_document(dialogue))
+            return dump_yaml(dict(dialogues.version(session, dialogue, dialogue.published_version).document))
+        # The draft as it was written, comments included, when it came as YAML.
+        return dialogue.draft_text or dump_yaml(document_to_data(dialogues.draft_document(dialogue)))
 
     def run(session: Session, _settings: Settings) -> None:
         if key:
-            click.echo(dump_yaml(data_of(session, key)), nl=False)
+            click.echo(yaml_of(session, key), nl=False)
             return
         assert everything is not None
         for dialogue in dialogues.list_all(session):
             folder = everything / "flows" if dialogue.kind == "flow" else everything
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"{dialogue.key}.yaml"
-            target.write_text(dump_yaml(data_of(session, dialogue.key)), encoding="utf-8")
+            target.write_text(yaml_of(session, dialogue.key), encoding="utf-8")
             console.print(f"wrote {target}")
 
     with_session(run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from overture.db import Base, UTCDateTime, utcnow
@@ -25,6 +25,8 @@ class Dialogue(Base):
     status: Mapped[str] = mapped_column(String(10), default="draft")
     # The document being edited, in its YAML/JSON form; publishing freezes a copy as a version.
     draft: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The draft as the marketer wrote it in YAML (comments, order, layout), when it was written as YAML.
+    draft_text: Mapped[str | None] = mapped_column(Text, default=None)
     draft_updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_version: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

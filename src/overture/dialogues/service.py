@@ -56,7 +56,7 @@ def draft_document(dialogue: Dialogue) -> Document:
     return _parse(dialogue.draft, dialogue.kind)  # type: ignore[arg-type]
 
 
-def create(session: Session, data: Any, kind: DocumentKind, now: datetime) -> Dialogue:
+def create(session: Session, data: Any, kind: DocumentKind, now: datetime, text: str | None = None) -> Dialogue:
     """Creates a dialogue (or flow) whose draft is `data`; raises InvalidInput for a malformed document and
     Conflict when the key exists."""
     document = _parse(data, kind)
@@ -67,6 +67,7 @@ def create(session: Session, data: Any, kind: DocumentKind, now: datetime) -> Di
         kind=kind,
         name=document.name,
         draft=document_to_data(document),
+        draft_text=text,
         draft_updated_at=now,
         created_at=now,
     )
@@ -75,8 +76,16 @@ def create(session: Session, data: Any, kind: DocumentKind, now: datetime) -> Di
     return dialogue
 
 
-def update_draft(session: Session, dialogue: Dialogue, data: Any, now: datetime, revision: int | None = None) -> None:
-    """Replaces the draft. With `revision`, refuses (Conflict) when someone saved since that revision was read."""
+def update_draft(
+    session: Session,
+    dialogue: Dialogue,
+    data: Any,
+    now: datetime,
+    revision: int | None = None,
+    text: str | None = None,
+) -> None:
+    """Replaces the draft (`text`: the YAML it was read from, kept to show it again as written). With
+    `revision`, refuses (Conflict) when someone saved since that revision was read."""
     if dialogue.status == "archived":
         raise Conflict(f"'{dialogue.key}' is archived; clone it to edit a copy.")
     document = _parse(data, dialogue.kind)  # type: ignore[arg-type]
@@ -88,7 +97,13 @@ def update_draft(session: Session, dialogue: Dialogue, data: Any, now: datetime,
     changed = session.execute(
         update(Dialogue)
         .where(Dialogue.id == dialogue.id, Dialogue.revision == expected)
-        .values(draft=document_to_data(document), name=document.name, draft_updated_at=now, revision=expected + 1)
+        .values(
+            draft=document_to_data(document),
+            draft_text=text,
+            name=document.name,
+            draft_updated_at=now,
+            revision=expected + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
@@ -170,7 +185,7 @@ def archive(session: Session, dialogue: Dialogue) -> None:
 
 def clone(session: Session, dialogue: Dialogue, new_key: str, now: datetime, name: str | None = None) -> Dialogue:
     """A new draft dialogue with a copy of this one's draft under another key."""
-    data = {**dialogue.draft, "key": new_key, "name": name or f"{dialogue.name} (copy)"}
+    data = {**dialogue.draft, "key": new_key, "name": name or f"{dialogue.name} (copy)"}  # the copy starts as data
     return create(session, data, dialogue.kind, now)  # type: ignore[arg-type]
 
 
@@ -197,13 +212,15 @@ class ImportResult:
     published: DialogueVersion | None
 
 
-def upsert(session: Session, data: Any, kind: DocumentKind, now: datetime) -> tuple[Dialogue, bool]:
+def upsert(
+    session: Session, data: Any, kind: DocumentKind, now: datetime, text: str | None = None
+) -> tuple[Dialogue, bool]:
     """Creates, or updates the draft of, the dialogue with the document's key; returns (dialogue, created)."""
     document = _parse(data, kind)
     existing = find(session, document.key)
     if existing is None:
-        return create(session, data, kind, now), True
+        return create(session, data, kind, now, text), True
     if existing.kind != kind:
         raise Conflict(f"'{document.key}' is a {existing.kind}, not a {kind}.")
-    update_draft(session, existing, data, now)
+    update_draft(session, existing, data, now, text=text)
     return existing, False

@@ -51,7 +51,8 @@ def _editor(
     problems: list[Problem] | None = None,
     status: int = 200,
 ) -> Response:
-    text = text if text is not None else dump_yaml(dialogue.draft)
+    if text is None:
+        text = dialogue.draft_text if dialogue.draft_text is not None else dump_yaml(dialogue.draft)
     if problems is None:
         problems = dialogues.problems_of(session, dialogue, field_schema(session))
     return render(
@@ -121,7 +122,7 @@ def save(
         # Not saved: the text stays in the editor with every problem, nothing half-written is stored.
         return _editor(request, session, user, dialogue, text=document, problems=problems, status=422)
     try:
-        dialogues.update_draft(session, dialogue, data, utcnow(), revision=revision)
+        dialogues.update_draft(session, dialogue, data, utcnow(), revision=revision, text=document)
     except (Conflict, InvalidInput) as exc:
         session.rollback()
         return _editor(

@@ -1,0 +1,26 @@
+"""Dialogues keep their draft as the marketer wrote it (comments and layout), beside the parsed document.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-25
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("dialogues", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("draft_text", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("dialogues", schema=None) as batch_op:
+        batch_op.drop_column("draft_text")

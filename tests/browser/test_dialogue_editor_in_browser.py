@@ -1,0 +1,67 @@
+"""A marketer writes a dialogue in the admin's YAML editor, sees a mistake where it is, fixes it and publishes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from support import Personas
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    page.goto("/admin/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Welcome"))
+
+
+FLOW_WITH_A_TYPO = """\
+key: pricing-chat
+name: Pricing chat
+flow:
+  start: greet
+  cards:
+    greet:
+      say: Hi {{ person.first_name or 'there' }}!
+      buttons:
+        - {label: Book a demo, goto: ask_emial}
+        - {label: Just browsing, goto: bye}
+    ask_email:
+      ask: What is your work email?
+      capture: person.email
+      goto: bye
+    bye: {say: Thanks!, end: true}
+"""
+
+
+def test_a_marketer_fixes_the_mistake_shown_on_its_line_and_publishes(
+    page: Page, personas: Personas, screenshots: Path, console_errors: list[str]
+) -> None:
+    sign_in(page, personas.mark.email, personas.mark.password)
+    page.get_by_role("navigation", name="Areas").get_by_role("link", name="Dialogues").click()
+    page.get_by_label("Name").fill("Pricing chat")
+    page.get_by_label("Key").fill("pricing-chat")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pricing chat")
+    expect(page.get_by_role("heading", name="Ready to publish")).to_be_visible()
+
+    page.get_by_label("Document (YAML)").fill(FLOW_WITH_A_TYPO)
+    page.get_by_role("button", name="Save draft").click()
+    problems = page.locator("#problems")
+    expect(problems).to_contain_text("line 9")  # the line of the typo, as written
+    expect(problems).to_contain_text("ask_emial")
+    expect(problems).to_contain_text("ask_email")  # unreachable, and the likely intended card
+    expect(page.get_by_role("button", name=re.compile("Publish"))).to_be_disabled()
+    page.screenshot(path=screenshots / "dialogue-editor-problems.png", full_page=True)
+
+    page.get_by_label("Document (YAML)").fill(FLOW_WITH_A_TYPO.replace("ask_emial", "ask_email"))
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("heading", name="Ready to publish")).to_be_visible()
+    page.get_by_role("button", name="Publish the saved draft as v1").click()
+    expect(page.locator(".flash-success")).to_have_text("Version 1 is published and live.")
+    expect(page.get_by_role("link", name="v1")).to_be_visible()
+    page.screenshot(path=screenshots / "dialogue-editor-published.png", full_page=True)
+    assert console_errors == []
