@@ -56,6 +56,11 @@ def draft_document(dialogue: Dialogue) -> Document:
     return _parse(dialogue.draft, dialogue.kind)  # type: ignore[arg-type]
 
 
+def has_unpublished_changes(dialogue: Dialogue) -> bool:
+    """True when the draft differs from the last published version (or nothing was ever published)."""
+    return not dialogue.versions or dialogue.versions[-1].document != dialogue.draft
+
+
 def create(session: Session, data: Any, kind: DocumentKind, now: datetime, text: str | None = None) -> Dialogue:
     """Creates a dialogue (or flow) whose draft is `data`; raises InvalidInput for a malformed document and
     Conflict when the key exists."""
@@ -154,7 +159,7 @@ def publish(
     """Freezes the draft as the next version and makes it live; raises InvalidInput listing every problem."""
     if dialogue.status == "archived":
         raise Conflict(f"'{dialogue.key}' is archived; clone it to publish a copy.")
-    if dialogue.status == "published" and dialogue.versions and dialogue.versions[-1].document == dialogue.draft:
+    if dialogue.status == "published" and not has_unpublished_changes(dialogue):
         raise Conflict(f"The draft is the same as the live version v{dialogue.published_version}: nothing to publish.")
     raise_for_problems(problems_of(session, dialogue, fields, checks), f"'{dialogue.key}'")
     number = (dialogue.published_version or 0) + 1

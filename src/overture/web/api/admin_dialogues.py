@@ -35,7 +35,6 @@ Document = Annotated[dict[str, Any], Body(description="The document in its YAML/
 
 
 def summary(dialogue: Dialogue) -> DialogueSummary:
-    published = dialogue.versions[-1].document if dialogue.versions else None
     return DialogueSummary(
         key=dialogue.key,
         kind=dialogue.kind,
@@ -43,7 +42,7 @@ def summary(dialogue: Dialogue) -> DialogueSummary:
         status=dialogue.status,
         published_version=dialogue.published_version,
         draft_updated_at=dialogue.draft_updated_at,
-        unpublished_changes=published != dialogue.draft,
+        unpublished_changes=dialogues.has_unpublished_changes(dialogue),
     )
 
 

@@ -63,7 +63,7 @@ def _editor(
         dialogue=dialogue,
         text=text,
         problems=_located(text, problems),
-        unpublished=not dialogue.versions or dialogue.versions[-1].document != dialogue.draft,
+        unpublished=dialogues.has_unpublished_changes(dialogue),
     )
 
 
