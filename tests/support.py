@@ -8,10 +8,17 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from overture.db import Database, utcnow
+from overture.dialogues import service as dialogues
+from overture.dialogues.document import DocumentKind
+from overture.dialogues.yaml_io import load_yaml
+from overture.people.fields import FieldSchema
 from overture.users import service as users
 
 PASSWORD = "correct horse battery"
@@ -64,3 +71,33 @@ def token_for(db: Database, persona: Persona) -> str:
     with db.write() as session:
         _, secret = users.create_token(session, users.get_user(session, persona.id), "test", utcnow())
     return secret
+
+
+# --- dialogues ----------------------------------------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "dialogues"
+PUBLISHED_AT = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+
+
+def example(name: str) -> dict[str, Any]:
+    """An example document of examples/dialogues (e.g. "newsletter.yaml", "flows/qualify.yaml") as plain data."""
+    data, problems = load_yaml((EXAMPLES / name).read_text())
+    assert problems == [] and isinstance(data, dict)
+    return data
+
+
+def publish(db: Database, data: dict[str, Any], kind: DocumentKind = "dialogue", now: datetime = PUBLISHED_AT) -> int:
+    """Creates the dialogue (or updates its draft) and publishes it; returns the new version's number."""
+    with db.write() as session:
+        dialogue = dialogues.find(session, data["key"])
+        if dialogue is None:
+            dialogue = dialogues.create(session, data, kind, now)
+        else:
+            dialogues.update_draft(session, dialogue, data, now)
+        return dialogues.publish(session, dialogue, fields=FieldSchema.builtin(), now=now).number
+
+
+def publish_qualify_lead(db: Database) -> None:
+    """The qualify-lead dialogue, live, with the reusable flow it calls."""
+    publish(db, example("flows/qualify.yaml"), "flow")
+    publish(db, example("qualify-lead.yaml"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,27 +17,12 @@ from overture.conversations import engine
 from overture.conversations import service as conversations
 from overture.conversations.models import Conversation
 from overture.db import Database
-from overture.dialogues import service as dialogues
-from overture.dialogues.document import DocumentKind
-from overture.dialogues.yaml_io import load_yaml
-from overture.people.fields import FieldSchema
+
+from support import example, publish
 
 URL = "/api/v1/widget/conversations"
 PAGE = "https://example.com/blog/a-post"
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "dialogues"
-
-
-def example(name: str) -> dict[str, Any]:
-    data, problems = load_yaml((EXAMPLES / name).read_text())
-    assert problems == [] and isinstance(data, dict)
-    return data
-
-
-def publish(db: Database, name: str, kind: DocumentKind = "dialogue") -> None:
-    with db.write() as session:
-        dialogue = dialogues.create(session, example(name), kind, NOW)
-        dialogues.publish(session, dialogue, fields=FieldSchema.builtin(), now=NOW)
 
 
 @pytest.fixture
@@ -107,7 +91,7 @@ def conversation(db: Database, public_id: str) -> Conversation:
 def test_starting_a_conversation_records_dialogue_triggered(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "newsletter.yaml")
+    publish(db, example("newsletter.yaml"))
     widget = Widget(client)
     widget.start("newsletter")
 
@@ -122,8 +106,8 @@ def test_starting_a_conversation_records_dialogue_triggered(
 def test_dialogue_triggered_counts_once_per_visitor_per_session_and_dialogue(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "newsletter.yaml")
-    publish(db, "pricing-demo.yaml")
+    publish(db, example("newsletter.yaml"))
+    publish(db, example("pricing-demo.yaml"))
     widget = Widget(client)
     widget.start("newsletter")
     first = widget.conversation_id
@@ -143,7 +127,7 @@ def test_dialogue_triggered_counts_once_per_visitor_per_session_and_dialogue(
 def test_a_visitor_back_after_31_minutes_of_silence_is_triggered_again(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "newsletter.yaml")
+    publish(db, example("newsletter.yaml"))
     widget = Widget(client)
     widget.start("newsletter")
     widget.send("dismiss")
@@ -168,7 +152,7 @@ def test_a_visitor_back_after_31_minutes_of_silence_is_triggered_again(
 def test_dialogue_engaged_is_recorded_at_the_first_reply_only(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "newsletter.yaml")
+    publish(db, example("newsletter.yaml"))
     widget = Widget(client)
     widget.start("newsletter")
     assert recorded(db, "dialogue.engaged") == []
@@ -188,7 +172,7 @@ def test_dialogue_engaged_is_recorded_at_the_first_reply_only(
 def test_dialogue_engaged_counts_once_per_session_across_conversations(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "newsletter.yaml")
+    publish(db, example("newsletter.yaml"))
     widget = Widget(client)
     widget.start("newsletter")
     widget.choose("1")  # completed
@@ -207,8 +191,8 @@ def test_dialogue_engaged_counts_once_per_session_across_conversations(
 def test_going_on_with_a_conversation_in_a_new_session_records_dialogue_engaged_again(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "flows/qualify.yaml", "flow")
-    publish(db, "qualify-lead.yaml")
+    publish(db, example("flows/qualify.yaml"), "flow")
+    publish(db, example("qualify-lead.yaml"))
     widget = Widget(client)
     widget.start("qualify-lead")
     widget.choose("0")
@@ -224,8 +208,8 @@ def test_going_on_with_a_conversation_in_a_new_session_records_dialogue_engaged_
 def test_each_captured_field_records_field_captured_with_its_value(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "flows/qualify.yaml", "flow")
-    publish(db, "qualify-lead.yaml")
+    publish(db, example("flows/qualify.yaml"), "flow")
+    publish(db, example("qualify-lead.yaml"))
     widget = Widget(client)
     widget.start("qualify-lead")
     widget.choose("0")
@@ -248,7 +232,7 @@ def test_each_captured_field_records_field_captured_with_its_value(
 def test_a_field_set_by_the_dialogue_is_not_a_captured_field(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "newsletter.yaml")
+    publish(db, example("newsletter.yaml"))
     widget = Widget(client)
     widget.start("newsletter")
     widget.choose("0")
@@ -260,9 +244,9 @@ def test_a_field_set_by_the_dialogue_is_not_a_captured_field(
 def test_a_goal_records_goal_reached_with_its_name_and_score(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "newsletter.yaml")
-    publish(db, "flows/qualify.yaml", "flow")
-    publish(db, "qualify-lead.yaml")
+    publish(db, example("newsletter.yaml"))
+    publish(db, example("flows/qualify.yaml"), "flow")
+    publish(db, example("qualify-lead.yaml"))
     newsletter = Widget(client)
     newsletter.start("newsletter")
     newsletter.choose("0")
@@ -282,7 +266,7 @@ def test_a_goal_records_goal_reached_with_its_name_and_score(
 def test_a_whole_conversation_records_its_activities_in_order(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "newsletter.yaml")
+    publish(db, example("newsletter.yaml"))
     widget = Widget(client)
     widget.start("newsletter")
     clock.shift(timedelta(seconds=10))
@@ -308,7 +292,7 @@ def test_a_whole_conversation_records_its_activities_in_order(
 def test_a_dismissed_conversation_is_not_completed(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "newsletter.yaml")
+    publish(db, example("newsletter.yaml"))
     widget = Widget(client)
     widget.start("newsletter")
     widget.choose("0")
@@ -335,7 +319,7 @@ def start_at(db: Database, when: datetime) -> tuple[str, str]:
 
 
 def test_drop_abandoned_marks_conversations_idle_for_a_session_as_dropped(db: Database) -> None:
-    publish(db, "newsletter.yaml")
+    publish(db, example("newsletter.yaml"))
     idle, idle_token = start_at(db, NOW - timedelta(minutes=45))
     with db.write() as session:
         conversations.reply(session, idle, idle_token, 0, engine.Reply(choice="0"), NOW - timedelta(minutes=31))
@@ -363,7 +347,7 @@ def test_drop_abandoned_marks_conversations_idle_for_a_session_as_dropped(db: Da
 def test_a_dropped_conversation_takes_no_more_replies_and_a_new_start_begins_afresh(
     client: TestClient, db: Database, clock: time_machine.Traveller
 ) -> None:
-    publish(db, "newsletter.yaml")
+    publish(db, example("newsletter.yaml"))
     widget = Widget(client)
     widget.start("newsletter")
     first = widget.conversation_id

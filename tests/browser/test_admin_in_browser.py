@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, Playwright, expect
+from playwright.sync_api import Page, Playwright, expect
 
+from browsing import area_links, heading, shoot, sign_in
 from support import Personas
 
 ALL_AREAS = [
@@ -27,26 +28,6 @@ ALL_AREAS = [
 MARKETER_AREAS = ["Dialogues", "Configuration", "People", "Reports"]
 AGENT_AREAS = ["Calendar", "Meetings"]
 CSP = "Content Security Policy"
-
-
-def area_links(page: Page) -> Locator:
-    return page.get_by_role("navigation", name="Areas").get_by_role("link")
-
-
-def heading(page: Page) -> Locator:
-    return page.get_by_role("heading", level=1)
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.goto("/admin/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(heading(page)).to_have_text(re.compile(r"^Welcome"))
-
-
-def shoot(page: Page, folder: Path, name: str) -> None:
-    page.screenshot(path=folder / name, full_page=True)
 
 
 def test_an_admin_signs_in_with_the_keyboard_alone_and_sees_every_area(

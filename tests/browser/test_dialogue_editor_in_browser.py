@@ -7,16 +7,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from browsing import sign_in
 from support import Personas
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.goto("/admin/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Welcome"))
-
 
 FLOW_WITH_A_TYPO = """\
 key: pricing-chat

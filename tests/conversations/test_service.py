@@ -7,8 +7,6 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -20,37 +18,14 @@ from overture.conversations import service as conversations
 from overture.conversations.models import Conversation
 from overture.db import Database
 from overture.dialogues import service as dialogues
-from overture.dialogues.document import DocumentKind
 from overture.dialogues.models import Dialogue, DialogueVersion
-from overture.dialogues.yaml_io import load_yaml
 from overture.errors import Conflict, InvalidInput, NotFound, OvertureError, Unauthenticated
 from overture.people.fields import FieldSchema
 from overture.people.models import Person
 
+from support import example, publish, publish_qualify_lead
+
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "dialogues"
-
-
-def example(name: str) -> dict[str, Any]:
-    data, problems = load_yaml((EXAMPLES / name).read_text())
-    assert problems == [] and isinstance(data, dict)
-    return data
-
-
-def publish(db: Database, data: dict[str, Any], kind: DocumentKind = "dialogue", now: datetime = NOW) -> int:
-    """Creates the dialogue (or updates its draft) and publishes it; returns the new version's number."""
-    with db.write() as session:
-        dialogue = dialogues.find(session, data["key"])
-        if dialogue is None:
-            dialogue = dialogues.create(session, data, kind, now)
-        else:
-            dialogues.update_draft(session, dialogue, data, now)
-        return dialogues.publish(session, dialogue, fields=FieldSchema.builtin(), now=now).number
-
-
-def publish_qualify_lead(db: Database) -> None:
-    publish(db, example("flows/qualify.yaml"), "flow")
-    publish(db, example("qualify-lead.yaml"))
 
 
 @dataclass

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import trustme
-from smtp_server import SMTP_PASSWORD, SMTP_USERNAME, SmtpServer, closed_port
 from sqlalchemy import event
 
 from overture.db import Database, utcnow
@@ -33,6 +32,7 @@ from overture.mail.service import (
 from overture.mail.smtp import SmtpSender
 from overture.settings import Settings
 
+from smtp_server import SMTP_PASSWORD, SMTP_USERNAME, SmtpServer, closed_port
 from support import ENGINE
 
 MAIL_FROM = "Overture <overture@example.org>"

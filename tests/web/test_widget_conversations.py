@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -17,37 +16,14 @@ from overture.activities.models import Activity
 from overture.conversations.models import Conversation
 from overture.db import Database
 from overture.dialogues import service as dialogues
-from overture.dialogues.document import DocumentKind
-from overture.dialogues.yaml_io import load_yaml
 from overture.people.fields import FieldSchema
 from overture.people.models import Person
 
+from support import example, publish, publish_qualify_lead
+
 URL = "/api/v1/widget/conversations"
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "dialogues"
 ERROR_SHAPE = {"ok", "error", "errors", "status"}
-
-
-def example(name: str) -> dict[str, Any]:
-    data, problems = load_yaml((EXAMPLES / name).read_text())
-    assert problems == [] and isinstance(data, dict)
-    return data
-
-
-def publish(db: Database, data: dict[str, Any], kind: DocumentKind = "dialogue") -> int:
-    """Creates the dialogue (or updates its draft) and publishes it; returns the new version's number."""
-    with db.write() as session:
-        dialogue = dialogues.find(session, data["key"])
-        if dialogue is None:
-            dialogue = dialogues.create(session, data, kind, NOW)
-        else:
-            dialogues.update_draft(session, dialogue, data, NOW)
-        return dialogues.publish(session, dialogue, fields=FieldSchema.builtin(), now=NOW).number
-
-
-def publish_qualify_lead(db: Database) -> None:
-    publish(db, example("flows/qualify.yaml"), "flow")
-    publish(db, example("qualify-lead.yaml"))
 
 
 class Widget:
