@@ -8,8 +8,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "overture"
 
 LAYERS = {
-    "settings": 0, "db": 0, "http": 0, "errors": 0, "logs": 0,
-    "people": 1, "mail": 1, "users": 1,
+    "settings": 0, "db": 0, "http": 0, "errors": 0, "logs": 0, "signals": 0,
+    "people": 1, "mail": 1, "users": 1, "sites": 1,
     "dialogues": 2, "activities": 2, "calendars": 2,
     "targeting": 3, "scheduling": 3,
     "conversations": 4, "analytics": 4,

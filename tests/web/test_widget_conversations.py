@@ -16,8 +16,9 @@ from overture.activities.models import Activity
 from overture.conversations.models import Conversation
 from overture.db import Database
 from overture.dialogues import service as dialogues
+from overture.people import service as people
 from overture.people.fields import FieldSchema
-from overture.people.models import Person
+from overture.people.models import Company, Person
 
 from support import example, publish, publish_qualify_lead
 
@@ -84,7 +85,14 @@ def labels(answer: dict[str, Any]) -> list[str]:
 
 def person(db: Database, visitor_id: str | None) -> Person:
     with db.read() as session:
-        found = session.scalar(select(Person).where(Person.visitor_id == visitor_id))
+        found = people.by_visitor_id(session, visitor_id) if visitor_id else None
+        assert found is not None
+        return found
+
+
+def company(db: Database, visitor_id: str | None) -> Company:
+    with db.read() as session:
+        found = people.company_of(session, person(db, visitor_id))
         assert found is not None
         return found
 
@@ -173,7 +181,7 @@ def test_a_scripted_client_runs_the_newsletter_to_its_end(client: TestClient, db
 
     visitor = person(db, widget.visitor_id)
     assert visitor.email == "ada@example.com"
-    assert visitor.fields == {"person.consent": True}
+    assert visitor.consent is True
 
 
 def test_a_scripted_client_runs_a_dialogue_through_its_reusable_flow_and_back(client: TestClient, db: Database) -> None:
@@ -216,12 +224,9 @@ def test_a_scripted_client_runs_a_dialogue_through_its_reusable_flow_and_back(cl
 
     visitor = person(db, widget.visitor_id)
     assert (visitor.first_name, visitor.email, visitor.phone) == ("Ada", "ada@agency.example", "+33123456789")
-    assert visitor.fields == {
-        "company.industry": "SEO",
-        "company.employees": 1200,
-        "person.title": "Head of Growth",
-        "company.country": "FR",
-    }
+    assert visitor.title == "Head of Growth"
+    account = company(db, widget.visitor_id)
+    assert (account.industry, account.employees, account.country) == ("SEO", 1200, "FR")
 
 
 def test_each_reply_writes_the_captured_field_in_the_same_request(client: TestClient, db: Database) -> None:
@@ -229,7 +234,7 @@ def test_each_reply_writes_the_captured_field_in_the_same_request(client: TestCl
     widget = Widget(client)
     widget.start("qualify-lead")
     widget.choose("1")
-    assert person(db, widget.visitor_id).fields == {"company.industry": "SaaS"}, "the stored value, not the label"
+    assert company(db, widget.visitor_id).industry == "SaaS", "the stored value, not the label"
     widget.type("  Grace ")
     assert person(db, widget.visitor_id).first_name == "Grace"
 
@@ -442,7 +447,7 @@ def test_an_answer_corrected_after_back_is_the_one_kept(client: TestClient, db: 
         widget.type(text)
     assert widget.back()["expected"]["card"] == "ask_role"
     widget.type("Founder")
-    assert person(db, widget.visitor_id).fields["person.title"] == "Founder"
+    assert person(db, widget.visitor_id).title == "Founder"
 
 
 def test_restart_goes_back_to_the_first_card(client: TestClient, db: Database) -> None:

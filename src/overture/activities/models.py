@@ -19,7 +19,8 @@ class Activity(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    # None once the person was deleted for privacy: the anonymised activity still counts in reports.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     type: Mapped[str] = mapped_column(String(40))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The visitor session it happened in: "once per visitor per session" activities are unique per session.

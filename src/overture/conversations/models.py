@@ -23,7 +23,10 @@ class Conversation(Base):
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
     # SHA-256 of the secret the widget sends with every call; the secret itself is never stored.
     token_hash: Mapped[str] = mapped_column(String(64))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    # None once the person was deleted for privacy (the transcript is erased, the anonymised row stays).
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    # The browser that started it (the widget's first-party id); emptied when the person is deleted.
+    visitor_id: Mapped[str | None] = mapped_column(String(64), default=None)
     dialogue_id: Mapped[int] = mapped_column(ForeignKey("dialogues.id", ondelete="CASCADE"))
     # The version it started on, and the version of every reusable flow it may call: it finishes on these.
     version_id: Mapped[int] = mapped_column(ForeignKey("dialogue_versions.id", ondelete="RESTRICT"))

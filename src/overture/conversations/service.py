@@ -86,9 +86,9 @@ def _program(session: Session, conversation: Conversation) -> engine.Program:
     return engine.Program(document=_parsed(session, conversation.version_id, DialogueDocument), flows=flows)
 
 
-def _context(person: Person, conversation: Conversation, now: datetime) -> engine.Context:
+def _context(session: Session, person: Person, conversation: Conversation, now: datetime) -> engine.Context:
     return engine.Context(
-        fields=people.field_values(person),
+        fields=people.field_values(person, people.company_of(session, person)),
         language=conversation.language,
         region=conversation.region,
         now=now,
@@ -123,7 +123,7 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
     for effect in turn.effects:
         match effect:
             case engine.SetField(field=field, value=value, source=source):
-                people.set_field(person, field, value)
+                people.set_field(session, person, field, value, now)
                 if source in ("capture", "button"):
                     _record(
                         session,
@@ -159,7 +159,7 @@ def start(
     token, so a reloaded page can go on). The conversation speaks the first of `language`, `languages` (in the
     site's order of preference) that the dialogue has texts in, else the dialogue's default language."""
     dialogue = dialogues.get(session, dialogue_key)
-    person = people.visitor(session, visitor_id, now)
+    person, visitor_id = people.visitor(session, visitor_id, now)
     running = session.scalar(
         select(Conversation).where(
             Conversation.person_id == person.id,
@@ -184,6 +184,7 @@ def start(
         public_id="c_" + secrets.token_urlsafe(16),
         token_hash=_hash(token),
         person_id=person.id,
+        visitor_id=visitor_id,
         dialogue_id=dialogue.id,
         version_id=version.id,
         flow_version_ids=flow_version_ids,
@@ -197,7 +198,7 @@ def start(
     session.add(conversation)
     session.flush()
     program = engine.Program(document=document, flows={k: flows[k] for k in used})
-    turn = engine.start(program, _context(person, conversation, now))
+    turn = engine.start(program, _context(session, person, conversation, now))
     _record(
         session,
         conversation,
@@ -215,8 +216,9 @@ def _owned(session: Session, public_id: str, token: str) -> tuple[Conversation, 
     # The same answer for an unknown conversation and a wrong token: nothing to learn by guessing.
     if conversation is None or not secrets.compare_digest(conversation.token_hash, _hash(token)):
         raise Unauthenticated("This conversation does not exist or the token does not match it.")
-    person = session.get(Person, conversation.person_id)
-    assert person is not None
+    person = session.get(Person, conversation.person_id) if conversation.person_id is not None else None
+    if person is None:  # the person was deleted at their request: the conversation is an anonymised record
+        raise Unauthenticated("This conversation does not exist or the token does not match it.")
     return conversation, person
 
 
@@ -252,7 +254,7 @@ def _advance(
         or now - conversation.updated_at > people.SESSION_TIMEOUT
     )
     try:
-        turn = move(program, state, _context(person, conversation, now))
+        turn = move(program, state, _context(session, person, conversation, now))
     except engine.AnswerRefused as exc:
         raise InvalidInput(exc.message, [Problem("reply", exc.message)]) from None
     if maybe_engaged:
@@ -328,10 +330,11 @@ def drop_abandoned(session: Session, now: datetime) -> int:
         )
     ).all()
     for conversation in stale:
-        person = session.get(Person, conversation.person_id)
-        assert person is not None
         conversation.status = "dropped"
         conversation.ended_at = now
+        person = session.get(Person, conversation.person_id) if conversation.person_id is not None else None
+        if person is None:
+            continue
         _record(
             session,
             conversation,

@@ -1,30 +1,141 @@
-"""People: every visitor is a person, anonymous until known. Kept minimal until the people issue adds companies,
-the field schema's custom fields, identity resolution and privacy."""
+"""People and companies: every visitor is a person, anonymous until known, linked to a company.
+
+A person is found by any of their visitor ids (one per browser; merging people moves the ids), by email once known.
+Built-in fields have their own columns; custom fields live in `fields` under their dotted name.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from overture.db import Base, UTCDateTime, utcnow
+from overture.sites import models as _sites  # noqa: F401  (page views refer to sites.id: the table must be known)
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
+    # The main domain (lower case); every domain, this one included, is a row of company_domains.
+    domain: Mapped[str | None] = mapped_column(String(253), default=None)
+    industry: Mapped[str | None] = mapped_column(String(100), default=None)
+    employees: Mapped[int | None] = mapped_column(Integer, default=None)
+    revenue: Mapped[float | None] = mapped_column(Float, default=None)
+    country: Mapped[str | None] = mapped_column(String(2), default=None)  # ISO 3166 alpha-2
+    # The account owner: an agent's email, used by routing.
+    owner: Mapped[str | None] = mapped_column(String(254), default=None)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CompanyDomain(Base):
+    """One domain of one company: unique, so that two visitors of a new domain at once create one company."""
+
+    __tablename__ = "company_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
 
 
 class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # The first-party id the widget keeps in the visitor's browser.
-    visitor_id: Mapped[str] = mapped_column(String(64), unique=True)
-    email: Mapped[str | None] = mapped_column(String(254), default=None, index=True)
+    # Unique when set: two captures of one email at once end as one person.
+    email: Mapped[str | None] = mapped_column(String(254), default=None, unique=True)
     first_name: Mapped[str | None] = mapped_column(String(100), default=None)
     last_name: Mapped[str | None] = mapped_column(String(100), default=None)
     phone: Mapped[str | None] = mapped_column(String(40), default=None)
-    # Every other captured field by its dotted name ("person.title", "company.employees").
+    title: Mapped[str | None] = mapped_column(String(200), default=None)
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
+    consent: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL"), default=None, index=True
+    )
+    # Every custom field by its dotted name ("person.segment").
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A visitor session ends after 30 minutes without a page view or reply; "once per session" counts these.
     session_number: Mapped[int] = mapped_column(Integer, default=1)
+    # Visits with at least one page view (a visit is a visitor session).
+    visit_count: Mapped[int] = mapped_column(Integer, default=0)
+    # First touch: utm_*, referrer and landing page of the very first visit.
+    source: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The current visit: started_at, landing_page, referrer, utm_*, device, language, country.
+    visit: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class VisitorIdentity(Base):
+    """A first-party visitor id (kept by the widget in one browser) and the person it belongs to."""
+
+    __tablename__ = "visitor_identities"
+
+    visitor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PersonMerge(Base):
+    """The record of an anonymous person merged into a known one (the merged row itself is gone)."""
+
+    __tablename__ = "person_merges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    merged_person_id: Mapped[int] = mapped_column(Integer)
+    visitor_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(String(200))
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FieldDefinition(Base):
+    """A custom person or company field added by an admin. Built-in fields are in code (`fields.py`)."""
+
+    __tablename__ = "field_definitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Dotted and stable (`person.segment`): dialogues and rules refer to it. Renaming changes the label only.
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(10))
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    visitor_fillable: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Retired fields keep their data but can no longer be used by new dialogues, rules or imports.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PageView(Base):
+    """One page the visitor opened, written before the visit call answers."""
+
+    __tablename__ = "page_views"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), default=None)
+    url: Mapped[str] = mapped_column(String(2000))
+    referrer: Mapped[str | None] = mapped_column(String(2000), default=None)
+    session_number: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PrivacyAction(Base):
+    """Every privacy export and deletion, kept after the person is gone (who asked, when, about whom)."""
+
+    __tablename__ = "privacy_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(10))  # export | delete
+    person_id: Mapped[int] = mapped_column(Integer)
+    # The email at the time, hashed: enough to answer "did you delete me?" without keeping the address.
+    email_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    actor: Mapped[str] = mapped_column(String(254))  # a user's email, or "cli"
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

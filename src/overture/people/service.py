@@ -1,4 +1,5 @@
-"""People as the conversation sees them: find or create by visitor id, read and write fields, sessions."""
+"""People as the rest of Overture sees them: find or create by visitor id, read and write person and company fields,
+visitor sessions."""
 
 from __future__ import annotations
 
@@ -9,16 +10,29 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from overture.people.custom_fields import active_specs
 from overture.people.fields import FieldSchema
-from overture.people.models import Person
+from overture.people.models import Company, Person, VisitorIdentity
 
 SESSION_TIMEOUT = timedelta(minutes=30)
-# Fields stored in their own columns; every other field lives in Person.fields under its dotted name.
-COLUMNS = {
+# Fields stored in their own columns; every other field lives in the row's `fields` under its dotted name.
+PERSON_COLUMNS = {
     "person.email": "email",
     "person.first_name": "first_name",
     "person.last_name": "last_name",
     "person.phone": "phone",
+    "person.title": "title",
+    "person.language": "language",
+    "person.consent": "consent",
+}
+COMPANY_COLUMNS = {
+    "company.name": "name",
+    "company.domain": "domain",
+    "company.industry": "industry",
+    "company.employees": "employees",
+    "company.revenue": "revenue",
+    "company.country": "country",
+    "company.owner": "owner",
 }
 
 
@@ -26,19 +40,36 @@ def new_visitor_id() -> str:
     return "v_" + secrets.token_urlsafe(18)
 
 
-def visitor(session: Session, visitor_id: str | None, now: datetime) -> Person:
-    """The person behind a visitor id, created on first sight (with a new id when none is given).
+def by_visitor_id(session: Session, visitor_id: str) -> Person | None:
+    return session.scalar(
+        select(Person)
+        .join(VisitorIdentity, VisitorIdentity.person_id == Person.id)
+        .where(VisitorIdentity.visitor_id == visitor_id)
+    )
+
+
+def visitor(session: Session, visitor_id: str | None, now: datetime) -> tuple[Person, str]:
+    """The person behind a visitor id and the id itself; both created on first sight (a new id when none is given
+    or the given one is unknown, e.g. after the person was deleted).
 
     Also counts visitor sessions: a visit after 30 minutes of silence starts a new one.
     """
-    person = session.scalar(select(Person).where(Person.visitor_id == visitor_id)) if visitor_id else None
-    if person is None:
-        person = Person(visitor_id=visitor_id or new_visitor_id(), fields={}, created_at=now, last_seen_at=now)
+    person = by_visitor_id(session, visitor_id) if visitor_id else None
+    if person is None or visitor_id is None:
+        visitor_id = visitor_id if visitor_id and person is None and _well_formed(visitor_id) else new_visitor_id()
+        person = Person(fields={}, source={}, visit={}, created_at=now, last_seen_at=now)
         session.add(person)
         session.flush()
-        return person
+        session.add(VisitorIdentity(visitor_id=visitor_id, person_id=person.id, created_at=now))
+        session.flush()
+        return person, visitor_id
     touch(person, now)
-    return person
+    return person, visitor_id
+
+
+def _well_formed(visitor_id: str) -> bool:
+    """A visitor id the widget made with `new_visitor_id` (kept when the person behind it is new to us)."""
+    return visitor_id.startswith("v_") and 8 <= len(visitor_id) <= 64
 
 
 def touch(person: Person, now: datetime) -> None:
@@ -48,16 +79,33 @@ def touch(person: Person, now: datetime) -> None:
     person.last_seen_at = max(person.last_seen_at, now)
 
 
-def field_values(person: Person) -> dict[str, Any]:
-    """Every known field of the person by dotted name (empty fields left out)."""
-    values = {name: getattr(person, column) for name, column in COLUMNS.items()}
+def company_of(session: Session, person: Person) -> Company | None:
+    return session.get(Company, person.company_id) if person.company_id is not None else None
+
+
+def field_values(person: Person, company: Company | None = None) -> dict[str, Any]:
+    """Every known person and company field by dotted name (empty fields left out)."""
+    values = {name: getattr(person, column) for name, column in PERSON_COLUMNS.items()}
     values.update(person.fields or {})
+    if company is not None:
+        values.update({name: getattr(company, column) for name, column in COMPANY_COLUMNS.items()})
+        values.update(company.fields or {})
     return {name: value for name, value in values.items() if value not in (None, "")}
 
 
-def set_field(person: Person, name: str, value: Any) -> None:
-    """Writes one field (validated by the caller against the field schema)."""
-    column = COLUMNS.get(name)
+def set_field(session: Session, person: Person, name: str, value: Any, now: datetime) -> None:
+    """Writes one person or company field (validated by the caller against the field schema). A company field of
+    a person without a company creates one."""
+    if name.startswith("company."):
+        company = company_of(session, person)
+        if company is None:
+            company = Company(fields={}, created_at=now, updated_at=now)
+            session.add(company)
+            session.flush()
+            person.company_id = company.id
+        set_company_field(company, name, value, now)
+        return
+    column = PERSON_COLUMNS.get(name)
     if column:
         setattr(person, column, value)
     else:
@@ -65,6 +113,15 @@ def set_field(person: Person, name: str, value: Any) -> None:
         person.fields = {**(person.fields or {}), name: value}
 
 
+def set_company_field(company: Company, name: str, value: Any, now: datetime) -> None:
+    column = COMPANY_COLUMNS.get(name)
+    if column:
+        setattr(company, column, value)
+    else:
+        company.fields = {**(company.fields or {}), name: value}
+    company.updated_at = now
+
+
 def field_schema(session: Session) -> FieldSchema:
-    """The fields that exist now. Built-in only until admins can add custom fields (the people issue)."""
-    return FieldSchema.builtin()
+    """The fields that exist now: built-in ones and the custom fields admins added (retired ones left out)."""
+    return FieldSchema.builtin(active_specs(session))

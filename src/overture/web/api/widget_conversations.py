@@ -27,7 +27,7 @@ def _out(view: conversations.View, *, transcript: bool = False, status_code: int
     it (one more trip through the thread pool on every reply) would only cost time."""
     out = ConversationOut(
         conversation_id=view.conversation.public_id,
-        visitor_id=view.person.visitor_id,
+        visitor_id=view.conversation.visitor_id or "",
         token=view.token,
         step=view.conversation.step,
         status=view.conversation.status,

@@ -1,0 +1,32 @@
+"""Sites: each website that embeds the widget, with its allowed origins and security settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from overture.db import Base, UTCDateTime, utcnow
+
+DEFAULT_BLOCKED_MESSAGE = "Please use your work email address."
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # What dialogues name in `site:` and the snippet carries in data-site.
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # "https://www.example.com", "https://*.example.com": the widget works on these pages only.
+    origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Off: no dialogue of the site shows, whatever its status.
+    chat_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Email captures from these domains are refused with `blocked_email_message`.
+    blocked_email_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    block_free_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_email_message: Mapped[str] = mapped_column(String(500), default=DEFAULT_BLOCKED_MESSAGE)
+    # Where the visitor's language comes from, in order: page (the html lang), browser, url (?lang=).
+    language_order: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["url", "page", "browser"])
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
