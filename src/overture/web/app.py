@@ -20,11 +20,19 @@ from overture.mail.models import KIND_LABELS, STATUS_LABELS
 from overture.settings import Settings, SettingsError, ensure_data_dir, load_settings, resolve_secret_key
 from overture.users.roles import ROLE_LABELS, Area, areas_for
 from overture.web import health
-from overture.web.api import admin_dialogues, admin_outbox, admin_users, widget_conversations
+from overture.web.api import (
+    admin_dialogues,
+    admin_fields,
+    admin_outbox,
+    admin_people,
+    admin_sites,
+    admin_users,
+    widget_conversations,
+)
 from overture.web.context import AppContext
 from overture.web.deps import csrf_token
 from overture.web.errors import install_error_handlers
-from overture.web.pages import account, areas, auth, demo, dialogues, outbox, users
+from overture.web.pages import account, areas, auth, demo, dialogues, fields, outbox, people, sites, users
 from overture.web.security import AdminSecurityHeaders
 
 SESSION_COOKIE = "overture_session"
@@ -111,7 +119,10 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(admin_users.router)
     app.include_router(admin_outbox.router)
     app.include_router(admin_dialogues.router)
-    for pages in (auth, account, users, outbox, dialogues, areas):
+    app.include_router(admin_people.router)
+    app.include_router(admin_sites.router)
+    app.include_router(admin_fields.router)
+    for pages in (auth, account, users, outbox, dialogues, people, sites, fields, areas):
         app.include_router(pages.router)
     if settings.demo:
         app.include_router(demo.router)
