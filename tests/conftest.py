@@ -17,11 +17,13 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Connection, create_engine, insert, make_url, text
 
 from overture.db import Base, Database, migrate
 from overture.logs import configure_logging
 from overture.settings import Settings
+from overture.signals import TARGETING, Signal
+from overture.sites.models import Site
 from overture.users import passwords
 from overture.users import service as users
 from overture.web.app import create_app
@@ -107,7 +109,14 @@ def db(database_url: str) -> Iterator[Database]:
         else:
             for table in reversed(Base.metadata.sorted_tables):
                 connection.execute(table.delete())
+        _seed_like_the_migrations(connection)
     database.dispose()
+
+
+def _seed_like_the_migrations(connection: Connection) -> None:
+    """The rows the migrations create (the default site, the change signals), back for the next test."""
+    connection.execute(insert(Site).values(key="default", name="Default site", origins=[], blocked_email_domains=[]))
+    connection.execute(insert(Signal).values(name=TARGETING, generation=0))
 
 
 @pytest.fixture

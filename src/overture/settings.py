@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         default=None, description="Run background jobs inside the web process; default: yes without Redis."
     )
     demo: bool = Field(default=False, description="Serve the demo website pages at /demo.")
+    country_header: str = Field(
+        default="",
+        max_length=100,
+        pattern=r"^[A-Za-z0-9-]*$",
+        description="Header a trusted proxy sets to the visitor's country (e.g. CF-IPCountry): visit.country.",
+    )
 
     @classmethod
     def settings_customise_sources(

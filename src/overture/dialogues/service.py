@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from overture import signals
 from overture.dialogues.document import Document, DocumentKind, FlowDocument, document_to_data
 from overture.dialogues.models import Dialogue, DialogueVersion
 from overture.dialogues.validation import check_document, parse_document, raise_for_problems
@@ -167,6 +168,7 @@ def publish(
     dialogue.versions.append(version)
     dialogue.published_version = number
     dialogue.status = "published"
+    signals.bump(session, signals.TARGETING)
     session.flush()
     return version
 
@@ -175,17 +177,20 @@ def pause(session: Session, dialogue: Dialogue) -> None:
     if dialogue.status != "published":
         raise Conflict(f"'{dialogue.key}' is {dialogue.status}; only a published one can be paused.")
     dialogue.status = "paused"
+    signals.bump(session, signals.TARGETING)
 
 
 def resume(session: Session, dialogue: Dialogue) -> None:
     if dialogue.status != "paused":
         raise Conflict(f"'{dialogue.key}' is {dialogue.status}; only a paused one can be resumed.")
     dialogue.status = "published"
+    signals.bump(session, signals.TARGETING)
 
 
 def archive(session: Session, dialogue: Dialogue) -> None:
     """Retires it: no longer shown or editable; its versions stay readable and running conversations finish."""
     dialogue.status = "archived"
+    signals.bump(session, signals.TARGETING)
 
 
 def clone(session: Session, dialogue: Dialogue, new_key: str, now: datetime, name: str | None = None) -> Dialogue:
