@@ -17,7 +17,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, create_engine, insert, make_url, text
+from sqlalchemy import Connection, create_engine, insert, make_url, select, text
 
 from overture.db import Base, Database, migrate
 from overture.logs import configure_logging
@@ -99,8 +99,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    """The worker's database, emptied after the test."""
+    """The worker's database, emptied after the test, with the rows every test starts from."""
     database = Database.from_url(database_url)
+    with database.engine.begin() as connection:
+        _seed(connection)
     yield database
     with database.engine.begin() as connection:
         if database.engine.dialect.name == "postgresql":
@@ -109,14 +111,17 @@ def db(database_url: str) -> Iterator[Database]:
         else:
             for table in reversed(Base.metadata.sorted_tables):
                 connection.execute(table.delete())
-        _seed_like_the_migrations(connection)
     database.dispose()
 
 
-def _seed_like_the_migrations(connection: Connection) -> None:
-    """The rows the migrations create (the default site, the change signals), back for the next test."""
-    connection.execute(insert(Site).values(key="default", name="Default site", origins=[], blocked_email_domains=[]))
-    connection.execute(insert(Signal).values(name=TARGETING, generation=0))
+def _seed(connection: Connection) -> None:
+    """What the migrations create (the default site, the change signals) and the site the example dialogues name."""
+    have = set(connection.scalars(select(Site.key)))
+    for key, name in (("default", "Default site"), ("www", "Example website")):
+        if key not in have:
+            connection.execute(insert(Site).values(key=key, name=name, origins=[], blocked_email_domains=[]))
+    if connection.scalar(select(Signal.name).where(Signal.name == TARGETING)) is None:
+        connection.execute(insert(Signal).values(name=TARGETING, generation=0))
 
 
 @pytest.fixture

@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from overture.db import Database, utcnow
 from overture.dialogues import service as dialogues
 from overture.dialogues.document import DocumentKind
 from overture.dialogues.yaml_io import load_yaml
 from overture.people.fields import FieldSchema
+from overture.sites.models import Site
 from overture.users import service as users
 
 PASSWORD = "correct horse battery"
@@ -86,9 +89,21 @@ def example(name: str) -> dict[str, Any]:
     return data
 
 
+def ensure_site(session: Session, key: str, origins: list[str] | None = None) -> Site:
+    site = session.scalar(select(Site).where(Site.key == key))
+    if site is None:
+        site = Site(key=key, name=key.title(), origins=origins or [], blocked_email_domains=[])
+        session.add(site)
+        session.flush()
+    return site
+
+
 def publish(db: Database, data: dict[str, Any], kind: DocumentKind = "dialogue", now: datetime = PUBLISHED_AT) -> int:
-    """Creates the dialogue (or updates its draft) and publishes it; returns the new version's number."""
+    """Creates the dialogue (or updates its draft) and publishes it; returns the new version's number. The site it
+    names is added first when missing, as an admin would."""
     with db.write() as session:
+        if kind == "dialogue":
+            ensure_site(session, data.get("site", "default"))
         dialogue = dialogues.find(session, data["key"])
         if dialogue is None:
             dialogue = dialogues.create(session, data, kind, now)

@@ -446,3 +446,13 @@ def test_publishing_an_unchanged_draft_again_is_refused_and_makes_no_version(db:
     with pytest.raises(Conflict, match="The draft is the same as the live version v1: nothing to publish."):
         publish(db, "demo")
     assert version_count(db) == 1
+
+
+def test_publishing_names_a_site_that_does_not_exist(db: Database) -> None:
+    create(db, {**document(), "site": "blog"})
+    with pytest.raises(InvalidInput) as raised:
+        publish(db, "demo")
+    assert [(p.path, p.message) for p in raised.value.problems] == [
+        ("site", "There is no site 'blog'. Add it in Configuration > Sites, or use one of: default, www.")
+    ]
+    assert row(db, "demo").published_version is None

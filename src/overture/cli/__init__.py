@@ -136,15 +136,19 @@ def seed_example_dialogues(session: Session) -> None:
     from overture.cli.dialogues import read, yaml_files
     from overture.conversations.scenarios import scenario_check
     from overture.dialogues import service as dialogues
-    from overture.people.fields import FieldSchema
+    from overture.people.service import field_schema
+    from overture.sites.models import Site
 
     folder = example_dialogues_folder()
     if folder is None:
         return
+    # The examples belong to the demo website, served by Overture itself at /demo (its own origin is allowed).
+    session.add(Site(key="www", name="Demo website", origins=[]))
+    session.flush()
     for path in yaml_files((folder,)):
         loaded = read(path)
         dialogue = dialogues.create(session, loaded.data, loaded.kind, utcnow())
-        dialogues.publish(session, dialogue, fields=FieldSchema.builtin(), now=utcnow(), checks=[scenario_check])
+        dialogues.publish(session, dialogue, fields=field_schema(session), now=utcnow(), checks=[scenario_check])
 
 
 @main.command()

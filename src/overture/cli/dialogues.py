@@ -23,6 +23,7 @@ from overture.dialogues.validation import validate
 from overture.dialogues.yaml_io import dump_yaml, load_yaml
 from overture.errors import OvertureError, Problem
 from overture.people.fields import FieldSchema
+from overture.people.service import field_schema
 from overture.settings import Settings
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -170,7 +171,7 @@ def import_command(paths: tuple[Path, ...], publish: bool) -> None:
                 note = "created" if created else "draft updated"
                 if publish:
                     version = dialogues.publish(
-                        session, dialogue, fields=FieldSchema.builtin(), now=utcnow(), checks=[scenario_check]
+                        session, dialogue, fields=field_schema(session), now=utcnow(), checks=[scenario_check]
                     )
                     note += f", published as version {version.number}"
                 savepoint.commit()

@@ -15,11 +15,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from overture import signals
-from overture.dialogues.document import Document, DocumentKind, FlowDocument, document_to_data
+from overture.dialogues.document import DialogueDocument, Document, DocumentKind, FlowDocument, document_to_data
 from overture.dialogues.models import Dialogue, DialogueVersion
 from overture.dialogues.validation import check_document, parse_document, raise_for_problems
 from overture.errors import Conflict, InvalidInput, NotFound, Problem
 from overture.people.fields import FieldSchema
+from overture.sites.models import Site
 
 # Extra checks the caller runs before publishing (e.g. the dialogue's own test scenarios, which need the engine,
 # a higher layer): each returns the problems it found.
@@ -133,6 +134,18 @@ def published_flows(session: Session, keys: Sequence[str] | None = None) -> dict
     return flows
 
 
+def _site_problems(session: Session, key: str) -> list[Problem]:
+    known = list(session.scalars(select(Site.key).order_by(Site.key)))
+    if key in known:
+        return []
+    return [
+        Problem(
+            "site",
+            f"There is no site '{key}'. Add it in Configuration > Sites, or use one of: {', '.join(known) or 'none'}.",
+        )
+    ]
+
+
 def problems_of(
     session: Session, dialogue: Dialogue, fields: FieldSchema, checks: Sequence[PublishCheck] = ()
 ) -> list[Problem]:
@@ -142,6 +155,8 @@ def problems_of(
         return problems
     flows = published_flows(session)
     problems = check_document(document, fields=fields, flows=flows)
+    if isinstance(document, DialogueDocument):
+        problems.extend(_site_problems(session, document.site))
     if not problems:
         for check in checks:
             problems.extend(check(document, flows))
