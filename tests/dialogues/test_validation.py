@@ -65,7 +65,8 @@ def test_a_shape_problem_gives_no_document() -> None:
 
 def test_an_unknown_key_lists_the_keys_allowed_there() -> None:
     data = dialogue(audience={"all": [{"field": "company.employees", "op": "gte", "vlaue": 5}]})
-    assert only(data) == Problem("audience.all.0.vlaue", "Unknown key 'vlaue'. Allowed here: field, op, value.")
+    message = "Unknown key 'vlaue'. Allowed here: field, op, value, within_days."
+    assert only(data) == Problem("audience.all.0.vlaue", message)
 
 
 def test_an_unknown_card_part_lists_the_card_keys_with_their_yaml_names() -> None:
@@ -421,12 +422,12 @@ def test_a_dialogue_cannot_write_a_read_only_field(card: dict[str, Any], path: s
 
 
 def test_activity_fields_are_for_the_audience_only() -> None:
-    activity = {"field": "activity.page_views", "op": "gte", "value": 3}
+    activity = {"field": "activity.goal_reached", "op": "contains", "value": "demo_booked"}
     assert problems(dialogue(audience=activity)) == []
     data = dialogue({"greet": {"branch": [{"if": activity, "goto": "bye"}, {"else": "ask_email"}]}})
     assert only(data) == Problem(
         "flow.cards.greet.branch.0.if.field",
-        "activity.page_views is an activity: activity fields can be used in the audience only.",
+        "activity.goal_reached is an activity: activity fields can be used in the audience only.",
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic_core import to_jsonable_python
 
-from overture.conversations import answers, conditions
+from overture.conversations import answers
 from overture.conversations.personalize import pick, render
 from overture.conversations.turns import (
     MAX_BACK_STEPS,
@@ -30,6 +30,7 @@ from overture.conversations.turns import (
     Choice,
     Context,
     Effect,
+    EmailPolicy,
     Ended,
     EngineError,
     Expected,
@@ -48,7 +49,9 @@ from overture.conversations.turns import (
 )
 from overture.dialogues import document as doc
 from overture.dialogues.document import Card, CardKind, FlowDocument, Text
+from overture.people.email_domains import domain_of, within
 from overture.people.fields import FieldSchema, FieldType
+from overture.targeting import conditions
 
 # The interpreter's API: its functions and the shapes they take and give (defined in turns.py).
 __all__ = [
@@ -60,6 +63,7 @@ __all__ = [
     "Choice",
     "Context",
     "Effect",
+    "EmailPolicy",
     "Ended",
     "EngineError",
     "Expected",
@@ -473,6 +477,10 @@ class _Step:
             if not checked.ok:
                 self.refuse(card, checked.message or answers.MESSAGES["text"], _require(reply.text))
                 return
+            policy = self.context.email_policy
+            if kind == "email" and policy is not None and within(domain_of(checked.value), policy.blocked_domains):
+                # Not a typing mistake but an address the site does not take: refused whole, nothing is logged.
+                raise AnswerRefused(policy.message)
             shown, stored = _require(reply.text).strip(), checked.value
         self.remember(shown)
         if card.overwrite or conditions.is_empty(self.state.values.get(name)):

@@ -50,6 +50,16 @@ class Program(BaseModel):
     flows: dict[str, FlowDocument] = Field(default_factory=dict)
 
 
+class EmailPolicy(BaseModel):
+    """The site's rule for typed email answers: an address at one of `blocked_domains` (or a subdomain of one) is
+    refused with `message`, and the question keeps waiting."""
+
+    model_config = ConfigDict(frozen=True)
+
+    blocked_domains: frozenset[str]
+    message: str
+
+
 class Context(BaseModel):
     """What the world tells the engine for one step."""
 
@@ -58,6 +68,8 @@ class Context(BaseModel):
     region: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
     now: datetime
     meetings_available: bool = False
+    # Given when the step may take a typed email (the service leaves it out otherwise).
+    email_policy: EmailPolicy | None = None
 
     @field_validator("now")
     @classmethod

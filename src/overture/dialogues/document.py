@@ -37,6 +37,8 @@ class FieldCondition(Strict):
     field: FieldName
     op: str = Field(max_length=20)
     value: Any = None
+    # Activity fields only: look at the visitor's activities of the last N days (all of them when absent).
+    within_days: int | None = Field(default=None, ge=1, le=3650)
 
 
 class AllOf(Strict):

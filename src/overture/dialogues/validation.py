@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,7 +42,18 @@ from overture.dialogues.document import (
 from overture.dialogues.shape import join, shape_problems, show
 from overture.dialogues.tokens import read_tokens
 from overture.errors import InvalidInput, Problem
-from overture.people.fields import ALL_OPERATORS, LIST_VALUE, NO_VALUE, OPERATORS, PAIR_VALUE, FieldSchema, FieldType
+from overture.people.fields import (
+    ACTIVITY_FIELDS,
+    ACTIVITY_NAMES,
+    ACTIVITY_OPERATORS,
+    ALL_OPERATORS,
+    LIST_VALUE,
+    NO_VALUE,
+    OPERATORS,
+    PAIR_VALUE,
+    FieldSchema,
+    FieldType,
+)
 
 
 def parse_document(data: Any, kind: DocumentKind = "dialogue") -> tuple[Document | None, list[Problem]]:
@@ -124,6 +136,35 @@ def _has_nested_quantifier(pattern: str) -> bool:
     return False
 
 
+# Regexes are tried on growing adversarial addresses; one try over the budget refuses the pattern. Growth is slow
+# (about x1.25 per step) so that an exponential pattern is caught before a try becomes long.
+_PROBE_BUDGET = 0.02  # seconds
+_PROBE_LONGEST = 512  # targeting/pages.py MAX_REGEX_SUBJECT: a regex never sees a longer address
+
+
+def _probe_lengths() -> Iterator[int]:
+    length = 8
+    while length <= _PROBE_LONGEST:
+        yield length
+        length = max(length + 2, length * 5 // 4)
+
+
+def _slow_on_long_addresses(pattern: str) -> bool:
+    """True when `pattern` takes longer than the budget on an address built to make a backtracking matcher work
+    hard: long runs of the characters the pattern names, ended by one it does not expect."""
+    compiled = re.compile(pattern)
+    literals = {char for char in re.sub(r"\\.", "", pattern) if char.isalnum() or char in "/.-_=&"}
+    fillers = sorted(literals | {"a", "/", "0", "-"})
+    for length in _probe_lengths():
+        for filler in fillers:
+            for subject in (filler * length + "!", "https://example.com/" + filler * length + "\n"):
+                started = time.perf_counter()
+                compiled.search(subject)
+                if time.perf_counter() - started > _PROBE_BUDGET:
+                    return True
+    return False
+
+
 @dataclass
 class _Checker:
     """Walks one document once, collecting every problem in `problems` (document order: targeting, cards, graph,
@@ -148,6 +189,11 @@ class _Checker:
         if name.startswith("activity."):
             if not activity:
                 self.add(path, f"{name} is an activity: activity fields can be used in the audience only.")
+            elif name not in ACTIVITY_FIELDS:
+                tails = {known.partition(".")[2]: known for known in ACTIVITY_FIELDS}
+                similar = difflib.get_close_matches(name.partition(".")[2], list(tails), n=1, cutoff=0.6)
+                hint = f" Did you mean {tails[similar[0]]}?" if similar else ""
+                self.add(path, f"{name} is not an activity field.{hint} Use one of {', '.join(ACTIVITY_FIELDS)}.")
             return False
         spec = self.fields.get(name)
         if spec is None:
@@ -234,6 +280,11 @@ class _Checker:
 
     def field_condition(self, condition: FieldCondition, path: str, *, audience: bool) -> None:
         name, op, value = condition.field, condition.op, condition.value
+        if audience and name in ACTIVITY_FIELDS:
+            self.activity_condition(condition, path)
+            return
+        if condition.within_days is not None:
+            self.add(f"{path}.within_days", "within_days works on activity fields only, like activity.engaged.")
         known = self.check_field(name, f"{path}.field", activity=audience)
         spec = self.fields.get(name) if known else None
         allowed = sorted(OPERATORS[spec.type] if spec else ALL_OPERATORS)
@@ -276,6 +327,28 @@ class _Checker:
             else:
                 continue
             break
+
+    def activity_condition(self, condition: FieldCondition, path: str) -> None:
+        """A condition on the visitor's activities: its value is the names of those activities (dialogue keys, goal
+        names...), or a number of days for in_last_days."""
+        name, op, value = condition.field, condition.op, condition.value
+        allowed = ", ".join(sorted(ACTIVITY_OPERATORS))
+        if op not in ACTIVITY_OPERATORS:
+            what = "is not an operator" if op not in ALL_OPERATORS else f"does not work on {name}"
+            self.add(f"{path}.op", f"'{op}' {what}: use one of {allowed}.")
+            return
+        if op in NO_VALUE:
+            if value is not None:
+                self.add(f"{path}.value", f"The operator '{op}' takes no value: remove value.")
+        elif op == "in_last_days":
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                self.add(f"{path}.value", f"'in_last_days' needs a whole number of days, not {show(value)}.")
+        elif op in LIST_VALUE:
+            if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+                names = ACTIVITY_NAMES[name]
+                self.add(f"{path}.value", f"The operator '{op}' on {name} needs a list of {names}.")
+        elif not isinstance(value, str) or not value.strip():
+            self.add(f"{path}.value", f"The operator '{op}' on {name} needs one of its {ACTIVITY_NAMES[name]}.")
 
     # --- cards
 
@@ -442,6 +515,8 @@ class _Checker:
         if _has_nested_quantifier(pattern):
             message = "This pattern repeats a group that itself repeats, like (a+)+, so it may take too long to match."
             self.add(path, message)
+        elif _slow_on_long_addresses(pattern):
+            self.add(path, "This pattern takes too long to match long addresses: make it simpler.")
 
     def targeting(self, document: DialogueDocument) -> None:
         for side in ("include", "exclude"):

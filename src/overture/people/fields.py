@@ -103,3 +103,31 @@ class FieldSchema:
 
     def names(self) -> list[str]:
         return sorted(self.fields)
+
+
+# Activity fields of audience conditions (`activity.*`, read-only, audience only): each names the activity type whose
+# records it looks at. A condition sees the names of those records (dialogue keys, goal names, urls, field names).
+ACTIVITY_FIELDS: dict[str, str] = {
+    "activity.triggered": "dialogue.triggered",
+    "activity.engaged": "dialogue.engaged",
+    "activity.completed": "dialogue.completed",
+    "activity.dismissed": "dialogue.dismissed",
+    "activity.goal_reached": "goal.reached",
+    "activity.meeting_booked": "meeting.booked",
+    "activity.link_clicked": "link.clicked",
+    "activity.field_captured": "field.captured",
+}
+# What the names of each activity field are, for messages ("activity.engaged takes dialogue keys").
+ACTIVITY_NAMES: dict[str, str] = {
+    "activity.triggered": "dialogue keys",
+    "activity.engaged": "dialogue keys",
+    "activity.completed": "dialogue keys",
+    "activity.dismissed": "dialogue keys",
+    "activity.goal_reached": "goal names",
+    "activity.meeting_booked": "meeting names",
+    "activity.link_clicked": "link addresses",
+    "activity.field_captured": "field names",
+}
+ACTIVITY_OPERATORS = frozenset(
+    {"is_empty", "is_not_empty", "equals", "not_equals", "contains", "in", "not_in", "in_last_days"}
+)

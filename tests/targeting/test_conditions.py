@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from overture.conversations.conditions import compare, evaluate, is_empty
 from overture.dialogues.document import Condition
 from overture.people.fields import ALL_OPERATORS
+from overture.targeting.conditions import compare, evaluate, is_empty
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 CONDITION: TypeAdapter[Condition] = TypeAdapter(Condition)
