@@ -25,8 +25,11 @@ from overture.dialogues import service as dialogues
 from overture.dialogues.document import DialogueDocument, FlowDocument, choose_language
 from overture.dialogues.models import Dialogue, DialogueVersion
 from overture.errors import Conflict, InvalidInput, Problem, Unauthenticated
+from overture.people import identity
 from overture.people import service as people
-from overture.people.models import Person
+from overture.people.email_domains import blocklist
+from overture.people.models import Person, PersonMerge
+from overture.sites.models import DEFAULT_BLOCKED_MESSAGE, Site
 
 
 @dataclass
@@ -86,13 +89,38 @@ def _program(session: Session, conversation: Conversation) -> engine.Program:
     return engine.Program(document=_parsed(session, conversation.version_id, DialogueDocument), flows=flows)
 
 
-def _context(session: Session, person: Person, conversation: Conversation, now: datetime) -> engine.Context:
+def _context(
+    session: Session,
+    person: Person,
+    conversation: Conversation,
+    now: datetime,
+    email_policy: engine.EmailPolicy | None = None,
+) -> engine.Context:
     return engine.Context(
         fields=people.field_values(person, people.company_of(session, person)),
         language=conversation.language,
         region=conversation.region,
         now=now,
+        email_policy=email_policy,
     )
+
+
+def _email_policy(session: Session, program: engine.Program) -> engine.EmailPolicy | None:
+    """The email domains the dialogue's site refuses (its security settings); None when it refuses none, or when
+    the site has no settings yet."""
+    document = program.document
+    # A flow opened on its own belongs to no site: no policy.
+    site = (
+        session.scalar(select(Site).where(Site.key == document.site))
+        if isinstance(document, DialogueDocument)
+        else None
+    )
+    if site is None:
+        return None
+    domains = blocklist(site.blocked_email_domains or [], site.block_free_email)
+    if not domains:
+        return None
+    return engine.EmailPolicy(blocked_domains=domains, message=site.blocked_email_message or DEFAULT_BLOCKED_MESSAGE)
 
 
 def _record(
@@ -115,13 +143,29 @@ def _record(
     )
 
 
-def _apply(session: Session, conversation: Conversation, person: Person, turn: engine.Turn, now: datetime) -> None:
-    """Writes the turn's state and applies its effects to the person, recording the activities they mean."""
+def _apply(session: Session, conversation: Conversation, person: Person, turn: engine.Turn, now: datetime) -> Person:
+    """Writes the turn's state and applies its effects to the person, recording the activities they mean. Returns
+    the person the conversation goes on with: an email that belongs to a known person merges the visitor into them.
+    """
     conversation.state = turn.state.model_dump(mode="json")
     conversation.updated_at = now
     page = {"page_url": conversation.page_url}
     for effect in turn.effects:
         match effect:
+            case engine.SetField(source="back") if _absorbed_this_visitor(session, person, conversation):
+                pass  # going back does not undo into a known person what they were known by before this chat
+            case engine.SetField(field="person.email", value=str(email), source=source) if source != "back":
+                where = f"in conversation {conversation.public_id}"
+                person = identity.capture_email(session, person, email, now, where=where)
+                if source in ("capture", "button"):
+                    _record(
+                        session,
+                        conversation,
+                        person,
+                        ActivityType.field_captured,
+                        now,
+                        {"field": "person.email", "value": email},
+                    )
             case engine.SetField(field=field, value=value, source=source):
                 people.set_field(session, person, field, value, now)
                 if source in ("capture", "button"):
@@ -142,6 +186,14 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
                     _record(session, conversation, person, ActivityType.dialogue_completed, now, page)
             case _:
                 pass  # LinkShown: a click is recorded when it happens; BookMeeting: the meetings issue
+    return person
+
+
+def _absorbed_this_visitor(session: Session, person: Person, conversation: Conversation) -> bool:
+    """True when `person` is a known person this conversation's browser was merged into: what the conversation's
+    undone answers would put back (e.g. no email) was never theirs."""
+    merges = session.scalars(select(PersonMerge.visitor_ids).where(PersonMerge.survivor_id == person.id))
+    return any(conversation.visitor_id in visitor_ids for visitor_ids in merges)
 
 
 def start(
@@ -207,7 +259,7 @@ def start(
         now,
         {"page_url": page_url, "version": version.number},
     )
-    _apply(session, conversation, person, turn, now)
+    person = _apply(session, conversation, person, turn, now)
     return View(conversation, person, turn, token)
 
 
@@ -253,14 +305,17 @@ def _advance(
         all(entry.role != "visitor" for entry in state.transcript)
         or now - conversation.updated_at > people.SESSION_TIMEOUT
     )
+    # The site's email policy matters only when the answer may be a typed email: no query otherwise.
+    takes_email = state.awaiting is not None and state.awaiting.kind == "email"
+    policy = _email_policy(session, program) if takes_email else None
     try:
-        turn = move(program, state, _context(session, person, conversation, now))
+        turn = move(program, state, _context(session, person, conversation, now, policy))
     except engine.AnswerRefused as exc:
         raise InvalidInput(exc.message, [Problem("reply", exc.message)]) from None
     if maybe_engaged:
         _record(session, conversation, person, ActivityType.dialogue_engaged, now, {"page_url": conversation.page_url})
     conversation.step += 1
-    _apply(session, conversation, person, turn, now)
+    person = _apply(session, conversation, person, turn, now)
     return View(conversation, person, turn)
 
 
