@@ -8,11 +8,11 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "overture"
 
 LAYERS = {
-    "settings": 0, "db": 0, "http": 0, "errors": 0, "logs": 0, "signals": 0,
+    "settings": 0, "db": 0, "http": 0, "errors": 0, "logs": 0, "signals": 0, "group_commit": 0,
     "people": 1, "mail": 1, "users": 1, "sites": 1,
     "dialogues": 2, "activities": 2, "calendars": 2,
     "targeting": 3, "scheduling": 3,
-    "conversations": 4, "analytics": 4,
+    "conversations": 4, "analytics": 4, "visits": 4,
     "integrations": 5,
     "jobs": 6, "web": 6, "cli": 6, "migrations": 6, "__main__": 6, "__init__": 0,
 }  # fmt: skip

@@ -99,14 +99,17 @@ class GroupCommitter:
             with self._engine.connect() as connection:
                 with connection.begin():
                     for job in batch:
-                        savepoint = connection.begin_nested()
+                        # Plain SQL savepoints: SQLAlchemy's compile theirs at every use, which would cost a
+                        # visit a fifth of its time.
+                        connection.exec_driver_sql("SAVEPOINT group_commit_job")
                         try:
                             result = job.run(connection)
                         except Exception as exc:
-                            savepoint.rollback()
+                            connection.exec_driver_sql("ROLLBACK TO SAVEPOINT group_commit_job")
+                            connection.exec_driver_sql("RELEASE SAVEPOINT group_commit_job")
                             outcomes.append((False, exc))
                         else:
-                            savepoint.commit()
+                            connection.exec_driver_sql("RELEASE SAVEPOINT group_commit_job")
                             outcomes.append((True, result))
                 self.batches += 1
         except Exception as exc:  # the commit itself failed: nothing of the batch was written

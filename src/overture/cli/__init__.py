@@ -17,6 +17,7 @@ from overture import __version__
 from overture.cli.common import console, errors, fail, migrated_database, settings_or_exit, with_session
 from overture.cli.dialogues import dialogues_group
 from overture.cli.people import people_group
+from overture.cli.targeting import targeting_group
 from overture.db import Database, current_revision, head_revision, migrate, utcnow
 from overture.settings import Settings, ensure_data_dir
 
@@ -303,3 +304,4 @@ def users_list() -> None:
 
 main.add_command(dialogues_group)
 main.add_command(people_group)
+main.add_command(targeting_group)

@@ -14,11 +14,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from overture import __version__
 from overture.db import Database, needs_migration
+from overture.group_commit import GroupCommitter
 from overture.jobs import create_jobs, start_embedded_consumer
 from overture.logs import configure_logging
 from overture.mail.models import KIND_LABELS, STATUS_LABELS
 from overture.settings import Settings, SettingsError, ensure_data_dir, load_settings, resolve_secret_key
 from overture.users.roles import ROLE_LABELS, Area, areas_for
+from overture.visits.selector_cache import SelectorCache
 from overture.web import health
 from overture.web.api import (
     admin_dialogues,
@@ -26,8 +28,10 @@ from overture.web.api import (
     admin_outbox,
     admin_people,
     admin_sites,
+    admin_targeting,
     admin_users,
     widget_conversations,
+    widget_visits,
 )
 from overture.web.context import AppContext
 from overture.web.deps import csrf_token
@@ -80,6 +84,8 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         secret_key=resolve_secret_key(settings),
         templates=make_templates(),
         jobs=create_jobs(settings, db),
+        group_commit=GroupCommitter(db.engine),
+        selector_cache=SelectorCache(),
     )
     run_consumer = settings.jobs_in_process if start_jobs is None else start_jobs
 
@@ -91,6 +97,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         finally:
             if consumer is not None:
                 consumer.stop(graceful=True)
+            context.group_commit.stop()
             db.dispose()
 
     app = FastAPI(
@@ -114,6 +121,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     install_error_handlers(app)
     app.mount("/admin/static", StaticFiles(directory=str(resources.files("overture.web") / "static")), "static")
     # The widget's routes first: they take the most traffic, and routes are matched in order.
+    app.include_router(widget_visits.router)
     app.include_router(widget_conversations.router)
     app.include_router(health.router)
     app.include_router(admin_users.router)
@@ -122,6 +130,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(admin_people.router)
     app.include_router(admin_sites.router)
     app.include_router(admin_fields.router)
+    app.include_router(admin_targeting.router)
     for pages in (auth, account, users, outbox, dialogues, people, sites, fields, areas):
         app.include_router(pages.router)
     if settings.demo:

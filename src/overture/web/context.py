@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from fastapi.templating import Jinja2Templates
 
 from overture.db import Database
+from overture.group_commit import GroupCommitter
 from overture.jobs import Jobs
 from overture.settings import Settings
+from overture.visits.selector_cache import SelectorCache
 
 
 @dataclass
@@ -18,3 +20,6 @@ class AppContext:
     secret_key: str
     templates: Jinja2Templates
     jobs: Jobs
+    # The writer thread that batches the visit call's writes into shared commits.
+    group_commit: GroupCommitter
+    selector_cache: SelectorCache

@@ -3,10 +3,11 @@ publish, pause, resume, archive, clone and the version history. The visual desig
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Form, Path, Request
+from fastapi import Depends, Form, Path, Query, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from overture.conversations.scenarios import scenario_check
@@ -16,11 +17,14 @@ from overture.dialogues.document import KEY_PATTERN
 from overture.dialogues.models import Dialogue
 from overture.dialogues.validation import parse_document
 from overture.dialogues.yaml_io import dump_yaml, line_of, load_yaml
-from overture.errors import Conflict, InvalidInput, Problem
+from overture.errors import Conflict, InvalidInput, OvertureError, Problem
+from overture.people.models import Person
 from overture.people.service import field_schema
 from overture.users.models import User
 from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession
+from overture.visits.explain import explain
+from overture.web.context import AppContext
+from overture.web.deps import AreaGuard, Context, DbSession
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
@@ -50,6 +54,7 @@ def _editor(
     text: str | None = None,
     problems: list[Problem] | None = None,
     status: int = 200,
+    explain: dict[str, Any] | None = None,
 ) -> Response:
     if text is None:
         text = dialogue.draft_text if dialogue.draft_text is not None else dump_yaml(dialogue.draft)
@@ -64,6 +69,7 @@ def _editor(
         text=text,
         problems=_located(text, problems),
         unpublished=dialogues.has_unpublished_changes(dialogue),
+        explain=explain or {},
     )
 
 
@@ -101,8 +107,46 @@ def create(
 
 
 @router.get("/admin/dialogues/{key}")
-def editor(request: Request, session: DbSession, user: Marketer, key: DialogueKey) -> Response:
-    return _editor(request, session, user, dialogues.get(session, key))
+def editor(
+    request: Request,
+    session: DbSession,
+    context: Context,
+    user: Marketer,
+    key: DialogueKey,
+    explain_url: Annotated[str, Query(max_length=2000)] = "",
+    explain_person: Annotated[str, Query(max_length=254)] = "",
+) -> Response:
+    dialogue = dialogues.get(session, key)
+    explained = (
+        _explain(session, context, dialogue, explain_url.strip(), explain_person.strip()) if explain_url else None
+    )
+    return _editor(
+        request, session, user, dialogue, explain={"url": explain_url, "person": explain_person, **(explained or {})}
+    )
+
+
+def _explain(session: Session, context: AppContext, dialogue: Dialogue, url: str, person: str) -> dict[str, Any]:
+    """Why this dialogue would or would not show on `url` to `person` (an email or an id; empty: a new visitor)."""
+    if not url.startswith(("http://", "https://")):
+        return {"error": "Give the page's full address, starting with https://."}
+    person_id: int | None = None
+    if person:
+        found = session.scalar(
+            select(Person.id).where(
+                Person.id == int(person) if person.isdigit() and len(person) < 10 else Person.email == person.lower()
+            )
+        )
+        if found is None:
+            return {"error": f"No person has the email or id {person}."}
+        person_id = found
+    site = dialogue.draft.get("site", "default") if isinstance(dialogue.draft, dict) else None
+    try:
+        explained = explain(session.connection(), context.selector_cache, url=url, person_id=person_id, now=utcnow(),
+                            site=site)  # fmt: skip
+    except OvertureError as exc:
+        return {"error": exc.message}
+    shown = next((verdict.key for verdict in explained.verdicts if verdict.shown), None)
+    return {"verdict": explained.for_dialogue(dialogue.key), "shown": shown, "continuing": explained.continuing}
 
 
 @router.post("/admin/dialogues/{key}")

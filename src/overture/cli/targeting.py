@@ -1,0 +1,56 @@
+"""`overture targeting ...`: ask why a dialogue would or would not show."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+from sqlalchemy import select
+
+from overture.cli.common import console, fail, migrated_database, settings_or_exit
+from overture.db import utcnow
+from overture.errors import OvertureError
+from overture.people.models import Person
+from overture.visits.explain import explain
+from overture.visits.selector_cache import SelectorCache
+
+
+@click.group("targeting")
+def targeting_group() -> None:
+    """Targeting: which dialogue shows to whom, on which page."""
+
+
+@targeting_group.command("explain")
+@click.option("--url", required=True, help="The page's full URL, e.g. https://www.example.com/pricing.")
+@click.option("--person", "person_id", type=click.IntRange(1), help="The person's id (from the People page).")
+@click.option("--email", help="Or the person's email.")
+@click.option("--site", help="The site's key. Default: the site whose allowed origins hold the URL.")
+def explain_command(url: str, person_id: int | None, email: str | None, site: str | None) -> None:
+    """Say which published dialogue the person would see on URL, and why each other one would not.
+
+    Without --person or --email, explains for a new anonymous visitor. Nothing is recorded.
+    """
+    if not url.startswith(("http://", "https://")):
+        fail(f"--url must be a full http(s) address, not '{url}'.")
+    db = migrated_database(settings_or_exit())
+    try:
+        with db.engine.connect() as connection:
+            if email:
+                found = connection.scalar(select(Person.id).where(Person.email == email.strip().lower()))
+                if found is None:
+                    fail(f"no person has the email {email}.")
+                person_id = found
+            explained = explain(connection, SelectorCache(), url=url, person_id=person_id, site=site, now=utcnow())
+    except OvertureError as exc:
+        fail(exc.message)
+    finally:
+        db.dispose()
+    who = f"person {explained.person_id}" if explained.person_id else "a new anonymous visitor"
+    console.print(f"{explained.url} on site [bold]{explained.site}[/] for {who}:")
+    table = Table("Dialogue", "Site", "Shown", "Why")
+    for verdict in explained.verdicts:
+        table.add_row(verdict.key, verdict.site, "[green]yes[/]" if verdict.shown else "no", verdict.reason)
+    console.print(table)
+    if explained.continuing:
+        console.print(f"The visitor's engaged conversation with {explained.continuing} goes on instead.")
+    elif not any(verdict.shown for verdict in explained.verdicts):
+        console.print("No dialogue would show.")

@@ -1,0 +1,49 @@
+"""The visit call's shapes: what the widget sends on every page, and what it gets back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from overture.dialogues.document import KEY_PATTERN
+
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
+
+
+class VisitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    site: str = Field(max_length=80, pattern=KEY_PATTERN, description="The site's key (the snippet's data-site).")
+    visitor_id: str | None = Field(
+        default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The id the widget keeps; new if absent."
+    )
+    url: str = Field(max_length=2000, pattern=r"^https?://[^\x00-\x1f\x7f\s]+$", description="The page's full URL.")
+    referrer: str | None = Field(default=None, max_length=2000, pattern=NO_CONTROL_CHARACTERS)
+    page_language: str | None = Field(default=None, max_length=16, pattern=LANGUAGE_TAG, description="<html lang>.")
+    browser_languages: list[Annotated[str, Field(max_length=16, pattern=LANGUAGE_TAG)]] = Field(
+        default_factory=list, max_length=10, description="navigator.languages, in order."
+    )
+    device: Literal["desktop", "mobile", "tablet"] | None = Field(
+        default=None, description="From the viewport; taken from the User-Agent when absent."
+    )
+
+
+class ChosenDialogue(BaseModel):
+    key: str
+    version: int
+    trigger: dict[str, Any] = Field(description='When to show it, e.g. {"on": "time_on_page", "seconds": 20}.')
+
+
+class ContinuingConversation(BaseModel):
+    conversation_id: str
+    dialogue: str
+
+
+class VisitOut(BaseModel):
+    visitor_id: str = Field(description="Keep it: send it with every later call.")
+    dialogue: ChosenDialogue | None = Field(description="The dialogue to show on this page, or none.")
+    conversation: ContinuingConversation | None = Field(
+        description="An engaged conversation that goes on on this page (then no new dialogue is chosen)."
+    )

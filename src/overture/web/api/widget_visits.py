@@ -1,0 +1,80 @@
+"""Widget API: the visit call, made on every page view. Public; a site's allowed origins say which pages may."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from overture.db import utcnow
+from overture.visits.schemas import ChosenDialogue, ContinuingConversation, VisitIn, VisitOut
+from overture.visits.service import Visit, VisitResult, record_visit
+from overture.web.deps import Context
+from overture.web.errors import API_ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/widget", tags=["widget"], responses=API_ERROR_RESPONSES)
+
+
+def device_from_user_agent(user_agent: str) -> str:
+    if "iPad" in user_agent or "Tablet" in user_agent:
+        return "tablet"
+    return "mobile" if "Mobi" in user_agent or "Android" in user_agent else "desktop"
+
+
+@router.post("/visit", response_model=VisitOut, summary="Record a page view and choose the dialogue to show")
+async def visit(request: Request, body: VisitIn, context: Context) -> Response:
+    """Records the page view (durable before the answer is sent), updates the visitor's visit data, and answers
+    with the visitor id and the dialogue to show with its trigger, or the engaged conversation that goes on."""
+    settings = context.settings
+    country = request.headers.get(settings.country_header) if settings.country_header else None
+    page = Visit(
+        site=body.site,
+        url=body.url,
+        visitor_id=body.visitor_id,
+        referrer=body.referrer,
+        page_language=body.page_language,
+        browser_languages=tuple(body.browser_languages),
+        device=body.device or device_from_user_agent(request.headers.get("user-agent", "")),
+        country=country.strip().upper()[:2] if country else None,
+    )
+    job = partial(
+        record_visit,
+        cache=context.selector_cache,
+        visit=page,
+        now=utcnow(),
+        origin=request.headers.get("origin"),
+        own_origin=settings.base_url,
+    )
+    result: VisitResult = await context.group_commit.run(lambda connection: job(connection))
+    decision, continuing = result.decision, result.continuing
+    out = VisitOut(
+        visitor_id=result.visitor_id,
+        dialogue=ChosenDialogue(key=decision.key, version=decision.version, trigger=decision.trigger)
+        if decision
+        else None,
+        conversation=ContinuingConversation(conversation_id=continuing.conversation_id, dialogue=continuing.dialogue)
+        if continuing
+        else None,
+    )
+    response = Response(out.model_dump_json(), media_type="application/json")
+    origin = request.headers.get("origin")
+    if origin:  # the service refused any origin the site does not allow: this one may read the answer
+        response.headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+    return response
+
+
+@router.options("/{path:path}", include_in_schema=False)
+async def preflight(request: Request, path: str) -> Response:
+    """A browser asks before its first JSON call from a site's page. Asking grants nothing: each call checks the
+    page's origin against its site's allowed origins and answers only those."""
+    return Response(
+        status_code=204,
+        headers={
+            "Access-Control-Allow-Origin": request.headers.get("origin", "*"),
+            "Access-Control-Allow-Methods": "GET, POST",
+            "Access-Control-Allow-Headers": "Content-Type, X-Conversation-Token",
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        },
+    )
