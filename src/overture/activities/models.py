@@ -10,6 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from overture.db import Base, UTCDateTime
 
+# Attribute keys that may hold what a visitor typed or who they are (field.captured keeps the answer in `value`).
+PERSONAL_ATTRIBUTES = frozenset({"value", "answer", "email", "phone", "name", "visitor_id"})
+
+
+def without_personal_values(attributes: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in (attributes or {}).items() if key not in PERSONAL_ATTRIBUTES}
+
 
 class Activity(Base):
     __tablename__ = "activities"
@@ -29,4 +36,6 @@ class Activity(Base):
     conversation_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL"), default=None, index=True
     )
-    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # When the person is deleted, people.privacy keeps the activity for reports but erases what the visitor gave
+    # (info["personal"] is applied to the value; `info` is Python-only, no migration).
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, info={"personal": without_personal_values})

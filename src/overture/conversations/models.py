@@ -26,12 +26,14 @@ class Conversation(Base):
     # None once the person was deleted for privacy (the transcript is erased, the anonymised row stays).
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     # The browser that started it (the widget's first-party id); emptied when the person is deleted.
-    visitor_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # info["personal"]: what people.privacy writes here when the person is deleted (no migration: Python-only).
+    visitor_id: Mapped[str | None] = mapped_column(String(64), default=None, info={"personal": None})
     dialogue_id: Mapped[int] = mapped_column(ForeignKey("dialogues.id", ondelete="CASCADE"))
     # The version it started on, and the version of every reusable flow it may call: it finishes on these.
     version_id: Mapped[int] = mapped_column(ForeignKey("dialogue_versions.id", ondelete="RESTRICT"))
     flow_version_ids: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
-    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Holds the transcript and the answers: erased (to {}) when the person is deleted.
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, info={"personal": {}})
     # Each answer must name the step it answers: a replayed or out-of-order reply is refused.
     step: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(10), default="active")
