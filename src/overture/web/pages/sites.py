@@ -1,7 +1,168 @@
-"""Admin pages: (being written)."""
+"""The Configuration landing page and the Sites pages: each website that embeds the widget, its allowed origins,
+the chat switch, email security and language settings, and the snippet to paste into its pages."""
 
 from __future__ import annotations
 
-from overture.web.pages.rendering import page_router
+import re
+from typing import Annotated
+
+from fastapi import Depends, Form, Path, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from overture.db import utcnow
+from overture.errors import Conflict, InvalidInput
+from overture.sites import service as sites
+from overture.sites.models import Site
+from overture.users.models import User
+from overture.users.roles import Area
+from overture.web.api.admin_sites import dialogues_naming
+from overture.web.deps import AreaGuard, DbSession
+from overture.web.pages.fields import lines
+from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
+Configurer = Annotated[User, Depends(AreaGuard(Area.configuration, api=False))]
+SiteKey = Annotated[str, Path(max_length=80, pattern=sites.KEY_PATTERN)]
+PAGE = "/admin/configuration/sites"
+LANGUAGE_LABELS = {
+    "url": "The page address (?lang=)",
+    "page": "The page's language (html lang)",
+    "browser": "The browser",
+}
+
+
+@router.get("/admin/configuration")
+def configuration_page(request: Request, session: DbSession, user: Configurer) -> Response:
+    return render(request, "admin/configuration.html", user, active_area=Area.configuration)
+
+
+def _list_page(request: Request, session: Session, user: User, status: int = 200, **extra: object) -> Response:
+    return render(
+        request, "admin/sites.html", user, status=status, sites=sites.list_sites(session), **{"form": {}, **extra}
+    )
+
+
+@router.get(PAGE)
+def sites_page(request: Request, session: DbSession, user: Configurer) -> Response:
+    return _list_page(request, session, user)
+
+
+@router.post(PAGE)
+def add_site(
+    request: Request,
+    session: DbSession,
+    user: Configurer,
+    key: Annotated[str, Form(max_length=80)],
+    name: Annotated[str, Form(max_length=200)],
+) -> Response:
+    try:
+        site = sites.create(session, key, sites.SiteChanges(name=name), utcnow())
+    except (InvalidInput, Conflict) as exc:
+        session.rollback()
+        problems = {p.path: p.message for p in exc.problems}
+        return _list_page(
+            request, session, user, status=exc.status, form={"key": key, "name": name}, error=exc.message,
+            problems=problems,
+        )  # fmt: skip
+    flash(
+        request, f"The site '{site.name}' is added. List its origins, then paste the snippet in its pages.", "success"
+    )
+    return redirect(f"{PAGE}/{site.key}")
+
+
+def _site_page(request: Request, user: User, site: Site, status: int = 200, **extra: object) -> Response:
+    settings = request.app.state.context.settings
+    form = {
+        "name": site.name,
+        "origins": "\n".join(site.origins or ()),
+        "blocked_email_domains": "\n".join(site.blocked_email_domains or ()),
+        "block_free_email": site.block_free_email,
+        "blocked_email_message": site.blocked_email_message,
+        "language_order": list(site.language_order or ()),
+    }
+    return render(
+        request,
+        "admin/site.html",
+        user,
+        status=status,
+        site=site,
+        snippet=sites.snippet(site, settings.base_url),
+        language_labels=LANGUAGE_LABELS,
+        **{"form": form, **extra},
+    )
+
+
+@router.get(PAGE + "/{key}")
+def site_page(request: Request, session: DbSession, user: Configurer, key: SiteKey) -> Response:
+    return _site_page(request, user, sites.get(session, key))
+
+
+@router.post(PAGE + "/{key}")
+def save_site(
+    request: Request,
+    session: DbSession,
+    user: Configurer,
+    key: SiteKey,
+    name: Annotated[str, Form(max_length=200)],
+    origins: Annotated[str, Form(max_length=50_000)] = "",
+    blocked_email_domains: Annotated[str, Form(max_length=300_000)] = "",
+    block_free_email: Annotated[bool, Form()] = False,
+    blocked_email_message: Annotated[str, Form(max_length=500)] = "",
+    language_1: Annotated[str, Form(max_length=10)] = "",
+    language_2: Annotated[str, Form(max_length=10)] = "",
+    language_3: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    site = sites.get(session, key)
+    order = [source for source in (language_1, language_2, language_3) if source]
+    changes = sites.SiteChanges(
+        name=name,
+        origins=lines(origins),
+        # Domains may come one per line or separated by commas or spaces, as people paste them.
+        blocked_email_domains=[d for d in re.split(r"[\s,;]+", blocked_email_domains) if d],
+        block_free_email=block_free_email,
+        blocked_email_message=blocked_email_message,
+        language_order=order,
+    )
+    try:
+        sites.update(session, site, changes)
+    except InvalidInput as exc:
+        session.rollback()
+        form = {
+            "name": name,
+            "origins": origins,
+            "blocked_email_domains": blocked_email_domains,
+            "block_free_email": block_free_email,
+            "blocked_email_message": blocked_email_message,
+            "language_order": order,
+        }
+        return _site_page(
+            request, user, sites.get(session, key), status=exc.status, form=form, error=exc.message,
+            problems=exc.problems, invalid={p.path.split(".")[0] for p in exc.problems},
+        )  # fmt: skip
+    flash(request, f"The settings of '{site.name}' are saved.", "success")
+    return redirect(f"{PAGE}/{key}")
+
+
+@router.post(PAGE + "/{key}/chat")
+def switch_chat(
+    request: Request, session: DbSession, user: Configurer, key: SiteKey, enabled: Annotated[bool, Form()]
+) -> Response:
+    site = sites.update(session, sites.get(session, key), sites.SiteChanges(chat_enabled=enabled))
+    if enabled:
+        flash(request, f"Chat is on for '{site.name}': its published dialogues show again.", "success")
+    else:
+        flash(request, f"Chat is off for '{site.name}': none of its dialogues shows until you turn it on.", "success")
+    return redirect(f"{PAGE}/{key}")
+
+
+@router.post(PAGE + "/{key}/delete")
+def delete_site(request: Request, session: DbSession, user: Configurer, key: SiteKey) -> Response:
+    site = sites.get(session, key)
+    try:
+        sites.delete(session, site, dialogues_naming(session, key))
+    except Conflict as exc:
+        flash(request, exc.message, "error")
+        return redirect(f"{PAGE}/{key}")
+    flash(request, f"The site '{site.name}' is deleted.", "success")
+    return redirect(PAGE)
