@@ -1,9 +1,82 @@
-"""Admin API: (being written)."""
+"""Admin API: people and companies. Everything the People page does: search, profiles, export and delete."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, Query
+
+from overture.conversations import history
+from overture.db import utcnow
+from overture.people import directory, privacy
+from overture.people.schemas import (
+    CompanyDetail,
+    CompanyPage,
+    ConversationTranscript,
+    PersonDeleted,
+    PersonPage,
+    PersonProfile,
+)
+from overture.users.models import User
+from overture.users.roles import Area
+from overture.web.deps import AreaGuard, DbSession, RowId
 from overture.web.errors import API_ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/admin", responses=API_ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/admin", tags=["people"], responses=API_ERROR_RESPONSES)
+Marketer = Annotated[User, Depends(AreaGuard(Area.people, api=True))]
+Search = Annotated[
+    str | None,
+    Query(max_length=200, description="Words matched by prefix, any case: email, first or last name, company."),
+]
+
+
+@router.get("/people", summary="Search people, most recently seen first")
+def list_people(
+    session: DbSession,
+    _: Marketer,
+    q: Search = None,
+    known: Annotated[bool | None, Query(description="true: only people with an email; false: only anonymous.")] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=directory.CURSOR_PATTERN, description="The next_cursor of the previous page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = directory.PAGE_SIZE,
+) -> PersonPage:
+    return directory.search_people(session, q, known=known, cursor=cursor, limit=limit)
+
+
+@router.get("/people/{person_id}", summary="A person's profile: fields, company, visits, conversations, activities")
+def get_person(session: DbSession, _: Marketer, person_id: RowId) -> PersonProfile:
+    return history.person_profile(session, person_id)
+
+
+@router.get("/people/{person_id}/conversations/{conversation_id}", summary="One conversation with its transcript")
+def get_conversation(
+    session: DbSession, _: Marketer, person_id: RowId, conversation_id: RowId
+) -> ConversationTranscript:
+    return history.transcript(session, person_id, conversation_id)
+
+
+@router.get("/people/{person_id}/export", summary="Everything about one person, as JSON (the export is logged)")
+def export_person(session: DbSession, user: Marketer, person_id: RowId) -> dict[str, Any]:
+    return privacy.export_person(session, person_id, actor=user.email, now=utcnow())
+
+
+@router.delete("/people/{person_id}", summary="Delete a person and anonymise their conversations (logged)")
+def delete_person(session: DbSession, user: Marketer, person_id: RowId) -> PersonDeleted:
+    report = privacy.delete_person(session, person_id, actor=user.email, now=utcnow())
+    return PersonDeleted(person_id=person_id, deleted=report.deleted, anonymised=report.anonymised)
+
+
+@router.get("/companies", summary="Search companies by name or domain, with their number of people")
+def list_companies(
+    session: DbSession,
+    _: Marketer,
+    q: Annotated[str | None, Query(max_length=200, description="Words matched by prefix: name or domain.")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> CompanyPage:
+    return directory.list_companies(session, q, page=page)
+
+
+@router.get("/companies/{company_id}", summary="A company: fields, domains, owner and its people")
+def get_company(session: DbSession, _: Marketer, company_id: RowId) -> CompanyDetail:
+    return directory.company_detail(session, company_id)

@@ -18,11 +18,9 @@ router = page_router()
 
 # What each area will hold, told to the person who opens it today.
 UPCOMING: dict[Area, str] = {
-    Area.configuration: "Your websites and their allowed origins, the widget's look, languages and custom fields.",
     Area.calendar: "Connect Google, Outlook or CalDAV, or use the built-in calendar; set hours and meeting length.",
     Area.meetings: "Every meeting booked from a dialogue: who booked with whom, when, and whether it happened.",
     Area.routing: "Agents in round-robin order, teams, key-account owners and routing rules.",
-    Area.people: "Visitors and the people they became: captured fields, companies and activities.",
     Area.reports: "Per-dialogue metrics and step-by-step drop-off.",
     Area.integrations: "Marketo, webhooks and automations.",
 }
