@@ -1,12 +1,13 @@
 """The people and company directory as the admin reads it: one search box, a person's profile, companies.
 
-Search is built to stay fast with 100,000 people. What is indexed (migration 0004): `people.email` (unique),
-`people.company_id`, `companies.name`, `company_domains.domain` (primary key). So:
+Search is built to stay fast with 100,000 people. What is indexed (migrations 0004-0005): `people.email` (unique),
+`people.company_id`, `people.last_seen_at`, `companies.name`, `company_domains.domain` (primary key). So:
 - a term with "@" is an email prefix, matched as a range on the email index (emails are stored in lower case);
 - a company name or domain is found in the (much smaller) companies tables first, then its people through the
   `people.company_id` index;
 - first and last names are not indexed: a term without "@" also matches them by word prefix, which scans people.
-  The list is ordered by last seen (newest first) and paged by a keyset cursor, so a page never counts or skips rows.
+  The list is ordered by last seen (newest first, on its index) and paged by a keyset cursor, so a page never
+  counts or skips rows.
 """
 
 from __future__ import annotations

@@ -61,7 +61,8 @@ class Person(Base):
     # Every custom field by its dotted name ("person.segment").
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed: the People page lists the most recently seen first.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # A visitor session ends after 30 minutes without a page view or reply; "once per session" counts these.
     session_number: Mapped[int] = mapped_column(Integer, default=1)
     # Visits with at least one page view (a visit is a visitor session).
