@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -29,4 +31,8 @@ class Site(Base):
     blocked_email_message: Mapped[str] = mapped_column(String(500), default=DEFAULT_BLOCKED_MESSAGE)
     # Where the visitor's language comes from, in order: page (the html lang), browser, url (?lang=).
     language_order: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["url", "page", "browser"])
+    # How the widget looks on this site: a validated document (colours, fonts, launcher, avatar...), {} = defaults.
+    appearance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Signs `Overture.identify({email, signature})`: the host's server computes HMAC-SHA256(secret, email).
+    identify_secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
