@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from overture.activities.models import Activity
@@ -41,8 +41,11 @@ def record(
     *,
     dialogue_id: int | None = None,
     conversation_id: int | None = None,
-) -> Activity | None:
-    """Adds an activity to the caller's transaction; returns None when a once-per-session one already exists."""
+) -> bool:
+    """Adds an activity to the caller's transaction; False when a once-per-session one already exists.
+
+    Written with one INSERT statement rather than through the unit of work: activities are never changed once
+    written, and this runs at nearly every reply."""
     if type in ONCE_PER_SESSION:
         already = session.scalar(
             select(Activity.id).where(
@@ -53,18 +56,20 @@ def record(
             )
         )
         if already is not None:
-            return None
-    activity = Activity(
-        person_id=person.id,
-        type=type.value,
-        occurred_at=occurred_at,
-        session_number=person.session_number,
-        dialogue_id=dialogue_id,
-        conversation_id=conversation_id,
-        attributes=attributes or {},
+            return False
+    session.execute(
+        insert(Activity),
+        {
+            "person_id": person.id,
+            "type": type.value,
+            "occurred_at": occurred_at,
+            "session_number": person.session_number,
+            "dialogue_id": dialogue_id,
+            "conversation_id": conversation_id,
+            "attributes": attributes or {},
+        },
     )
-    session.add(activity)
-    return activity
+    return True
 
 
 def for_person(session: Session, person_id: int) -> list[Activity]:

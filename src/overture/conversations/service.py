@@ -264,14 +264,16 @@ def start(
 
 
 def _owned(session: Session, public_id: str, token: str) -> tuple[Conversation, Person]:
-    conversation = session.scalar(select(Conversation).where(Conversation.public_id == public_id))
-    # The same answer for an unknown conversation and a wrong token: nothing to learn by guessing.
-    if conversation is None or not secrets.compare_digest(conversation.token_hash, _hash(token)):
+    # One query for both (this runs at every reply). No person: deleted at their request, the conversation is an
+    # anonymised record. The same answer for an unknown conversation and a wrong token: nothing to learn by guessing.
+    found = session.execute(
+        select(Conversation, Person)
+        .join(Person, Person.id == Conversation.person_id)
+        .where(Conversation.public_id == public_id)
+    ).first()
+    if found is None or not secrets.compare_digest(found[0].token_hash, _hash(token)):
         raise Unauthenticated("This conversation does not exist or the token does not match it.")
-    person = session.get(Person, conversation.person_id) if conversation.person_id is not None else None
-    if person is None:  # the person was deleted at their request: the conversation is an anonymised record
-        raise Unauthenticated("This conversation does not exist or the token does not match it.")
-    return conversation, person
+    return found[0], found[1]
 
 
 def _require_active(conversation: Conversation, step: int) -> None:

@@ -6,13 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from overture.conversations import engine
 from overture.conversations import service as conversations
 from overture.conversations.schemas import ConversationOut, LinkClick, ReplyIn, StartConversation, Step
 from overture.db import utcnow
-from overture.web.deps import DbSession
+from overture.web.deps import Context, DbSession
 from overture.web.errors import API_ERROR_RESPONSES
+from overture.web.shared_transaction import in_shared_transaction
 
 router = APIRouter(prefix="/api/v1/widget/conversations", tags=["widget"], responses=API_ERROR_RESPONSES)
 ConversationId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$", description="From the start answer.")]
@@ -44,18 +46,23 @@ def _out(view: conversations.View, *, transcript: bool = False, status_code: int
     response_model=ConversationOut,
     summary="Start (or pick up) the visitor's conversation with a dialogue",
 )
-def start(session: DbSession, body: StartConversation) -> Response:
-    view = conversations.start(
-        session,
-        dialogue_key=body.dialogue,
-        visitor_id=body.visitor_id,
-        page_url=body.page_url,
-        language=body.language,
-        languages=body.languages,
-        region=body.region,
-        now=utcnow(),
-    )
-    return _out(view, transcript=view.turn.messages == [], status_code=201)
+async def start(context: Context, body: StartConversation) -> Response:
+    now = utcnow()
+
+    def work(session: Session) -> Response:
+        view = conversations.start(
+            session,
+            dialogue_key=body.dialogue,
+            visitor_id=body.visitor_id,
+            page_url=body.page_url,
+            language=body.language,
+            languages=body.languages,
+            region=body.region,
+            now=now,
+        )
+        return _out(view, transcript=view.turn.messages == [], status_code=201)
+
+    return await in_shared_transaction(context, work)
 
 
 @router.get(
@@ -66,28 +73,42 @@ def resume(session: DbSession, conversation_id: ConversationId, token: Token) ->
 
 
 @router.post("/{conversation_id}/replies", response_model=ConversationOut, summary="Answer the question waiting")
-def reply(session: DbSession, conversation_id: ConversationId, token: Token, body: ReplyIn) -> Response:
-    answer = engine.Reply(choice=body.choice, text=body.text)
-    return _out(conversations.reply(session, conversation_id, token, body.step, answer, utcnow()))
+async def reply(context: Context, conversation_id: ConversationId, token: Token, body: ReplyIn) -> Response:
+    answer, now = engine.Reply(choice=body.choice, text=body.text), utcnow()
+    return await in_shared_transaction(
+        context, lambda session: _out(conversations.reply(session, conversation_id, token, body.step, answer, now))
+    )
 
 
 @router.post("/{conversation_id}/back", response_model=ConversationOut, summary="Undo the last answer")
-def back(session: DbSession, conversation_id: ConversationId, token: Token, body: Step) -> Response:
-    return _out(conversations.back(session, conversation_id, token, body.step, utcnow()))
+async def back(context: Context, conversation_id: ConversationId, token: Token, body: Step) -> Response:
+    now = utcnow()
+    return await in_shared_transaction(
+        context, lambda session: _out(conversations.back(session, conversation_id, token, body.step, now))
+    )
 
 
 @router.post("/{conversation_id}/restart", response_model=ConversationOut, summary="Start over from the first card")
-def restart(session: DbSession, conversation_id: ConversationId, token: Token, body: Step) -> Response:
-    return _out(conversations.restart(session, conversation_id, token, body.step, utcnow()))
+async def restart(context: Context, conversation_id: ConversationId, token: Token, body: Step) -> Response:
+    now = utcnow()
+    return await in_shared_transaction(
+        context, lambda session: _out(conversations.restart(session, conversation_id, token, body.step, now))
+    )
 
 
 @router.post(
     "/{conversation_id}/dismiss", response_model=ConversationOut, summary="The visitor closed the conversation"
 )
-def dismiss(session: DbSession, conversation_id: ConversationId, token: Token) -> Response:
-    return _out(conversations.dismiss(session, conversation_id, token, utcnow()))
+async def dismiss(context: Context, conversation_id: ConversationId, token: Token) -> Response:
+    now = utcnow()
+    return await in_shared_transaction(
+        context, lambda session: _out(conversations.dismiss(session, conversation_id, token, now))
+    )
 
 
 @router.post("/{conversation_id}/links", status_code=204, summary="The visitor opened a link the bot showed")
-def link_clicked(session: DbSession, conversation_id: ConversationId, token: Token, body: LinkClick) -> None:
-    conversations.link_clicked(session, conversation_id, token, body.url, utcnow())
+async def link_clicked(context: Context, conversation_id: ConversationId, token: Token, body: LinkClick) -> None:
+    now = utcnow()
+    await in_shared_transaction(
+        context, lambda session: conversations.link_clicked(session, conversation_id, token, body.url, now)
+    )

@@ -1,0 +1,37 @@
+"""Running a request's ORM work inside the group committer's next batch (see `group_commit.py`).
+
+The widget's writing calls are small and many; instead of a session and a commit of their own each (two trips
+through the thread pool), they run on the writer thread, share a commit with the calls that arrived at the same
+time, and answer once it is durable. An error rolls back that call's work only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from overture.web.context import AppContext
+
+T = TypeVar("T")
+
+
+async def in_shared_transaction(context: AppContext, work: Callable[[Session], T]) -> T:
+    """Runs `work(session)` in the next batch; what it returns must not need the session any more."""
+
+    def job(connection: Connection) -> tuple[T, bool]:
+        session = Session(bind=connection, info={"memo": context.db.memo}, expire_on_commit=False)
+        try:
+            result = work(session)
+            session.flush()
+            return result, bool(session.info.get("mail_queued"))
+        finally:
+            session.close()
+
+    result, mail_queued = await context.group_commit.run(job)
+    if mail_queued:
+        await run_in_threadpool(context.jobs.kick_mail)
+    return result
