@@ -158,11 +158,17 @@ def _slow_on_long_addresses(pattern: str) -> bool:
     for length in _probe_lengths():
         for filler in fillers:
             for subject in (filler * length + "!", "https://example.com/" + filler * length + "\n"):
-                started = time.perf_counter()
-                compiled.search(subject)
-                if time.perf_counter() - started > _PROBE_BUDGET:
-                    return True
+                if _search_time(compiled, subject) > _PROBE_BUDGET:
+                    # A busy machine can pause any one try: the pattern is slow only if it is slow every time.
+                    if min(_search_time(compiled, subject) for _ in range(2)) > _PROBE_BUDGET:
+                        return True
     return False
+
+
+def _search_time(compiled: re.Pattern[str], subject: str) -> float:
+    started = time.perf_counter()
+    compiled.search(subject)
+    return time.perf_counter() - started
 
 
 @dataclass
