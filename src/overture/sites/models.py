@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from overture.db import Base, UTCDateTime, utcnow
@@ -36,3 +36,17 @@ class Site(Base):
     # Signs `Overture.identify({email, signature})`: the host's server computes HMAC-SHA256(secret, email).
     identify_secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SiteAvatar(Base):
+    """The bot's picture in a site's widget: one per site, small (checked on upload), served publicly."""
+
+    __tablename__ = "site_avatars"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # Hex SHA-256 of `content`: the ETag, and the version in the avatar's URL.
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

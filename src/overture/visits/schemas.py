@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from overture.dialogues.document import KEY_PATTERN
+from overture.sites.appearance import WidgetAppearance
 
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
@@ -46,4 +47,7 @@ class VisitOut(BaseModel):
     dialogue: ChosenDialogue | None = Field(description="The dialogue to show on this page, or none.")
     conversation: ContinuingConversation | None = Field(
         description="An engaged conversation that goes on on this page (then no new dialogue is chosen)."
+    )
+    appearance: WidgetAppearance = Field(
+        description="How the widget looks on this site: every setting, defaults filled, and the avatar's address."
     )

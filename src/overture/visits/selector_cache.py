@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -19,7 +20,10 @@ from overture import signals
 from overture.dialogues.document import DialogueDocument
 from overture.dialogues.models import Dialogue, DialogueVersion
 from overture.signals import Signal
-from overture.sites.models import Site
+from overture.sites import appearance as appearances
+from overture.sites.appearance import WidgetAppearance
+from overture.sites.avatars import url_path
+from overture.sites.models import Site, SiteAvatar
 from overture.targeting.facts import PublishedDialogue, SiteFacts
 from overture.targeting.selector import Selector, compile_selector
 
@@ -28,12 +32,14 @@ CHECK_EVERY_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class SiteConfig:
-    """What the visit call needs of a site besides targeting: its id and who may embed it."""
+    """What the visit call needs of a site besides targeting: its id, who may embed it and how the widget looks
+    (its avatar's address relative to Overture's base URL)."""
 
     id: int
     key: str
     origins: tuple[str, ...]
     language_order: tuple[str, ...]
+    appearance: WidgetAppearance = field(default_factory=WidgetAppearance)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,10 @@ class SelectorCache:
             self._checked_at = now
             return self._current
 
+    def known_site(self, key: str) -> SiteConfig | None:
+        """The site as the last look found it, without a database call (after `current` in the same request)."""
+        return self._current.sites.get(key) if self._current is not None else None
+
     def forget(self) -> None:
         """Makes the next call re-read the signal (tests, and the admin's explain after a change)."""
         self._checked_at = float("-inf")
@@ -102,12 +112,25 @@ class SelectorCache:
         ]
         sites = list(connection.execute(select(Site.__table__)))
         site_facts = {row.key: SiteFacts(chat_enabled=row.chat_enabled) for row in sites}
+        avatars: dict[int, str] = {
+            site_id: sha for site_id, sha in connection.execute(select(SiteAvatar.site_id, SiteAvatar.sha256))
+        }
         configs = {
             row.key: SiteConfig(
-                id=row.id, key=row.key, origins=tuple(row.origins or ()), language_order=tuple(row.language_order or ())
+                id=row.id,
+                key=row.key,
+                origins=tuple(row.origins or ()),
+                language_order=tuple(row.language_order or ()),
+                appearance=_widget_appearance(row.appearance, row.key, avatars.get(row.id)),
             )
             for row in sites
         }
         keys = {dialogue_id: key for dialogue_id, key in connection.execute(select(Dialogue.id, Dialogue.key))}
         dialogue_sites = {dialogue.key: dialogue.site for dialogue in published}
         return Targeting(compile_selector(published, site_facts), configs, keys, dialogue_sites, generation)
+
+
+def _widget_appearance(stored: Mapping[str, Any] | None, site_key: str, avatar_sha256: str | None) -> WidgetAppearance:
+    document = appearances.stored(stored).model_dump()
+    avatar = url_path(site_key, avatar_sha256) if avatar_sha256 else None
+    return WidgetAppearance.model_validate({**document, "avatar_url": avatar})

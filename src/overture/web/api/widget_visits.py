@@ -8,8 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from overture.db import utcnow
+from overture.sites.appearance import WidgetAppearance
 from overture.visits.schemas import ChosenDialogue, ContinuingConversation, VisitIn, VisitOut
 from overture.visits.service import Visit, VisitResult, record_visit
+from overture.web.context import AppContext
 from overture.web.deps import Context
 from overture.web.errors import API_ERROR_RESPONSES
 
@@ -49,6 +51,7 @@ async def visit(request: Request, body: VisitIn, context: Context) -> Response:
     result: VisitResult = await context.group_commit.run(lambda connection: job(connection))
     decision, continuing = result.decision, result.continuing
     out = VisitOut(
+        appearance=site_appearance(context, body.site),
         visitor_id=result.visitor_id,
         dialogue=ChosenDialogue(key=decision.key, version=decision.version, trigger=decision.trigger)
         if decision
@@ -62,6 +65,16 @@ async def visit(request: Request, body: VisitIn, context: Context) -> Response:
     if origin:  # the service refused any origin the site does not allow: this one may read the answer
         response.headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
     return response
+
+
+def site_appearance(context: AppContext, site_key: str) -> WidgetAppearance:
+    """The site's appearance from the targeting cache the visit just read (no query), the avatar's address
+    made absolute: the widget runs on the host's pages."""
+    site = context.selector_cache.known_site(site_key)
+    appearance = site.appearance if site is not None else WidgetAppearance()
+    if appearance.avatar_url is None:
+        return appearance
+    return appearance.model_copy(update={"avatar_url": context.settings.base_url.rstrip("/") + appearance.avatar_url})
 
 
 @router.options("/{path:path}", include_in_schema=False)

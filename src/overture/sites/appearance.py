@@ -1,0 +1,292 @@
+"""How the widget looks on a site: the appearance document, its defaults, its validation and the contrast check.
+
+The document is stored in `sites.appearance` ({} = every default) and returned by the visit call. Every setting has
+a default, so a partial document is complete once validated; unknown settings are refused, so a typo is not
+silently ignored. The avatar is not part of the document: it is a file (see `avatars.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.orm import Session
+
+from overture import signals
+from overture.errors import InvalidInput, Problem
+from overture.sites.models import Site
+
+LauncherIcon = Literal["chat", "message", "question", "wave", "sparkle"]
+Sound = Literal["off", "chime", "pop", "ding"]  # the sounds the widget ships; off = silent
+LAUNCHER_ICONS: tuple[str, ...] = get_args(LauncherIcon)
+SOUNDS: tuple[str, ...] = get_args(Sound)
+CONTRAST_MINIMUM = 4.5  # WCAG 2.1 AA for normal text
+# Every element the visitor reads the text colour on, with the name shown in warnings.
+TEXT_BACKGROUNDS = {
+    "header": "the header",
+    "bot_bubble": "the bot's bubbles",
+    "visitor_bubble": "the visitor's bubbles",
+    "buttons": "the buttons",
+    "background": "the panel's background",
+}
+_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A font family name as CSS reads it unquoted: letters, digits, spaces and hyphens.
+_FONT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{0,59}$")
+
+Pixels = Annotated[int, Field(ge=0, le=200)]
+
+
+def _plain_text(value: str) -> str:
+    value = value.strip()
+    if _CONTROL.search(value):
+        raise ValueError("Remove the invisible control characters.")
+    return value
+
+
+def _https_url(value: str) -> str:
+    value = value.strip()
+    if not re.fullmatch(r"https://[^\s\x00-\x1f\x7f\"'<>\\]+", value):
+        raise ValueError("Use a full https:// address, e.g. https://www.example.com/privacy.")
+    return value
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Colors(_Part):
+    """A hex colour (#rrggbb) for each element; `text` is written on all the others but the launcher."""
+
+    header: str = "#dbe7f7"
+    bot_bubble: str = "#eef1f5"
+    visitor_bubble: str = "#d4e4ff"
+    buttons: str = "#c9dcff"
+    text: str = "#1b2330"
+    background: str = "#ffffff"
+    launcher: str = "#1f5fbf"
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _hex(cls, value: object) -> str:
+        if not isinstance(value, str) or not _HEX.fullmatch(value.strip()):
+            raise ValueError("Use a hex colour such as #1f5fbf.")
+        value = value.strip().lower()
+        if len(value) == 4:  # #abc is #aabbcc
+            value = "#" + "".join(digit * 2 for digit in value[1:])
+        return value
+
+
+class Font(_Part):
+    """`inherit`: the host page's body font; `system`: the operating system's font; `web`: a named web font loaded
+    from `url` (a stylesheet, e.g. from Google Fonts or the site itself)."""
+
+    family: Literal["inherit", "system", "web"] = "inherit"
+    name: str | None = Field(default=None, max_length=60, description="The web font's family name, e.g. Inter.")
+    url: str | None = Field(default=None, max_length=500, description="The https address of its stylesheet.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not _FONT_NAME.fullmatch(value.strip()):
+            raise ValueError("Use the font's family name: letters, digits, spaces and hyphens (e.g. Open Sans).")
+        return value.strip()
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _https_url(value) if value is not None and value.strip() else None
+
+    @model_validator(mode="after")
+    def _web_font_complete(self) -> Font:
+        if self.family == "web" and (self.name is None or self.url is None):
+            raise ValueError("A web font needs its family name and the https address of its stylesheet.")
+        return self
+
+
+class Launcher(_Part):
+    position: Literal["bottom-right", "bottom-left"] = "bottom-right"
+    offset_x: Pixels = Field(default=20, description="Distance from the left or right edge, in px.")
+    offset_y: Pixels = Field(default=20, description="Distance from the bottom edge, in px.")
+    icon: LauncherIcon = "chat"
+
+
+class Teaser(_Part):
+    """The short message ("poke") beside the closed launcher, shown separately on desktop and on mobile."""
+
+    text: str = Field(default="Questions? We are here to help.", max_length=140)
+    desktop: bool = True
+    mobile: bool = False
+
+    @field_validator("text")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        return _plain_text(value)
+
+    @model_validator(mode="after")
+    def _text_when_shown(self) -> Teaser:
+        if (self.desktop or self.mobile) and not self.text:
+            raise ValueError("Write the teaser's text, or turn it off on desktop and mobile.")
+        return self
+
+
+class Appearance(_Part):
+    """The whole appearance document, every setting with its default."""
+
+    header_label: str = Field(default="Chat with us", min_length=1, max_length=60)
+    bot_name: str = Field(default="Assistant", min_length=1, max_length=40)
+    colors: Colors = Field(default_factory=Colors)
+    font: Font = Field(default_factory=Font)
+    corner_radius: int = Field(default=12, ge=0, le=32, description="Rounding of the panel and bubbles, in px.")
+    launcher: Launcher = Field(default_factory=Launcher)
+    response_delay_ms: int = Field(default=700, ge=0, le=5000, description="Typing time before each bot message.")
+    sound: Sound = "off"
+    teaser: Teaser = Field(default_factory=Teaser)
+    privacy_policy_url: str | None = Field(default=None, max_length=500)
+    z_index: int = Field(default=2147483000, ge=0, le=2147483647)
+
+    @field_validator("header_label", "bot_name", mode="before")
+    @classmethod
+    def _clean(cls, value: object) -> object:
+        return _plain_text(value) if isinstance(value, str) else value
+
+    @field_validator("privacy_policy_url")
+    @classmethod
+    def _privacy(cls, value: str | None) -> str | None:
+        return _https_url(value) if value is not None and value.strip() else None
+
+
+class WidgetAppearance(Appearance):
+    """What the widget receives: the appearance with the avatar's address (None: no avatar, show initials)."""
+
+    avatar_url: str | None = None
+
+
+def defaults() -> Appearance:
+    return Appearance()
+
+
+def validate(data: Mapping[str, Any]) -> Appearance:
+    """The document, complete (defaults for what is missing) and normalised (colours as lower-case #rrggbb).
+    Raises InvalidInput listing every problem with its path (e.g. `colors.header`)."""
+    try:
+        return Appearance.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = [_problem(error) for error in exc.errors()]
+        message = problems[0].message if len(problems) == 1 else f"The appearance has {len(problems)} problems."
+        raise InvalidInput(f"The appearance is not saved. {message}", problems) from None
+
+
+def stored(data: Mapping[str, Any] | None) -> Appearance:
+    """A stored document as the widget uses it; one that no longer validates (an older version) gives the
+    defaults rather than a broken widget."""
+    try:
+        return Appearance.model_validate(dict(data or {}))
+    except ValidationError:
+        return Appearance()
+
+
+def save(session: Session, site: Site, data: Mapping[str, Any]) -> Appearance:
+    """Validates the document and makes it the site's appearance (settings left out take their defaults).
+    Raises InvalidInput listing every problem, and then changes nothing."""
+    appearance = validate(data)
+    site.appearance = appearance.model_dump(mode="json")
+    session.flush()
+    signals.bump(session, signals.TARGETING)  # the visit call's appearance comes from the targeting cache
+    return appearance
+
+
+def _problem(error: Mapping[str, Any]) -> Problem:
+    path = ".".join(str(part) for part in error["loc"]) or "appearance"
+    kind, context = error["type"], error.get("ctx") or {}
+    if kind == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+    elif kind == "extra_forbidden":
+        message = f"'{error['loc'][-1]}' is not an appearance setting."
+    elif kind in ("greater_than_equal", "less_than_equal"):
+        field = _bounds(error["loc"])
+        message = f"Use a number from {field[0]} to {field[1]}." if field else str(error["msg"])
+    elif kind == "literal_error":
+        message = f"Use one of: {context.get('expected', '')}."
+    elif kind in ("int_parsing", "int_type", "int_from_float"):
+        message = "Use a whole number."
+    elif kind in ("string_too_long", "too_long"):
+        message = f"Too long: use at most {context.get('max_length')} characters."
+    elif kind == "string_too_short":
+        message = "This is empty: write one."
+    elif kind in ("bool_parsing", "bool_type"):
+        message = "Use true or false."
+    else:
+        message = str(error["msg"])
+    return Problem(path, message)
+
+
+def _bounds(location: tuple[Any, ...]) -> tuple[int, int] | None:
+    """The (ge, le) of the numeric setting at `location`."""
+    model: type[BaseModel] = Appearance
+    for part in location[:-1]:
+        annotation = model.model_fields[str(part)].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    info = model.model_fields.get(str(location[-1]))
+    if info is None:
+        return None
+    low = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
+    high = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)
+    return (int(low), int(high)) if low is not None and high is not None else None
+
+
+# --- contrast (WCAG 2.1, 1.4.3) ------------------------------------------------------------------------------
+
+
+def _luminance(colour: str) -> float:
+    """Relative luminance of a #rrggbb colour, as WCAG 2.1 defines it."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """(L1 + 0.05) / (L2 + 0.05) with L1 the lighter colour: 1.0 (same colour) to 21.0 (black on white)."""
+    first, second = (_luminance(Colors(text=c).text) for c in (foreground, background))
+    lighter, darker = max(first, second), min(first, second)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _low_contrasts(appearance: Appearance) -> list[tuple[str, str]]:
+    """(element, warning) for each element whose text contrast is below 4.5:1, in a fixed order."""
+    colors = appearance.colors
+    found = []
+    for element, label in TEXT_BACKGROUNDS.items():
+        background = getattr(colors, element)
+        ratio = contrast_ratio(colors.text, background)
+        if ratio < CONTRAST_MINIMUM:
+            found.append(
+                (
+                    element,
+                    f"The text ({colors.text}) on {label} ({background}) has a contrast of {_floor(ratio)}:1, below "
+                    f"the {CONTRAST_MINIMUM}:1 that WCAG 2.1 AA asks for: some visitors cannot read it.",
+                )
+            )
+    return found
+
+
+def contrast_warnings(appearance: Appearance) -> list[str]:
+    """A sentence for each element whose text contrast is below 4.5:1 (WCAG 2.1 AA): header, bot bubble, visitor
+    bubble, buttons, background, in that order."""
+    return [warning for _, warning in _low_contrasts(appearance)]
+
+
+def contrast_by_color(appearance: Appearance) -> dict[str, str]:
+    """The same warnings by the colour they are about (`header`, `buttons`...), to show each beside its colour."""
+    return dict(_low_contrasts(appearance))
+
+
+def _floor(ratio: float) -> str:
+    """Rounded down to two decimals, so 4.499 never reads as 4.5."""
+    return f"{int(ratio * 100) / 100:.2f}"

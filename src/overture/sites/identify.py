@@ -1,0 +1,93 @@
+"""`Overture.identify({email, signature})`: a site that knows who its visitor is tells us, with proof.
+
+The proof is the signature: hex HMAC-SHA256 of the lower-cased email, keyed with the site's identify secret, which
+only the site's server knows. Without it anyone could claim any email and see that person's personalization, so
+an unsigned or wrongly signed call is refused and writes nothing.
+
+A good call links the visitor to the person with that email, as a captured email does (`capture_email`): an
+anonymous visitor is merged into the known person, or given the email. A visitor already known under another email
+(say, a shared computer) is moved to the person the site vouches for; the two people are never merged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from overture.errors import InvalidInput, Problem, Unauthenticated
+from overture.people import service as people
+from overture.people.email_domains import normalize_email
+from overture.people.identity import capture_email
+from overture.people.models import Person, VisitorIdentity
+from overture.sites.models import Site
+
+SECRET_BYTES = 32  # 64 hex characters
+
+
+def signature_for(secret: str, email: str) -> str:
+    """What the host's server computes: hex HMAC-SHA256 of the email (stripped, lower-cased) with the secret."""
+    return hmac.new(secret.encode(), normalize_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def signature_valid(secret: str, email: str, signature: str) -> bool:
+    """Compared in constant time, so the answer's timing tells nothing about how much of a guess was right."""
+    return hmac.compare_digest(signature_for(secret, email).encode(), signature.strip().lower().encode())
+
+
+def identify(
+    session: Session, site: Site, visitor_id: str | None, email: str, signature: str | None, now: datetime
+) -> str:
+    """Links the visitor to the person with `email`; returns the visitor id (a new one when none or an unknown one
+    was given). Raises Unauthenticated, writing nothing, when the signature is missing or wrong; InvalidInput when
+    the email is not an email address."""
+    if not signature or not signature.strip():
+        raise Unauthenticated(
+            "identify needs a signature: compute it on your server as the hex HMAC-SHA256 of the lower-cased email "
+            f"with the identify secret of the site '{site.key}' (Configuration > Sites), and pass it with the email."
+        )
+    if not signature_valid(site.identify_secret, email, signature):
+        raise Unauthenticated(
+            f"The signature does not match this email for the site '{site.key}'. Compute it with the site's current "
+            "identify secret (it changes when rotated) over the lower-cased email."
+        )
+    address = normalize_email(email)
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"'{address}' is not an email address: {exc}", [Problem("email", str(exc))]) from None
+    person, visitor_id = people.visitor(session, visitor_id, now)
+    if person.email is not None and person.email != address:
+        # A known person with another email (a shared computer): the site vouches that this browser is now
+        # someone else. Renaming the known person, as a captured email would, would be wrong; so is merging.
+        _move_visitor(session, visitor_id, _person_with_email(session, address, now))
+    else:
+        capture_email(session, person, address, now, where=f"through identify on site {site.key}")
+    return visitor_id
+
+
+def _person_with_email(session: Session, email: str, now: datetime) -> Person:
+    owner = session.scalar(select(Person).where(Person.email == email))
+    if owner is not None:
+        return owner
+    person = Person(fields={}, source={}, visit={}, created_at=now, last_seen_at=now)
+    session.add(person)
+    session.flush()
+    return capture_email(session, person, email, now, where="through identify")  # merged if another won a race
+
+
+def _move_visitor(session: Session, visitor_id: str, person: Person) -> None:
+    session.execute(update(VisitorIdentity).where(VisitorIdentity.visitor_id == visitor_id).values(person_id=person.id))
+    session.flush()
+
+
+def rotate_secret(session: Session, site: Site) -> str:
+    """Gives the site a new identify secret: signatures made with the old one are refused from now on."""
+    site.identify_secret = secrets.token_hex(SECRET_BYTES)
+    session.flush()
+    return site.identify_secret
