@@ -181,7 +181,7 @@ def test_demo_starts_prints_credentials_once_and_keeps_its_data(tmp_path: Path) 
     args = ["demo", "--port", str(port), "--data-dir", str(data)]
     with running(args, {}, port) as process:
         base = f"http://127.0.0.1:{port}"
-        assert "the chat widget arrives with a coming version" in httpx2.get(f"{base}/demo").text.lower()
+        assert '<script src="/widget.js" data-site="www" async>' in httpx2.get(f"{base}/demo").text
         assert httpx2.get(f"{base}/openapi.json").status_code == 200
         first = output_of(process)
     password = re.search(r"Sign in as\s+admin@example.com with the password (\S+)", first)

@@ -21,8 +21,9 @@ from overture.mail.models import KIND_LABELS, STATUS_LABELS
 from overture.settings import Settings, SettingsError, ensure_data_dir, load_settings, resolve_secret_key
 from overture.users.roles import ROLE_LABELS, Area, areas_for
 from overture.visits.selector_cache import SelectorCache
-from overture.web import health
+from overture.web import health, widget_assets
 from overture.web.api import (
+    admin_appearance,
     admin_dialogues,
     admin_fields,
     admin_outbox,
@@ -31,12 +32,13 @@ from overture.web.api import (
     admin_targeting,
     admin_users,
     widget_conversations,
+    widget_identify,
     widget_visits,
 )
 from overture.web.context import AppContext
 from overture.web.deps import csrf_token
 from overture.web.errors import install_error_handlers
-from overture.web.pages import account, areas, auth, demo, dialogues, fields, outbox, people, sites, users
+from overture.web.pages import account, appearance, areas, auth, demo, dialogues, fields, outbox, people, sites, users
 from overture.web.security import AdminSecurityHeaders
 
 SESSION_COOKIE = "overture_session"
@@ -123,6 +125,9 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     # The widget's routes first: they take the most traffic, and routes are matched in order.
     app.include_router(widget_visits.router)
     app.include_router(widget_conversations.router)
+    app.include_router(widget_identify.router)
+    app.include_router(admin_appearance.router)
+    app.include_router(widget_assets.router)
     app.include_router(health.router)
     app.include_router(admin_users.router)
     app.include_router(admin_outbox.router)
@@ -131,7 +136,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(admin_sites.router)
     app.include_router(admin_fields.router)
     app.include_router(admin_targeting.router)
-    for pages in (auth, account, users, outbox, dialogues, people, sites, fields, areas):
+    for pages in (auth, account, users, outbox, dialogues, people, sites, appearance, fields, areas):
         app.include_router(pages.router)
     if settings.demo:
         app.include_router(demo.router)

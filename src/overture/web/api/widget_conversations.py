@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from overture.conversations import engine
@@ -16,7 +18,44 @@ from overture.web.deps import Context, DbSession
 from overture.web.errors import API_ERROR_RESPONSES
 from overture.web.shared_transaction import in_shared_transaction
 
-router = APIRouter(prefix="/api/v1/widget/conversations", tags=["widget"], responses=API_ERROR_RESPONSES)
+
+class CrossOriginRoute(APIRoute):
+    """Lets the page that called read the answer, errors included (a 422 names what to fix). The conversation's
+    token, sent in a header and never a cookie, is what authorises a call, so this grants a page nothing more."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer_with_cors(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                render = next(
+                    (
+                        request.app.exception_handlers[kind]
+                        for kind in type(exc).__mro__
+                        if kind in request.app.exception_handlers
+                    ),
+                    None,
+                )
+                if render is None:
+                    raise
+                response = await render(request, exc)
+            origin = request.headers.get("origin")
+            if origin:
+                response.headers["Access-Control-Allow-Origin"] = origin
+                response.headers["Vary"] = "Origin"
+            return response
+
+        return answer_with_cors
+
+
+router = APIRouter(
+    prefix="/api/v1/widget/conversations",
+    tags=["widget"],
+    responses=API_ERROR_RESPONSES,
+    route_class=CrossOriginRoute,
+)
 ConversationId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$", description="From the start answer.")]
 Token = Annotated[
     str,

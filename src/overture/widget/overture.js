@@ -1,0 +1,207 @@
+/* Overture's loader: the visit call, the triggers the server describes, the launcher and window.Overture.
+   The chat panel (panel.js, panel.css) is loaded only when a dialogue is about to show. Plain JS, no build step. */
+(() => {
+  "use strict";
+  const w = window, d = document, me = d.currentScript;
+  if (!me || (w.Overture && w.Overture.site)) return;
+  const host = new URL(me.src).origin, site = me.dataset.site || "default", V = "__PANEL_VERSION__";
+  const P = "overture_", handlers = {};
+
+  // The visitor id lives in localStorage; a first-party cookie only when storage is blocked.
+  const store = {
+    get(k) {
+      try { return localStorage.getItem(P + k); } catch (e) {
+        const m = d.cookie.match(new RegExp("(?:^|; )" + P + k + "=([^;]*)"));
+        return m ? decodeURIComponent(m[1]) : null;
+      }
+    },
+    set(k, v) {
+      try { v == null ? localStorage.removeItem(P + k) : localStorage.setItem(P + k, v); } catch (e) {
+        d.cookie = P + k + "=" + encodeURIComponent(v || "") + "; path=/; SameSite=Lax; max-age=" + (v == null ? 0 : 31536000);
+      }
+    },
+  };
+  const emit = (name, detail) => {
+    for (const fn of handlers[name] || []) try { fn(detail); } catch (e) { setTimeout(() => { throw e; }); }
+    d.dispatchEvent(new CustomEvent("overture:" + name, { detail }));
+  };
+  const wait = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+  // Every call times out and is retried with backoff; null means the server could not be reached.
+  const request = async (method, path, body, token, tries = 3) => {
+    for (let i = 0; i < tries; i++) {
+      if (i) await wait(400 * 3 ** (i - 1));
+      const abort = new AbortController(), timer = setTimeout(() => abort.abort(), 8000);
+      try {
+        const headers = { "Content-Type": "application/json" };
+        if (token) headers["X-Conversation-Token"] = token;
+        const r = await fetch(host + path, { method, headers, body: body && JSON.stringify(body), signal: abort.signal, credentials: "omit", keepalive: true });
+        if (r.status < 500) return { status: r.status, data: r.status === 204 ? null : await r.json() };
+      } catch (e) { /* offline, refused or timed out: try again */ } finally { clearTimeout(timer); }
+    }
+    return null;
+  };
+
+  // The launcher, in an open shadow root: host CSS cannot reach it, and it cannot reach the host.
+  const el = d.createElement("div");
+  el.id = "overture-widget";
+  const root = el.attachShadow({ mode: "open" });
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(`:host{all:initial;position:fixed;z-index:var(--ov-z,2147483000);bottom:var(--ov-y,20px);right:var(--ov-x,20px);font:15px/1.4 var(--ov-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);color:var(--ov-text,#1b2330)}
+:host([hidden]){display:none}:host(.left){right:auto;left:var(--ov-x,20px)}.l{width:60px;height:60px;border-radius:50%;border:0;background:var(--ov-launcher,#1f5fbf);color:var(--ov-launcher-ink,#fff);cursor:pointer;box-shadow:0 4px 14px #0004;display:grid;place-items:center;padding:0}
+.l:focus-visible,.t:focus-visible{outline:3px solid var(--ov-focus,#f59e0b);outline-offset:3px}.l svg{width:30px;height:30px;fill:currentColor}
+.t{all:unset;box-sizing:border-box;position:absolute;bottom:72px;right:0;width:max-content;max-width:260px;padding:10px 14px;border-radius:14px;background:#fff;color:#1c1c1e;box-shadow:0 4px 16px #0003;cursor:pointer}
+:host(.left) .t{right:auto;left:0}[hidden]{display:none!important}`);
+  root.adoptedStyleSheets = [sheet];
+  const lang = (d.documentElement.lang || navigator.language || "en").slice(0, 2).toLowerCase();
+  const launcher = d.createElement("button");
+  launcher.className = "l";
+  launcher.setAttribute("aria-label", { fr: "Ouvrir la discussion", de: "Chat öffnen" }[lang] || "Open chat");
+  launcher.setAttribute("aria-haspopup", "dialog");
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+  const teaser = d.createElement("button");
+  teaser.className = "t";
+  teaser.hidden = true;
+  root.append(teaser, launcher);
+  el.hidden = true;
+
+  let appearance = {}, chosen = null, disarm = () => {}, loading = null, href = location.href;
+  const ctx = {
+    host, site, V, root, launcher, teaser, store, request, emit, lang, el,
+    appearance: () => appearance,
+    visitorId: () => store.get("vid"),
+    dialogue: () => chosen,
+  };
+  const panel = () => loading || (loading = new Promise((ok, ko) => {
+    w.Overture._panel = (make) => ok(make(ctx));
+    const s = d.createElement("script");
+    s.src = host + "/widget/panel.js?v=" + V;
+    s.nonce = me.nonce;
+    s.onerror = () => { loading = null; ko(new Error("Overture panel")); };
+    d.head.append(s);
+  }));
+  launcher.onclick = teaser.onclick = () => panel().then((p) => p.toggle(chosen));
+
+  const colour = (v) => (typeof v === "string" && /^#[0-9a-f]{3,8}$/i.test(v) ? v : null);
+  const ink = (hex) => {
+    let x = hex.slice(1, hex.length > 5 ? 7 : 4);
+    if (x.length < 6) x = [...x].map((c) => c + c).join("");
+    const [r, g, b] = [0, 2, 4].map((i) => { const c = parseInt(x.substr(i, 2), 16) / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
+    const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    return (y + 0.05) / 0.05 > 1.05 / (y + 0.05) ? "#111" : "#fff";
+  };
+  const applyLook = (a) => {
+    appearance = a && typeof a === "object" ? a : {};
+    const c = appearance.colors || {}, l = appearance.launcher || {}, f = appearance.font || {}, css = el.style;
+    for (const k of ["header", "bot_bubble", "visitor_bubble", "buttons", "text", "background", "launcher"]) {
+      const p = "--ov-" + k.replace("_", "-"), v = colour(c[k]);
+      v ? css.setProperty(p, v) : css.removeProperty(p);
+    }
+    // The launcher's icon is black or white, whichever contrasts more with its colour.
+    if (colour(c.launcher)) css.setProperty("--ov-launcher-ink", ink(c.launcher));
+    el.classList.toggle("left", l.position === "bottom-left");
+    for (const [k, p] of [["offset_x", "--ov-x"], ["offset_y", "--ov-y"]]) if (Number.isFinite(l[k])) css.setProperty(p, l[k] + "px");
+    if (Number.isFinite(appearance.z_index)) css.setProperty("--ov-z", appearance.z_index);
+    if (Number.isFinite(appearance.corner_radius)) css.setProperty("--ov-radius", appearance.corner_radius + "px");
+    if (f.family === "inherit" || !f.family) css.setProperty("--ov-font", getComputedStyle(d.body).fontFamily);
+    else if (f.family === "web" && /^[\w -]+$/.test(f.name || "") && /^https:\/\//.test(f.url || "")) {
+      // The site chose a web font: its stylesheet is loaded once in the page, where the shadow root sees it.
+      if (!d.querySelector("link[data-overture-font]")) { const k = d.createElement("link"); k.rel = "stylesheet"; k.href = f.url; k.dataset.overtureFont = ""; d.head.append(k); }
+      css.setProperty("--ov-font", `"${f.name}",system-ui,sans-serif`);
+    } else css.removeProperty("--ov-font");
+  };
+
+  // Triggers run here, as the server describes them; each returns how to stop listening.
+  const arm = (t, fire) => {
+    const offs = [], ms = (t.seconds || 0) * 1000;
+    let done = false;
+    const off = () => offs.splice(0).forEach((f) => f());
+    const go = () => { if (!done) { done = true; off(); fire(); } };
+    const listen = (target, names, fn) => names.split(" ").forEach((n) => {
+      target.addEventListener(n, fn, { passive: true });
+      offs.push(() => target.removeEventListener(n, fn));
+    });
+    const later = (ms) => { const id = setTimeout(go, ms); offs.push(() => clearTimeout(id)); return id; };
+    switch (t.on) {
+      case "time_on_page": later(ms); break;
+      case "time_on_site": later(Math.max(0, ms - (Date.now() - +store.get("t0")))); break;
+      case "scroll_percent": {
+        const seen = () => {
+          const e = d.documentElement;
+          if (((w.scrollY + w.innerHeight) / Math.max(e.scrollHeight, 1)) * 100 >= (t.percent || 0)) go();
+        };
+        listen(w, "scroll resize", seen);
+        seen();
+        break;
+      }
+      case "exit_intent": listen(d, "mouseout", (e) => { if (!e.relatedTarget && e.clientY <= 0) go(); }); break;
+      case "idle": {
+        let id = later(ms);
+        listen(w, "mousemove keydown scroll touchstart pointerdown", () => { clearTimeout(id); id = later(ms); });
+        break;
+      }
+      default: go();
+    }
+    return () => { done = true; off(); };
+  };
+
+  const visit = async () => {
+    disarm();
+    // Time on site counts from the session's first page; a session ends after 30 minutes without a page.
+    const now = Date.now();
+    if (!(now - +store.get("seen") < 1800000)) store.set("t0", now);
+    store.set("seen", now);
+    const r = await request("POST", "/api/v1/widget/visit", {
+      site, visitor_id: store.get("vid"), url: location.href, referrer: d.referrer || null,
+      page_language: /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(d.documentElement.lang) ? d.documentElement.lang : null,
+      browser_languages: (navigator.languages || []).filter((l) => /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(l)).slice(0, 10),
+      device: w.innerWidth < 768 ? "mobile" : "desktop",
+    });
+    if (!r || r.status !== 200) return;
+    const { visitor_id, dialogue, conversation } = r.data;
+    store.set("vid", visitor_id);
+    applyLook(r.data.appearance);
+    const busy = loading && (await loading).busy();
+    if (conversation) {
+      chosen = conversation.dialogue;
+      el.hidden = false;
+      (await panel()).resume(conversation);
+    } else if (dialogue) {
+      chosen = dialogue.key;
+      el.hidden = false;
+      disarm = arm(dialogue.trigger || {}, () => {
+        emit("triggered", { dialogue: dialogue.key });
+        panel().then((p) => p.trigger(dialogue.key));
+      });
+    } else if (!busy) {
+      chosen = null;
+      el.hidden = teaser.hidden = true;
+    }
+  };
+
+  // Single-page apps: a new address through the History API is a new page view.
+  const moved = () => {
+    const was = href.split("#")[0];
+    href = location.href;
+    if (href.split("#")[0] !== was) visit();
+  };
+  for (const m of ["pushState", "replaceState"]) {
+    const original = history[m];
+    history[m] = function (...args) { const out = original.apply(this, args); moved(); return out; };
+  }
+  w.addEventListener("popstate", moved);
+
+  const api = (w.Overture = Object.assign(w.Overture || {}, {
+    site,
+    on(name, fn) { (handlers[name] = handlers[name] || []).push(fn); return () => handlers[name].splice(handlers[name].indexOf(fn) >>> 0, 1); },
+    open(key) { el.hidden = false; return panel().then((p) => p.open(key || chosen)); },
+    async identify(who) {
+      const r = await request("POST", "/api/v1/widget/identify", { site, visitor_id: store.get("vid"), email: who && who.email, signature: who && who.signature });
+      if (r && r.status < 300) { if (r.data && r.data.visitor_id) store.set("vid", r.data.visitor_id); visit(); return true; }
+      return false;
+    },
+  }));
+  const mount = () => { d.body.append(el); visit(); };
+  d.body ? mount() : d.addEventListener("DOMContentLoaded", mount);
+})();

@@ -1,0 +1,321 @@
+/* Overture's chat panel, loaded by overture.js when a dialogue is about to show. The server decides, the panel
+   renders: messages one after another, the input the server expects, back, restart, dismiss and minimize.
+   Whatever the visitor or the server writes is set as text (textContent), never parsed as HTML. */
+(() => {
+  "use strict";
+  const LABELS = {
+    en: {
+      title: "Chat", messages: "Messages", answer: "Type your answer", placeholder: "Type your answer…", send: "Send",
+      close: "Close the conversation", minimize: "Minimize", back: "Go back one step", restart: "Start over",
+      retry: "Try again", offline: "We cannot reach the server right now. Nothing you typed is lost.",
+      ended: "This conversation has ended.", privacy: "Privacy policy", choices: "Your options",
+      lost: "This conversation is no longer available.", you: "You", bot: "Bot",
+    },
+    fr: {
+      title: "Discussion", messages: "Messages", answer: "Saisissez votre réponse", placeholder: "Saisissez votre réponse…",
+      send: "Envoyer", close: "Fermer la conversation", minimize: "Réduire", back: "Revenir d'une étape",
+      restart: "Recommencer", retry: "Réessayer",
+      offline: "Le serveur est injoignable pour le moment. Rien de ce que vous avez écrit n'est perdu.",
+      ended: "Cette conversation est terminée.", privacy: "Politique de confidentialité", choices: "Vos choix",
+      lost: "Cette conversation n'est plus disponible.", you: "Vous", bot: "Assistant",
+    },
+    de: {
+      title: "Chat", messages: "Nachrichten", answer: "Ihre Antwort eingeben", placeholder: "Ihre Antwort…",
+      send: "Senden", close: "Unterhaltung schließen", minimize: "Minimieren", back: "Einen Schritt zurück",
+      restart: "Neu beginnen", retry: "Erneut versuchen",
+      offline: "Der Server ist gerade nicht erreichbar. Nichts von dem, was Sie geschrieben haben, geht verloren.",
+      ended: "Diese Unterhaltung ist beendet.", privacy: "Datenschutzerklärung", choices: "Ihre Auswahl",
+      lost: "Diese Unterhaltung ist nicht mehr verfügbar.", you: "Sie", bot: "Assistent",
+    },
+  };
+  const TYPED = { text: "text", name: "text", email: "email", phone: "tel", number: "text" };
+  const KEYBOARD = { email: "email", phone: "tel", number: "decimal", text: "text", name: "text" };
+  const AUTOFILL = { email: "email", phone: "tel", name: "given-name" };
+  const API = "/api/v1/widget/conversations";
+
+  /* One element: attributes for aria-*, role and the like, properties for the rest (textContent, never HTML). */
+  const h = (tag, props = {}, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(props)) {
+      if (/^(aria-|role$|id$|for$|data-)/.test(k)) e.setAttribute(k, v);
+      else e[k] = v;
+    }
+    e.append(...kids);
+    return e;
+  };
+  const safeUrl = (url, base) => {
+    try {
+      const u = new URL(url, base);
+      return u.protocol === "https:" || u.protocol === "http:" ? u.href : null;
+    } catch (e) { return null; }
+  };
+
+  window.Overture._panel((ctx) => {
+    const L = LABELS[ctx.lang] || LABELS.en, look = () => ctx.appearance() || {};
+    const calm = matchMedia("(prefers-reduced-motion: reduce)");
+    let conv = null, expected = { kind: "none" }, sending = false, engaged = false, built = null, queue = Promise.resolve();
+
+    try { conv = JSON.parse(ctx.store.get("conv") || "null"); } catch (e) { conv = null; }
+    const save = () => ctx.store.set("conv", conv ? JSON.stringify(conv) : null);
+
+    // The stylesheet is fetched (connect-src) and adopted, so the host page's CSP needs no style-src for it.
+    const css = fetch(ctx.host + "/widget/panel.css?v=" + ctx.V).then((r) => r.text()).then((text) => {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(text);
+      ctx.root.adoptedStyleSheets = [...ctx.root.adoptedStyleSheets, sheet];
+    }).catch(() => {});
+
+    const build = () => {
+      const a = look();
+      const title = h("h2", { id: "ov-title", textContent: a.header_label || a.bot_name || L.title });
+      const avatarUrl = a.avatar_url && safeUrl(a.avatar_url, ctx.host);
+      const button = (cls, label, glyph) => h("button", { type: "button", className: "icon " + cls, title: label, "aria-label": label }, h("span", { "aria-hidden": "true", textContent: glyph }));
+      const back = button("back", L.back, "←"), restart = button("restart", L.restart, "↻");
+      const minimize = button("min", L.minimize, "–"), close = button("close", L.close, "×");
+      const log = h("div", { className: "log", role: "log", "aria-live": "polite", "aria-label": L.messages, tabIndex: 0 });
+      const typing = h("div", { className: "typing", hidden: true, "aria-hidden": "true" }, h("span"), h("span"), h("span"));
+      const retry = h("button", { type: "button", className: "retry", textContent: L.retry });
+      const status = h("div", { className: "status", role: "status" });
+      const offline = h("div", { className: "offline", hidden: true }, h("p", { textContent: L.offline }), retry);
+      status.append(offline);
+      const choices = h("div", { className: "choices", role: "group", "aria-label": L.choices, hidden: true });
+      const input = h("input", { className: "answer", id: "ov-answer", "aria-label": L.answer, placeholder: L.placeholder, maxLength: 2000, autocomplete: "off" });
+      const send = h("button", { type: "submit", className: "send", textContent: L.send });
+      const error = h("p", { className: "error", id: "ov-error", role: "alert" });
+      const row = h("div", { className: "row", hidden: true }, input, send);
+      const form = h("form", { className: "composer", noValidate: true }, choices, row, error);
+      const ended = h("p", { className: "ended", hidden: true, textContent: L.ended });
+      const footer = h("footer");
+      const privacy = a.privacy_policy_url && safeUrl(a.privacy_policy_url, location.href);
+      if (privacy) footer.append(h("a", { href: privacy, target: "_blank", rel: "noopener", textContent: L.privacy }));
+      const panel = h("section", { className: "panel", role: "dialog", "aria-labelledby": "ov-title", "aria-modal": "false", hidden: true },
+        h("header", {}, ...(avatarUrl ? [h("img", { className: "avatar", src: avatarUrl, alt: "" })] : []), title, back, restart, minimize, close),
+        log, typing, status, ended, form, footer);
+      ctx.root.append(panel);
+      form.onsubmit = (e) => {
+        e.preventDefault();
+        const text = input.value.trim();
+        if (text && !sending) reply({ text }, text);
+      };
+      back.onclick = () => step("back");
+      restart.onclick = () => step("restart");
+      minimize.onclick = () => hide(true);
+      close.onclick = dismiss;
+      panel.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.preventDefault(); hide(true); } });
+      return { panel, log, typing, offline, retry, choices, input, row, error, ended, back, restart, close, form };
+    };
+    const ui = () => built || (built = build());
+
+    const isOpen = () => built && !built.panel.hidden;
+    const delay = () => {
+      const ms = Number(look().response_delay_ms);
+      return calm.matches || !isOpen() ? 0 : Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 5000) : 600;
+    };
+    const bubble = (who, text, url) => {
+      const { log } = ui();
+      const safe = url && safeUrl(url, location.href);
+      const body = safe ? h("a", { href: safe, target: "_blank", rel: "noopener", textContent: text }) : text;
+      if (safe) body.onclick = () => conv && ctx.request("POST", `${API}/${conv.id}/links`, { url }, conv.token, 1);
+      const line = h("div", { className: "msg " + who }, h("span", { className: "sr", textContent: (who === "visitor" ? L.you : look().bot_name || L.bot) + ": " }), body);
+      log.append(line);
+      log.scrollTop = log.scrollHeight;
+      return line;
+    };
+    const pause = (ms) => new Promise((ok) => setTimeout(ok, ms));
+    // Bot messages one after another, each after the typing indicator for the configured response time.
+    const show = (messages) => (queue = queue.then(async () => {
+      for (const m of messages) {
+        const ms = delay();
+        if (ms) { ui().typing.hidden = false; await pause(ms); ui().typing.hidden = true; }
+        bubble(m.kind === "error" ? "bot error" : "bot", m.text, m.kind === "link" ? m.url : null);
+      }
+    }));
+    const redraw = (transcript) => {
+      ui().log.replaceChildren();
+      for (const entry of transcript || []) if (!entry.retracted) bubble(entry.role, entry.text);
+    };
+    const focusInput = () => {
+      if (!isOpen()) return;
+      const u = ui(), target = !u.row.hidden ? u.input : u.choices.querySelector("button") || u.close;
+      target.focus();
+    };
+    const ask = (exp) => {
+      const u = ui();
+      expected = exp || { kind: "none" };
+      const typed = TYPED[expected.kind];
+      u.choices.replaceChildren(...(expected.choices || []).map((c) => {
+        const b = h("button", { type: "button", className: "choice", textContent: c.label });
+        b.onclick = () => reply({ choice: c.id }, c.label);
+        return b;
+      }));
+      u.choices.hidden = !u.choices.childElementCount;
+      u.row.hidden = !typed;
+      if (typed) {
+        u.input.type = typed;
+        u.input.inputMode = KEYBOARD[expected.kind];
+        u.input.autocomplete = AUTOFILL[expected.kind] || "off";
+        u.input.placeholder = expected.placeholder || L.placeholder;
+      }
+      const over = expected.kind === "none";
+      u.ended.hidden = !over;
+      u.form.hidden = over;
+      u.back.disabled = u.restart.disabled = over;
+    };
+    const problem = (data) => (data && (data.error || (data.errors && data.errors[0] && data.errors[0].message))) || L.offline;
+    const setError = (text) => {
+      const u = ui();
+      u.error.textContent = text || "";
+      text ? u.input.setAttribute("aria-invalid", "true") : u.input.removeAttribute("aria-invalid");
+      text ? u.input.setAttribute("aria-describedby", "ov-error") : u.input.removeAttribute("aria-describedby");
+    };
+    // The polite retry state: the server is down or slow; what the visitor typed stays in the input.
+    const offline = (again) => {
+      const u = ui();
+      u.offline.hidden = !again;
+      u.retry.onclick = again && (() => { u.offline.hidden = true; again(); });
+      if (again && isOpen()) u.retry.focus();
+    };
+
+    // A conversation answer: remember where it stands, show the new messages, offer what comes next.
+    const take = async (data, fresh) => {
+      conv = { id: data.conversation_id, token: data.token || conv.token, step: data.step, dialogue: conv.dialogue, open: isOpen() };
+      if (data.status !== "active") conv.over = data.status;
+      save();
+      if (fresh) redraw(data.transcript);
+      await show(data.messages || []);
+      ask(data.expected);
+      if (data.status === "completed") ctx.emit("completed", { dialogue: conv.dialogue });
+      focusInput();
+    };
+
+    // One start at a time: a trigger and a click on the launcher may both ask for the conversation.
+    let starting = null;
+    const begin = (key) => starting || (starting = start(key).finally(() => { starting = null; }));
+    const start = async (key) => {
+      if (conv && conv.id && conv.dialogue === key && !conv.over) {
+        const r = await ctx.request("GET", `${API}/${conv.id}`, null, conv.token);
+        if (!r) return offline(() => begin(key));
+        if (r.status === 200) return take(r.data, true);
+      }
+      conv = { dialogue: key };
+      const r = await ctx.request("POST", API, {
+        dialogue: key, visitor_id: ctx.visitorId(), page_url: location.href.slice(0, 2000),
+        languages: [document.documentElement.lang, ...(navigator.languages || [])].filter((l) => /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(l || "")).slice(0, 10),
+      });
+      if (!r) { conv = null; return offline(() => begin(key)); }
+      if (r.status !== 201) { conv = null; return bubble("bot error", L.lost); }
+      engaged = (r.data.transcript || []).some((e) => e.role === "visitor");
+      return take(r.data, true);
+    };
+
+    const reply = async (body, shown) => {
+      if (sending || !conv || conv.over) return;
+      sending = true;
+      setError("");
+      offline(null);
+      const u = ui(), asked = expected, mine = bubble("visitor", shown);
+      u.choices.hidden = true;
+      u.input.readOnly = true;
+      const r = await ctx.request("POST", `${API}/${conv.id}/replies`, { step: conv.step, ...body }, conv.token);
+      sending = false;
+      u.input.readOnly = false;
+      if (!r || r.status !== 200) {
+        mine.remove();
+        u.choices.hidden = !u.choices.childElementCount;
+        if (!r) return offline(() => reply(body, shown));
+        if (r.status === 409 && conv.step !== undefined) await begin(conv.dialogue);
+        setError(problem(r.data));
+        return focusInput();
+      }
+      if (!engaged) { engaged = true; ctx.emit("engaged", { dialogue: conv.dialogue }); }
+      const refused = (r.data.messages || []).find((m) => m.kind === "error");
+      if (body.text !== undefined && !refused) u.input.value = "";
+      // Only the field's name goes to the host page, never the value.
+      if (!refused && asked.field) ctx.emit("field_captured", { dialogue: conv.dialogue, field: asked.field });
+      await take(r.data);
+      if (refused) setError(refused.text);
+    };
+
+    // Back one step or start over: the server answers with the question again; the panel redraws its transcript.
+    const step = async (move) => {
+      if (sending || !conv || conv.over) return;
+      sending = true;
+      setError("");
+      const r = await ctx.request("POST", `${API}/${conv.id}/${move}`, { step: conv.step }, conv.token);
+      sending = false;
+      if (!r) return offline(() => step(move));
+      if (r.status !== 200) return setError(problem(r.data));
+      if (move === "back") {
+        const full = await ctx.request("GET", `${API}/${conv.id}`, null, conv.token);
+        if (full && full.status === 200) return take(full.data, true);
+      }
+      if (move === "restart") ui().log.replaceChildren();
+      return take(r.data);
+    };
+
+    const show_ = (focus) => {
+      const u = ui();
+      u.panel.hidden = false;
+      ctx.teaser.hidden = true;
+      ctx.launcher.setAttribute("aria-expanded", "true");
+      if (conv) { conv.open = true; save(); }
+      if (focus) focusInput();
+    };
+    const hide = (focus) => {
+      if (!built) return;
+      built.panel.hidden = true;
+      ctx.launcher.setAttribute("aria-expanded", "false");
+      if (conv) { conv.open = false; save(); }
+      if (focus) ctx.launcher.focus();
+    };
+    async function dismiss() {
+      const was = conv;
+      hide(false);
+      ctx.el.hidden = true;
+      conv = null;
+      save();
+      if (was && was.id && !was.over) {
+        ctx.emit("dismissed", { dialogue: was.dialogue });
+        await ctx.request("POST", `${API}/${was.id}/dismiss`, null, was.token);
+      }
+    }
+    const teaser = () => {
+      const t = look().teaser || {}, mobile = innerWidth < 480;
+      if (t[mobile ? "mobile" : "desktop"] === false || isOpen()) return;
+      // The poke says what the bot just said; the site's teaser text when it said nothing yet.
+      const last = [...ui().log.querySelectorAll(".msg.bot")].pop();
+      const text = last ? last.lastChild.textContent : t.text;
+      if (!text) return;
+      ctx.teaser.textContent = text;
+      ctx.teaser.hidden = false;
+    };
+
+    return {
+      // An open panel stays on a new page of a single-page app; otherwise the server's answer decides.
+      busy: () => Boolean(isOpen()),
+      async open(key) {
+        await css;
+        show_(true);
+        if (key && (!conv || conv.dialogue !== key || conv.over || !conv.id)) await begin(key);
+        focusInput();
+      },
+      async toggle(key) { return isOpen() ? hide(true) : this.open(key); },
+      async trigger(key) {
+        await css;
+        if (conv && conv.id && conv.dialogue === key && !conv.over && isOpen()) return;
+        const wasOpen = conv && conv.dialogue === key && conv.open;
+        await begin(key);
+        wasOpen ? show_(false) : teaser();
+      },
+      // The visit answer names an engaged conversation: it goes on here, open if it was open.
+      async resume(going) {
+        await css;
+        if (conv && conv.id === going.conversation_id && built) return;
+        if (!conv || conv.id !== going.conversation_id) conv = { dialogue: going.dialogue };
+        const wasOpen = conv.open;
+        await begin(going.dialogue);
+        if (wasOpen) show_(false);
+      },
+    };
+  });
+})();

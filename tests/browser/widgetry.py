@@ -1,0 +1,119 @@
+"""What the widget's browser tests share: the demo website served live, a visitor's browser, test dialogues and the
+places in the widget a visitor looks at. Playwright's locators reach into the widget's open shadow root."""
+
+from __future__ import annotations
+
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Locator, Page
+
+from overture.db import Database
+
+from support import publish
+
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+def launcher(page: Page) -> Locator:
+    return page.get_by_role("button", name="Open chat")
+
+
+def teaser(page: Page) -> Locator:
+    return page.locator("#overture-widget .t")
+
+
+def panel(page: Page) -> Locator:
+    return page.get_by_role("dialog")
+
+
+def messages(page: Page) -> Locator:
+    return page.get_by_role("log").locator(".msg")
+
+
+def answer_box(page: Page) -> Locator:
+    return page.get_by_role("textbox", name="Type your answer")
+
+
+def plan_dialogue(
+    key: str,
+    trigger: dict[str, Any] | None = None,
+    pages: tuple[str, ...] = ("/demo/pricing*",),
+    frequency: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A dialogue on site www that asks every kind of question, ending with a goal."""
+    return {
+        "key": key,
+        "name": f"Test {key}",
+        "site": "www",
+        "priority": 50,
+        "pages": {"include": [{"url": url} for url in pages]},
+        "trigger": trigger or {"on": "page_load"},
+        "frequency": frequency or {"dismissed_hide_days": 7, "once_completed": True},
+        "flow": {
+            "start": "hello",
+            "cards": {
+                "hello": {
+                    "say": ["Hi! I can help you pick a plan.", "Shall we?"],
+                    "buttons": [{"label": "Yes please", "goto": "ask_email"}, {"label": "No thanks", "goto": "bye"}],
+                },
+                "ask_email": {"ask": "What is your work email?", "capture": "person.email", "goto": "ask_size"},
+                "ask_size": {
+                    "ask": "How many people work with you?",
+                    "capture": "company.employees",
+                    "error": "A number, please, for example 25.",
+                    "goto": "ask_name",
+                },
+                "ask_name": {"ask": "And your first name?", "capture": "person.first_name", "goto": "done"},
+                "done": {
+                    "say": "Thanks {{ person.first_name or 'friend' }}! Our team will be in touch.",
+                    "link": {"label": "Read our plans", "url": "/demo/pricing"},
+                    "goal": {"name": "plan_help", "score": 2},
+                    "end": True,
+                },
+                "bye": {"say": "No problem, enjoy your visit.", "end": True},
+            },
+        },
+    }
+
+
+def publish_test_dialogue(db: Database, key: str = "plan-help", **options: Any) -> None:
+    publish(db, plan_dialogue(key, **options))
+
+
+AXE_CACHE = Path.home() / ".cache" / "overture-tests" / "axe-core"
+
+
+def axe_script() -> str:
+    """axe-core's axe.min.js, from its npm package (fetched once with `npm pack` into a cache folder;
+    scripts/install-test-deps fetches it too)."""
+    script = AXE_CACHE / "package" / "axe.min.js"
+    if not script.exists():
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        packed = (
+            subprocess.run(
+                ["npm", "pack", "axe-core@4", "--pack-destination", str(AXE_CACHE), "--silent"],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        with tarfile.open(AXE_CACHE / packed) as archive:
+            archive.extractall(AXE_CACHE, filter="data")
+    return script.read_text()
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on the page, the widget's shadow root included, as readable lines."""
+    page.add_script_tag(content=axe_script())
+    found = page.evaluate(
+        """async () => {
+          const result = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']});
+          return result.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '));
+        }"""
+    )
+    return list(found)
