@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,9 +66,7 @@ def origin_allowed(site: Site, origin: str | None, own_origin: str) -> bool:
     """Whether a widget call from a page of `origin` may use `site`: its Origin header is absent (a non-browser
     client), is Overture's own origin, or is one of the site's origins (`https://*.example.com` covering
     subdomains). `own_origin` may be the base URL: its path is ignored."""
-    parts = urlsplit(own_origin)
-    own = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else own_origin
-    return origins.origin_allowed(site.origins or (), origin, own)
+    return origins.origin_allowed(site.origins or (), origin, own_origin)
 
 
 def snippet(site: Site, base_url: str) -> str:
