@@ -140,7 +140,7 @@ def test_test_prints_a_pass_line_per_scenario_of_the_examples() -> None:
     assert f"PASS {EXAMPLES / 'flows' / 'qualify.yaml'} :: A new visitor answers every question" in result.output
     assert f"PASS {EXAMPLES / 'newsletter.yaml'} :: A French reader declines" in result.output
     assert "FAIL" not in result.output
-    assert result.output.splitlines()[-1] == "6 passed, 0 failed"
+    assert result.output.splitlines()[-1] == "10 passed, 0 failed"
 
 
 def test_a_failing_scenario_prints_fail_with_what_went_wrong_and_exits_1(tmp_path: Path) -> None:

@@ -693,42 +693,66 @@ def pricing_demo() -> Program:
     return Program(document=DialogueDocument.model_validate(data))
 
 
+GREETING = "Want to see Acme live? Three quick questions and we find a time."
+
+
+def qualified(prog: Program, ctx: Context, size: str, *, industry_known: bool = False) -> Turn:
+    """Answers the example's questions up to its email question: a demo, a company size, Software, Sales."""
+    turn = click(prog, engine.start(prog, ctx), "0", ctx)
+    assert texts(turn) == ["How many people work at your company?"]
+    turn = click(prog, turn, size, ctx)
+    if not industry_known:
+        assert texts(turn) == ["What does your company do?"]
+        turn = click(prog, turn, "0", ctx)
+    assert texts(turn) == ["And what is your role?"]
+    turn = click(prog, turn, "0", ctx)
+    assert texts(turn) == ["Great! What is your work email?"]
+    return turn
+
+
 def test_pricing_demo_books_a_demo_for_a_large_company() -> None:
     prog = pricing_demo()
-    ctx = context(fields={"company.employees": 500, "company.industry": "Software"}, meetings_available=True)
-    turn = engine.start(prog, ctx)
-    assert texts(turn) == ["Hi there!", "Want to see Overture live?"]
-    turn = click(prog, turn, "0", ctx)
-    assert texts(turn) == ["What is your work email?"]
+    ctx = context(meetings_available=True)
+    assert texts(engine.start(prog, ctx)) == ["Hi there!", GREETING]
+    turn = qualified(prog, ctx, "2")
     turn = type_in(prog, turn, "not an email", ctx)
     assert [message.kind for message in turn.messages] == ["error", "question"]
     turn = type_in(prog, turn, "Ann@Example.com", ctx)
-    assert texts(turn) == ["Booked! The invitation is in your inbox."]
-    assert turn.state.path == ["greet", "ask_email", "qualify", "book", "thanks"]
+    assert texts(turn) == [
+        "Let's find 30 minutes for your demo.",
+        "Booked! The invitation is in your inbox, see you soon.",
+    ]
+    assert turn.state.path[-3:] == ["qualify", "book", "thanks"]
     assert [type(effect) for effect in turn.effects] == [SetField, BookMeeting, GoalReached, Ended]
+    assert turn.state.values["company.employees"] == 500 and turn.state.values["person.title"] == "Head of Sales"
     assert turn.state.goals == ["demo_booked"]
     assert turn.state.completed
 
 
-def test_pricing_demo_nurtures_when_meetings_are_unavailable() -> None:
+def test_pricing_demo_promises_an_email_when_meetings_are_unavailable() -> None:
     prog = pricing_demo()
-    ctx = context(fields={"company.employees": 500}, language="en")
-    turn = type_in(prog, click(prog, engine.start(prog, ctx), "0", ctx), "ann@example.com", ctx)
-    assert texts(turn) == ["Booking a meeting is not available yet.", "Thanks! We will be in touch."]
-    assert turn.state.path[-2:] == ["book", "nurture"]
+    ctx = context(language="en")
+    turn = type_in(prog, qualified(prog, ctx, "1"), "ann@example.com", ctx)
+    assert texts(turn) == [
+        "Let's find 30 minutes for your demo.",
+        "Booking a meeting is not available yet.",
+        "Thanks! We will email you at ann@example.com to find a time that suits you.",
+    ]
+    assert turn.state.path[-2:] == ["book", "email_later"]
+    assert turn.state.goals == ["demo_requested"]
 
 
-def test_pricing_demo_nurtures_a_small_company_and_greets_a_known_person() -> None:
+def test_pricing_demo_offers_a_small_company_the_trial_and_greets_a_known_person() -> None:
     prog = pricing_demo()
-    ctx = context(fields={"company.employees": 20, "person.first_name": "Ann"})
-    turn = engine.start(prog, ctx)
-    assert texts(turn)[0] == "Hi Ann!"
-    turn = type_in(prog, click(prog, turn, "0", ctx), "ann@example.com", ctx)
-    assert turn.state.path == ["greet", "ask_email", "qualify", "nurture"]
+    ctx = context(fields={"company.industry": "Fintech", "person.first_name": "Ann"})
+    assert texts(engine.start(prog, ctx))[0] == "Hi Ann!"
+    turn = type_in(prog, qualified(prog, ctx, "0", industry_known=True), "ann@example.com", ctx)
+    assert turn.state.path[-2:] == ["qualify", "self_serve"]
+    assert turn.state.goals == ["trial_offered"]
 
 
 def test_pricing_demo_says_goodbye_to_a_browser() -> None:
     prog = pricing_demo()
     turn = click(prog, engine.start(prog, context()), "1")
-    assert texts(turn) == ["No problem."]
+    assert texts(turn) == ["No problem, enjoy the tour!"]
     assert turn.state.completed

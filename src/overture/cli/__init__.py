@@ -117,8 +117,15 @@ def _seed_demo(db: Database, console: Console) -> str | None:
             return None
         password = secrets.token_urlsafe(12)
         users.create_user(session, DEMO_ADMIN_EMAIL, "admin", name="Demo Admin", password=password)
-        seed_example_dialogues(session)
+        seed_demo_content(session)
     return password
+
+
+def seed_demo_content(session: Session) -> None:
+    """What the demo starts with besides its admin: the example dialogues, live on the demo website, and a few
+    people of fictional companies so the admin's People and Companies pages are not empty."""
+    seed_example_dialogues(session)
+    seed_demo_people(session)
 
 
 def example_dialogues_folder() -> Path | None:
@@ -144,12 +151,56 @@ def seed_example_dialogues(session: Session) -> None:
     if folder is None:
         return
     # The examples belong to the demo website, served by Overture itself at /demo (its own origin is allowed).
-    session.add(Site(key="www", name="Demo website", origins=[]))
-    session.flush()
+    if session.query(Site).filter_by(key="www").one_or_none() is None:
+        session.add(Site(key="www", name="Demo website", origins=[]))
+        session.flush()
     for path in yaml_files((folder,)):
         loaded = read(path)
         dialogue = dialogues.create(session, loaded.data, loaded.kind, utcnow())
         dialogues.publish(session, dialogue, fields=field_schema(session), now=utcnow(), checks=[scenario_check])
+
+
+# Fictional customers of the demo: (company name, domain, industry, employees, country, [(first, last, title)]).
+DEMO_COMPANIES = (
+    ("Northwind Freight", "northwind.example", "Logistics", 850, "GB", [("Nancy", "Davolio", "VP Sales")]),
+    (
+        "Globex Payments",
+        "globex.example",
+        "Fintech",
+        240,
+        "DE",
+        [("Hank", "Scorpio", "CEO"), ("Frank", "Grimes", "Head of Marketing")],
+    ),
+    ("Initech Cloud", "initech.example", "Software", 45, "US", [("Peter", "Gibbons", "Engineering Manager")]),
+    ("Soylent Foods", "soylent.example", "E-commerce", 12, "FR", [("Sol", "Roth", "Founder")]),
+)
+
+
+def seed_demo_people(session: Session) -> None:
+    """A few known people and their companies, as a CRM import would leave them."""
+    from overture.people.models import Company, CompanyDomain, Person
+
+    now = utcnow()
+    for name, domain, industry, employees, country, people in DEMO_COMPANIES:
+        company = Company(name=name, domain=domain, industry=industry, employees=employees, country=country, fields={})
+        session.add(company)
+        session.flush()
+        session.add(CompanyDomain(domain=domain, company_id=company.id))
+        for first, last, title in people:
+            email = f"{first.lower()}.{last.lower()}@{domain}"
+            session.add(
+                Person(
+                    email=email,
+                    first_name=first,
+                    last_name=last,
+                    title=title,
+                    company_id=company.id,
+                    fields={},
+                    created_at=now,
+                    last_seen_at=now,
+                )
+            )
+    session.flush()
 
 
 @main.command()
