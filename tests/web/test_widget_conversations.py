@@ -606,3 +606,86 @@ def test_control_characters_in_ids_and_urls_are_refused_before_reaching_the_data
     assert started.status_code == 422 and started.json()["errors"][0]["path"] == "dialogue"
     page = client.post("/api/v1/widget/conversations", json={"dialogue": "pricing-demo", "page_url": "https://x/\x00"})
     assert page.status_code == 422 and page.json()["errors"][0]["path"] == "page_url"
+
+
+# --- events for the host page ----------------------------------------------------------------------------------
+
+
+def test_each_answer_names_the_goals_fields_and_completion_it_caused_never_a_value(
+    client: TestClient, db: Database
+) -> None:
+    publish(db, example("newsletter.yaml"))
+    widget = Widget(client)
+    assert widget.start("newsletter")["events"] == []
+    assert widget.choose("0")["events"] == [], "a button that stores nothing captures nothing"
+
+    done = widget.type("ada@example.com")
+
+    # The consent the last card sets silently is not an answer of the visitor's: not reported.
+    assert done["events"] == [
+        {"type": "field_captured", "goal": None, "field": "person.email"},
+        {"type": "goal_reached", "goal": "newsletter_signup", "field": None},
+        {"type": "completed", "goal": None, "field": None},
+    ]
+    assert "ada@example.com" not in str(done["events"]), "the host page never gets a captured value"
+
+
+def test_going_back_is_not_reported_as_a_captured_field(client: TestClient, db: Database) -> None:
+    publish(db, example("flows/qualify.yaml"), "flow")
+    widget = Widget(client)
+    widget.start("qualify")
+    assert widget.type("Ada")["events"] == [{"type": "field_captured", "goal": None, "field": "person.first_name"}]
+    assert widget.back()["events"] == []
+
+
+# --- reusable flows opened from the host page --------------------------------------------------------------------
+
+
+def test_a_published_reusable_flow_runs_on_its_own_and_records_its_activities(client: TestClient, db: Database) -> None:
+    publish(db, example("flows/qualify.yaml"), "flow")
+    widget = Widget(client)
+    started = widget.start("qualify")
+    assert texts(started) == ["First, what is your first name?"]
+    assert started["expected"]["flow"] is None, "the flow is the conversation's own document, not a called one"
+
+    for answer in ("Ada", "ada@agency.example", "40", "CTO"):
+        assert widget.type(answer)["events"][0]["type"] == "field_captured"
+    done = widget.choose("1")
+
+    assert done["status"] == "completed"
+    assert done["events"] == [
+        {"type": "field_captured", "goal": None, "field": "company.country"},
+        {"type": "completed", "goal": None, "field": None},
+    ]
+    assert person(db, widget.visitor_id).email == "ada@agency.example"
+    assert company(db, widget.visitor_id).country == "DE"
+    with db.read() as session:
+        flow_id = dialogues.get(session, "qualify").id
+        recorded = [(a.type, a.dialogue_id) for a in session.scalars(select(Activity).order_by(Activity.id))]
+    assert recorded[0] == ("dialogue.triggered", flow_id)
+    assert recorded[-1] == ("dialogue.completed", flow_id)
+    assert [kind for kind, _ in recorded].count("field.captured") == 5
+
+
+def test_a_flow_opened_on_its_own_and_called_by_a_dialogue_runs_the_same(client: TestClient, db: Database) -> None:
+    publish_qualify_lead(db)
+    alone, called = Widget(client), Widget(client)
+    assert texts(alone.start("qualify")) == ["First, what is your first name?"]
+    called.start("qualify-lead")
+    assert texts(called.choose("0")) == ["First, what is your first name?"]
+    assert called.type("Ada")["expected"]["flow"] == "qualify"
+    assert alone.type("Grace")["expected"] == {
+        "kind": "email",
+        "card": "ask_email",
+        "flow": None,
+        "field": "person.email",
+        "choices": [],
+        "placeholder": "name@company.com",
+    }
+
+
+def test_a_flow_that_is_not_published_cannot_be_opened(client: TestClient, db: Database) -> None:
+    with db.write() as session:
+        dialogues.create(session, example("flows/qualify.yaml"), "flow", NOW)
+    response = client.post(URL, json={"dialogue": "qualify"})
+    assert_refused(response, 409, "'qualify' is not live")

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from overture.conversations.engine import BotMessage, Expected, TranscriptEntry
+from overture.conversations.engine import (
+    BookMeeting,
+    BotMessage,
+    Effect,
+    Ended,
+    Expected,
+    GoalReached,
+    SetField,
+    TranscriptEntry,
+)
 from overture.dialogues.document import KEY_PATTERN
 
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
@@ -16,7 +26,9 @@ LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
 class StartConversation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    dialogue: str = Field(max_length=80, pattern=KEY_PATTERN, description="The dialogue's key.")
+    dialogue: str = Field(
+        max_length=80, pattern=KEY_PATTERN, description="The key of a live dialogue, or of a published reusable flow."
+    )
     visitor_id: str | None = Field(
         default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The id the widget keeps; new if absent."
     )
@@ -48,6 +60,37 @@ class LinkClick(BaseModel):
     url: str = Field(max_length=2000, pattern=NO_CONTROL_CHARACTERS)
 
 
+EventType = Literal["goal_reached", "field_captured", "meeting_booked", "completed"]
+
+
+class ConversationEvent(BaseModel):
+    """Something the host page may want to know, from this answer's step: the widget passes it on through
+    `Overture.on`. A captured field is named, never its value: the host page's analytics must not receive it."""
+
+    type: EventType
+    goal: str | None = Field(default=None, description="goal_reached: the goal's name.")
+    field: str | None = Field(default=None, description="field_captured: the field's name (never its value).")
+
+
+def events_of(effects: Sequence[Effect]) -> list[ConversationEvent]:
+    """The host-page events of a turn's effects, in order: goals reached, fields the visitor answered (not those a
+    card set silently, nor those going back restored), a meeting booked, the conversation completed."""
+    events: list[ConversationEvent] = []
+    for effect in effects:
+        match effect:
+            case GoalReached(name=name):
+                events.append(ConversationEvent(type="goal_reached", goal=name))
+            case SetField(field=field, source="capture" | "button"):
+                events.append(ConversationEvent(type="field_captured", field=field))
+            case BookMeeting():
+                events.append(ConversationEvent(type="meeting_booked"))
+            case Ended(completed=True):
+                events.append(ConversationEvent(type="completed"))
+            case _:
+                pass
+    return events
+
+
 class ConversationOut(BaseModel):
     conversation_id: str
     visitor_id: str
@@ -57,3 +100,6 @@ class ConversationOut(BaseModel):
     messages: list[BotMessage] = Field(description="The bot's new messages, to show in order.")
     expected: Expected = Field(description="The input to offer next (kind none when the conversation is over).")
     transcript: list[TranscriptEntry] | None = Field(default=None, description="The whole transcript, on resume.")
+    events: list[ConversationEvent] = Field(
+        default_factory=list, description="What this step did that the host page may track, in order."
+    )

@@ -68,15 +68,18 @@ def _waiting(state: engine.State) -> engine.Turn:
 PARSED_VERSIONS_KEPT = 512
 
 
-def _parsed(session: Session, version_id: int, kind: type[DialogueDocument] | type[FlowDocument]) -> Any:
-    """The parsed document of a published version. Versions never change, so parsed ones are kept per database
-    (the database's memo, shared by its sessions) instead of being parsed again at every reply."""
+def _parsed(session: Session, version_id: int) -> DialogueDocument | FlowDocument:
+    """The parsed document of a published version: a DialogueDocument for a dialogue's, a FlowDocument for a
+    reusable flow's (a flow's data would pass as a dialogue with default targeting, site included, so the kind comes
+    from the version's row, never from the caller's guess). Versions never change, so parsed ones are kept per
+    database (the database's memo, shared by its sessions) instead of being parsed again at every reply."""
     memo = session.info.setdefault("memo", {})
     parsed: OrderedDict[int, DialogueDocument | FlowDocument] = memo.setdefault("parsed_versions", OrderedDict())
     document = parsed.get(version_id)
     if document is None:
         version = session.get(DialogueVersion, version_id)
         assert version is not None
+        kind = FlowDocument if version.dialogue.kind == "flow" else DialogueDocument
         document = kind.model_validate(version.document)
         parsed[version_id] = document
         if len(parsed) > PARSED_VERSIONS_KEPT:
@@ -84,9 +87,15 @@ def _parsed(session: Session, version_id: int, kind: type[DialogueDocument] | ty
     return document
 
 
+def _flow(session: Session, version_id: int) -> FlowDocument:
+    document = _parsed(session, version_id)
+    assert isinstance(document, FlowDocument) and not isinstance(document, DialogueDocument)
+    return document
+
+
 def _program(session: Session, conversation: Conversation) -> engine.Program:
-    flows = {key: _parsed(session, vid, FlowDocument) for key, vid in conversation.flow_version_ids.items()}
-    return engine.Program(document=_parsed(session, conversation.version_id, DialogueDocument), flows=flows)
+    flows = {key: _flow(session, vid) for key, vid in conversation.flow_version_ids.items()}
+    return engine.Program(document=_parsed(session, conversation.version_id), flows=flows)
 
 
 def _context(
@@ -207,8 +216,10 @@ def start(
     language: str | None = None,
     languages: Sequence[str] = (),
 ) -> View:
-    """Starts the visitor's conversation with a live dialogue, or gives back the one already running (with a new
-    token, so a reloaded page can go on). The conversation speaks the first of `language`, `languages` (in the
+    """Starts the visitor's conversation with a live dialogue or a published reusable flow (opened from the host
+    page: `Overture.open`, `data-overture-flow`, `data-overture-inline`), or gives back the one already running
+    (with a new token, so a reloaded page can go on). Raises NotFound for an unknown key and Conflict for one that
+    is not live. The conversation speaks the first of `language`, `languages` (in the
     site's order of preference) that the dialogue has texts in, else the dialogue's default language."""
     dialogue = dialogues.get(session, dialogue_key)
     person, visitor_id = people.visitor(session, visitor_id, now)
@@ -225,7 +236,7 @@ def start(
         return View(running, person, _waiting(engine.State.model_validate(running.state)), token)
 
     version = dialogues.live_version(session, dialogue)
-    document = _parsed(session, version.id, DialogueDocument)
+    document = _parsed(session, version.id)
     flows = dialogues.published_flows(session)
     used = _called_flows(document, flows)
     flow_version_ids = {}

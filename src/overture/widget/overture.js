@@ -42,16 +42,15 @@
     return null;
   };
 
-  // The launcher, in an open shadow root: host CSS cannot reach it, and it cannot reach the host.
+  // The launcher, in an open shadow root (the teaser's styles come with the panel's, which shows it): host CSS cannot reach it, and it cannot reach the host.
   const el = d.createElement("div");
   el.id = "overture-widget";
   const root = el.attachShadow({ mode: "open" });
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(`:host{all:initial;position:fixed;z-index:var(--ov-z,2147483000);bottom:var(--ov-y,20px);right:var(--ov-x,20px);font:15px/1.4 var(--ov-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);color:var(--ov-text,#1b2330)}
 :host([hidden]){display:none}:host(.left){right:auto;left:var(--ov-x,20px)}.l{width:60px;height:60px;border-radius:50%;border:0;background:var(--ov-launcher,#1f5fbf);color:var(--ov-launcher-ink,#fff);cursor:pointer;box-shadow:0 4px 14px #0004;display:grid;place-items:center;padding:0}
-.l:focus-visible,.t:focus-visible{outline:3px solid var(--ov-focus,#f59e0b);outline-offset:3px}.l svg{width:30px;height:30px;fill:currentColor}
-.t{all:unset;box-sizing:border-box;position:absolute;bottom:72px;right:0;width:max-content;max-width:260px;padding:10px 14px;border-radius:14px;background:#fff;color:#1c1c1e;box-shadow:0 4px 16px #0003;cursor:pointer}
-:host(.left) .t{right:auto;left:0}[hidden]{display:none!important}`);
+.l:focus-visible{outline:3px solid var(--ov-focus,#f59e0b);outline-offset:3px}.l svg{width:30px;height:30px;fill:currentColor}
+[hidden]{display:none!important}`);
   root.adoptedStyleSheets = [sheet];
   const lang = (d.documentElement.lang || navigator.language || "en").slice(0, 2).toLowerCase();
   const launcher = d.createElement("button");
@@ -59,7 +58,15 @@
   launcher.setAttribute("aria-label", { fr: "Ouvrir la discussion", de: "Chat öffnen" }[lang] || "Open chat");
   launcher.setAttribute("aria-haspopup", "dialog");
   launcher.setAttribute("aria-expanded", "false");
-  launcher.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+  // The launcher icons a site may choose (appearance.launcher.icon); holes are cut with the even-odd rule.
+  const ICONS = {
+    chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    message: "M2 5h20v14H2zm2 2v1l8 5 8-5V7z",
+    question: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-1 14h2v2h-2zm1-10a4 4 0 0 0-4 4h2a2 2 0 1 1 2 2h-1v3h2v-1.2A4 4 0 0 0 12 6z",
+    wave: "M7 11V5a1.5 1.5 0 0 1 3 0v5h1V3a1.5 1.5 0 0 1 3 0v7h1V4.5a1.5 1.5 0 0 1 3 0V14a7 7 0 0 1-12.6 4.2L3.2 13a1.5 1.5 0 0 1 2.4-1.8z",
+    sparkle: "M12 2l2.5 7.5L22 12l-7.5 2.5L12 22l-2.5-7.5L2 12l7.5-2.5zm7 0 .8 2.2L22 5l-2.2.8L19 8l-.8-2.2L16 5l2.2-.8z",
+  };
+  launcher.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true" fill-rule="evenodd"><path/></svg>';
   const teaser = d.createElement("button");
   teaser.className = "t";
   teaser.hidden = true;
@@ -91,25 +98,15 @@
     const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
     return (y + 0.05) / 0.05 > 1.05 / (y + 0.05) ? "#111" : "#fff";
   };
+  // The launcher's look; the panel's colours, font and radius are the panel's to apply (panel.js).
   const applyLook = (a) => {
     appearance = a && typeof a === "object" ? a : {};
-    const c = appearance.colors || {}, l = appearance.launcher || {}, f = appearance.font || {}, css = el.style;
-    for (const k of ["header", "bot_bubble", "visitor_bubble", "buttons", "text", "background", "launcher"]) {
-      const p = "--ov-" + k.replace("_", "-"), v = colour(c[k]);
-      v ? css.setProperty(p, v) : css.removeProperty(p);
-    }
-    // The launcher's icon is black or white, whichever contrasts more with its colour.
-    if (colour(c.launcher)) css.setProperty("--ov-launcher-ink", ink(c.launcher));
+    const c = appearance.colors || {}, l = appearance.launcher || {}, css = el.style;
+    if (colour(c.launcher)) css.setProperty("--ov-launcher", c.launcher), css.setProperty("--ov-launcher-ink", ink(c.launcher));
     el.classList.toggle("left", l.position === "bottom-left");
     for (const [k, p] of [["offset_x", "--ov-x"], ["offset_y", "--ov-y"]]) if (Number.isFinite(l[k])) css.setProperty(p, l[k] + "px");
     if (Number.isFinite(appearance.z_index)) css.setProperty("--ov-z", appearance.z_index);
-    if (Number.isFinite(appearance.corner_radius)) css.setProperty("--ov-radius", appearance.corner_radius + "px");
-    if (f.family === "inherit" || !f.family) css.setProperty("--ov-font", getComputedStyle(d.body).fontFamily);
-    else if (f.family === "web" && /^[\w -]+$/.test(f.name || "") && /^https:\/\//.test(f.url || "")) {
-      // The site chose a web font: its stylesheet is loaded once in the page, where the shadow root sees it.
-      if (!d.querySelector("link[data-overture-font]")) { const k = d.createElement("link"); k.rel = "stylesheet"; k.href = f.url; k.dataset.overtureFont = ""; d.head.append(k); }
-      css.setProperty("--ov-font", `"${f.name}",system-ui,sans-serif`);
-    } else css.removeProperty("--ov-font");
+    launcher.querySelector("path").setAttribute("d", ICONS[l.icon] || ICONS.chat);
   };
 
   // Triggers run here, as the server describes them; each returns how to stop listening.
@@ -148,6 +145,8 @@
 
   const visit = async () => {
     disarm();
+    // A page with data-overture-flow or data-overture-inline elements: the panel takes them over (panel.js).
+    if (d.querySelector("[data-overture-flow],[data-overture-inline]")) panel().then((p) => p.page());
     // Time on site counts from the session's first page; a session ends after 30 minutes without a page.
     const now = Date.now();
     if (!(now - +store.get("seen") < 1800000)) store.set("t0", now);
@@ -202,6 +201,6 @@
       return false;
     },
   }));
-  const mount = () => { d.body.append(el); visit(); };
+  const mount = () => { d.body.append(el); applyLook(); visit(); };
   d.body ? mount() : d.addEventListener("DOMContentLoaded", mount);
 })();

@@ -50,20 +50,59 @@
     } catch (e) { return null; }
   };
 
-  window.Overture._panel((ctx) => {
+  // The panel's colours, corner radius and font, as custom properties on a shadow host (the popup's or an inline
+  // one's); the launcher's own look is the loader's.
+  const restyle = (a, host) => {
+    const c = a.colors || {}, f = a.font || {}, css = host.style;
+    for (const k of ["header", "bot_bubble", "visitor_bubble", "buttons", "text", "background"]) {
+      const p = "--ov-" + k.replace("_", "-"), v = c[k];
+      typeof v === "string" && /^#[0-9a-f]{3,8}$/i.test(v) ? css.setProperty(p, v) : css.removeProperty(p);
+    }
+    Number.isFinite(a.corner_radius) ? css.setProperty("--ov-radius", a.corner_radius + "px") : css.removeProperty("--ov-radius");
+    if (f.family === "inherit" || !f.family) css.setProperty("--ov-font", getComputedStyle(document.body).fontFamily);
+    else if (f.family === "web" && /^[\w -]+$/.test(f.name || "") && /^https:\/\//.test(f.url || "")) {
+      // The site chose a web font: its stylesheet is loaded once in the page, where the shadow roots see it.
+      if (!document.querySelector("link[data-overture-font]")) document.head.append(h("link", { rel: "stylesheet", href: f.url, "data-overture-font": "" }));
+      css.setProperty("--ov-font", `"${f.name}",system-ui,sans-serif`);
+    } else css.removeProperty("--ov-font");
+  };
+
+  // The new-message sound: a short tone made on the spot (nothing to download), only once the visitor has
+  // interacted with the page (browsers refuse audio before) and only when the site turned it on.
+  // The visitor's own gestures are counted (a page opened by a script or a test counts none).
+  const TONES = { chime: [[880, 0], [1320, 0.12]], pop: [[520, 0]], ding: [[1200, 0]] };
+  let audio = null, acted = false;
+  for (const n of ["pointerdown", "keydown"]) document.addEventListener(n, (e) => { acted = acted || e.isTrusted; }, true);
+  const chirp = (sound) => {
+    const tones = TONES[sound];
+    if (!tones || !acted) return;
+    try {
+      audio = audio || new AudioContext();
+      for (const [hz, at] of tones) {
+        const o = audio.createOscillator(), g = audio.createGain(), t = audio.currentTime + at;
+        o.frequency.value = hz;
+        g.gain.setValueAtTime(0.12, t);
+        g.gain.exponentialRampToValueAtTime(0.001, t + 0.3);
+        o.connect(g).connect(audio.destination);
+        o.start(t);
+        o.stop(t + 0.3);
+      }
+    } catch (e) { /* no audio on this device: silence */ }
+  };
+
+  /* One chat: the popup (inline = null) in the loader's shadow root, or one rendered inside a host page element
+     (data-overture-inline="KEY") in its own shadow root, with its own conversation. */
+  const make = (ctx, root, host, inline) => {
     const L = LABELS[ctx.lang] || LABELS.en, look = () => ctx.appearance() || {};
-    const calm = matchMedia("(prefers-reduced-motion: reduce)");
+    const calm = matchMedia("(prefers-reduced-motion: reduce)"), slot = inline ? "in_" + inline : "conv";
     let conv = null, expected = { kind: "none" }, sending = false, engaged = false, built = null, queue = Promise.resolve();
+    // An inline chat takes the focus only once the visitor uses it: never on page load.
+    let touched = !inline;
 
-    try { conv = JSON.parse(ctx.store.get("conv") || "null"); } catch (e) { conv = null; }
-    const save = () => ctx.store.set("conv", conv ? JSON.stringify(conv) : null);
+    try { conv = JSON.parse(ctx.store.get(slot) || "null"); } catch (e) { conv = null; }
+    const save = () => ctx.store.set(slot, conv ? JSON.stringify(conv) : null);
 
-    // The stylesheet is fetched (connect-src) and adopted, so the host page's CSP needs no style-src for it.
-    const css = fetch(ctx.host + "/widget/panel.css?v=" + ctx.V).then((r) => r.text()).then((text) => {
-      const sheet = new CSSStyleSheet();
-      sheet.replaceSync(text);
-      ctx.root.adoptedStyleSheets = [...ctx.root.adoptedStyleSheets, sheet];
-    }).catch(() => {});
+    const css = ctx.sheet.then((sheet) => { root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet]; }).catch(() => {});
 
     const build = () => {
       const a = look();
@@ -91,7 +130,8 @@
       const panel = h("section", { className: "panel", role: "dialog", "aria-labelledby": "ov-title", "aria-modal": "false", hidden: true },
         h("header", {}, ...(avatarUrl ? [h("img", { className: "avatar", src: avatarUrl, alt: "" })] : []), title, back, restart, minimize, close),
         log, typing, status, ended, form, footer);
-      ctx.root.append(panel);
+      if (inline) { panel.className += " inline"; panel.hidden = false; panel.setAttribute("role", "region"); minimize.hidden = close.hidden = true; }
+      root.append(panel);
       form.onsubmit = (e) => {
         e.preventDefault();
         const text = input.value.trim();
@@ -129,13 +169,14 @@
         if (ms) { ui().typing.hidden = false; await pause(ms); ui().typing.hidden = true; }
         bubble(m.kind === "error" ? "bot error" : "bot", m.text, m.kind === "link" ? m.url : null);
       }
+      if (messages.length) chirp(look().sound);
     }));
     const redraw = (transcript) => {
       ui().log.replaceChildren();
       for (const entry of transcript || []) if (!entry.retracted) bubble(entry.role, entry.text);
     };
     const focusInput = () => {
-      if (!isOpen()) return;
+      if (!isOpen() || !touched) return;
       const u = ui(), target = !u.row.hidden ? u.input : u.choices.querySelector("button") || u.close;
       target.focus();
     };
@@ -184,7 +225,13 @@
       if (fresh) redraw(data.transcript);
       await show(data.messages || []);
       ask(data.expected);
-      if (data.status === "completed") ctx.emit("completed", { dialogue: conv.dialogue });
+      // What the step did, for the host page's analytics: a captured field is named, never its value.
+      for (const e of data.events || []) {
+        const detail = { dialogue: conv.dialogue };
+        if (e.goal) detail.goal = e.goal;
+        if (e.field) detail.field = e.field;
+        ctx.emit(e.type, detail);
+      }
       focusInput();
     };
 
@@ -210,10 +257,10 @@
 
     const reply = async (body, shown) => {
       if (sending || !conv || conv.over) return;
-      sending = true;
+      sending = touched = true;
       setError("");
       offline(null);
-      const u = ui(), asked = expected, mine = bubble("visitor", shown);
+      const u = ui(), mine = bubble("visitor", shown);
       u.choices.hidden = true;
       u.input.readOnly = true;
       const r = await ctx.request("POST", `${API}/${conv.id}/replies`, { step: conv.step, ...body }, conv.token);
@@ -230,8 +277,6 @@
       if (!engaged) { engaged = true; ctx.emit("engaged", { dialogue: conv.dialogue }); }
       const refused = (r.data.messages || []).find((m) => m.kind === "error");
       if (body.text !== undefined && !refused) u.input.value = "";
-      // Only the field's name goes to the host page, never the value.
-      if (!refused && asked.field) ctx.emit("field_captured", { dialogue: conv.dialogue, field: asked.field });
       await take(r.data);
       if (refused) setError(refused.text);
     };
@@ -255,6 +300,7 @@
 
     const show_ = (focus) => {
       const u = ui();
+      if (inline) return;
       u.panel.hidden = false;
       ctx.teaser.hidden = true;
       ctx.launcher.setAttribute("aria-expanded", "true");
@@ -262,7 +308,7 @@
       if (focus) focusInput();
     };
     const hide = (focus) => {
-      if (!built) return;
+      if (!built || inline) return;
       built.panel.hidden = true;
       ctx.launcher.setAttribute("aria-expanded", "false");
       if (conv) { conv.open = false; save(); }
@@ -281,7 +327,7 @@
     }
     const teaser = () => {
       const t = look().teaser || {}, mobile = innerWidth < 480;
-      if (t[mobile ? "mobile" : "desktop"] === false || isOpen()) return;
+      if (inline || t[mobile ? "mobile" : "desktop"] === false || isOpen()) return;
       // The poke says what the bot just said; the site's teaser text when it said nothing yet.
       const last = [...ui().log.querySelectorAll(".msg.bot")].pop();
       const text = last ? last.lastChild.textContent : t.text;
@@ -295,13 +341,16 @@
       busy: () => Boolean(isOpen()),
       async open(key) {
         await css;
+        restyle(look(), host);
         show_(true);
         if (key && (!conv || conv.dialogue !== key || conv.over || !conv.id)) await begin(key);
         focusInput();
       },
-      async toggle(key) { return isOpen() ? hide(true) : this.open(key); },
+      // The launcher or the teaser was clicked: the visitor acted.
+      async toggle(key) { acted = true; return isOpen() ? hide(true) : this.open(key); },
       async trigger(key) {
         await css;
+        restyle(look(), host);
         if (conv && conv.id && conv.dialogue === key && !conv.over && isOpen()) return;
         const wasOpen = conv && conv.dialogue === key && conv.open;
         await begin(key);
@@ -310,6 +359,7 @@
       // The visit answer names an engaged conversation: it goes on here, open if it was open.
       async resume(going) {
         await css;
+        restyle(look(), host);
         if (conv && conv.id === going.conversation_id && built) return;
         if (!conv || conv.id !== going.conversation_id) conv = { dialogue: going.dialogue };
         const wasOpen = conv.open;
@@ -317,5 +367,32 @@
         if (wasOpen) show_(false);
       },
     };
+  };
+
+  window.Overture._panel((ctx) => {
+    // The stylesheet is fetched (connect-src) and adopted, so the host page's CSP needs no style-src for it.
+    ctx.sheet = fetch(ctx.host + "/widget/panel.css?v=" + ctx.V).then((r) => r.text()).then((text) => {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(text);
+      return sheet;
+    });
+    const popup = make(ctx, ctx.root, ctx.el, null);
+    // The host page's own elements: data-overture-flow="KEY" opens that reusable flow in the popup on click;
+    // data-overture-inline="KEY" shows it inside the element (the loader calls this on every page view).
+    document.addEventListener("click", (e) => {
+      const t = e.target.closest && e.target.closest("[data-overture-flow]");
+      if (t) { e.preventDefault(); window.Overture.open(t.dataset.overtureFlow); }
+    });
+    popup.page = () => {
+      for (const box of document.querySelectorAll("[data-overture-inline]")) {
+        const key = box.dataset.overtureInline;
+        if (box.overtureChat === key || !/^[a-z0-9][a-z0-9_-]*$/i.test(key)) continue;
+        const host = h("div", { className: "ov-inline" });
+        box.replaceChildren(host);
+        box.overtureChat = key;
+        make(ctx, host.attachShadow({ mode: "open" }), host, key).open(key);
+      }
+    };
+    return popup;
   });
 })();

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from overture.conversations import engine
 from overture.conversations import service as conversations
-from overture.conversations.schemas import ConversationOut, LinkClick, ReplyIn, StartConversation, Step
+from overture.conversations.schemas import ConversationOut, LinkClick, ReplyIn, StartConversation, Step, events_of
 from overture.db import utcnow
 from overture.web.deps import Context, DbSession
 from overture.web.errors import API_ERROR_RESPONSES
@@ -75,6 +75,7 @@ def _out(view: conversations.View, *, transcript: bool = False, status_code: int
         messages=view.turn.messages,
         expected=view.turn.expected,
         transcript=view.turn.state.transcript if transcript else None,
+        events=events_of(view.turn.effects),
     )
     return Response(out.model_dump_json(), status_code=status_code, media_type="application/json")
 
@@ -83,7 +84,7 @@ def _out(view: conversations.View, *, transcript: bool = False, status_code: int
     "",
     status_code=201,
     response_model=ConversationOut,
-    summary="Start (or pick up) the visitor's conversation with a dialogue",
+    summary="Start (or pick up) the visitor's conversation with a dialogue or a reusable flow",
 )
 async def start(context: Context, body: StartConversation) -> Response:
     now = utcnow()
