@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from overture.activities.models import Activity
@@ -32,6 +32,16 @@ class ActivityType(StrEnum):
 ONCE_PER_SESSION = frozenset({ActivityType.dialogue_triggered, ActivityType.dialogue_engaged})
 
 
+# Built once (they run at nearly every reply); `dialogue_id IS NULL` needs its own statement.
+_IN_SESSION = select(Activity.id).where(
+    Activity.person_id == bindparam("person_id"),
+    Activity.type == bindparam("type"),
+    Activity.session_number == bindparam("session"),
+)
+_SAME_SESSION = _IN_SESSION.where(Activity.dialogue_id == bindparam("dialogue"))
+_SAME_SESSION_NO_DIALOGUE = _IN_SESSION.where(Activity.dialogue_id.is_(None))
+
+
 def record(
     session: Session,
     person: Person,
@@ -48,12 +58,8 @@ def record(
     written, and this runs at nearly every reply."""
     if type in ONCE_PER_SESSION:
         already = session.scalar(
-            select(Activity.id).where(
-                Activity.person_id == person.id,
-                Activity.type == type.value,
-                Activity.session_number == person.session_number,
-                Activity.dialogue_id == dialogue_id,
-            )
+            _SAME_SESSION_NO_DIALOGUE if dialogue_id is None else _SAME_SESSION,
+            {"person_id": person.id, "type": type.value, "session": person.session_number, "dialogue": dialogue_id},
         )
         if already is not None:
             return False
