@@ -81,7 +81,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def page(browser: Browser, live_server: str) -> Iterator[Page]:
     """A page in a fresh browser context (own cookies) whose relative URLs go to the live server."""
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(15_000)  # a bound on failure, not a timing: a loaded machine is slow
     tab = context.new_page()
     yield tab
     context.close()

@@ -63,6 +63,13 @@ def page_views(db: Database) -> list[tuple[str, int]]:
         return [(v.url, v.session_number) for v in session.scalars(select(PageView).order_by(PageView.id))]
 
 
+def stop_the_clock(client: TestClient) -> None:
+    """Holds the app's selector clock still: until a_second_later, it never looks at the signal again."""
+    cache = client.app.state.context.selector_cache  # type: ignore[attr-defined]
+    now = cache.clock()
+    cache.clock = lambda: now
+
+
 def a_second_later(client: TestClient) -> None:
     """Moves the app's selector clock on by more than a second (its signal check is at most once a second)."""
     cache = client.app.state.context.selector_cache  # type: ignore[attr-defined]
@@ -205,6 +212,7 @@ def test_a_trigger_met_in_an_earlier_visit_shows_at_once_on_the_return(
 
 def test_the_site_switch_turns_every_dialogue_off_within_a_second(client: TestClient, db: Database) -> None:
     publish(db, dialogue())
+    stop_the_clock(client)
     assert visit(client)["dialogue"] is not None
     with db.write() as session:
         session.execute(update(Site).where(Site.key == "www").values(chat_enabled=False))

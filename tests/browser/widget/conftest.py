@@ -35,7 +35,7 @@ def site(db: Database, live_server: str) -> str:
 def visitor_context(browser: Browser, site: str) -> Iterator[BrowserContext]:
     """A visitor's browser: own storage, reduced motion (bot messages appear without the typing pause)."""
     context = browser.new_context(base_url=site, viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(15_000)  # a bound on failure, not a timing: a loaded machine is slow
     yield context
     context.close()
 
