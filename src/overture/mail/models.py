@@ -21,7 +21,12 @@ STATUS_LABELS = {
     "failed": "Failed",
     "kept": "Kept (no SMTP)",
 }
-KIND_LABELS = {"message": "Message", "password_reset": "Password link"}
+KIND_LABELS = {
+    "message": "Message",
+    "password_reset": "Password link",
+    "imip_request": "Meeting invitation",
+    "imip_cancel": "Meeting cancellation",
+}
 
 
 class OutboxMessage(Base):
