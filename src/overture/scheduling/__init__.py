@@ -1,0 +1,1 @@
+"""Meetings: availability (pure), routing, booking, meetings and iCalendar invites."""
