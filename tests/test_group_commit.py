@@ -80,3 +80,19 @@ def test_what_the_caller_is_told_is_already_committed(db: Database) -> None:
     finally:
         committer.stop()
     assert utcnow()
+
+
+def test_a_job_alone_in_its_batch_that_fails_leaves_nothing_behind(db: Database) -> None:
+    committer = GroupCommitter(db.engine)
+
+    def half_then_fail(connection: Connection) -> None:
+        connection.execute(insert(signals).values(name="half-written", generation=1))
+        raise ValueError("refused after writing")
+
+    try:
+        with pytest.raises(ValueError, match="refused after writing"):
+            committer.run_sync(half_then_fail)
+        assert committer.run_sync(add_signal("next")) == "next", "the writer goes on"
+    finally:
+        committer.stop()
+    assert "half-written" not in names(db) and "next" in names(db)

@@ -93,24 +93,35 @@ class GroupCommitter:
             if stop_after:
                 return
 
+    @staticmethod
+    def _run_in_savepoint(connection: Connection, job: _Job) -> tuple[bool, Any]:
+        # Plain SQL savepoints: SQLAlchemy's compile theirs at every use, which would cost a visit a fifth of its
+        # time.
+        connection.exec_driver_sql("SAVEPOINT group_commit_job")
+        try:
+            result = job.run(connection)
+        except Exception as exc:
+            connection.exec_driver_sql("ROLLBACK TO SAVEPOINT group_commit_job")
+            connection.exec_driver_sql("RELEASE SAVEPOINT group_commit_job")
+            return False, exc
+        connection.exec_driver_sql("RELEASE SAVEPOINT group_commit_job")
+        return True, result
+
     def _write(self, batch: list[_Job]) -> None:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self._engine.connect() as connection:
-                with connection.begin():
-                    for job in batch:
-                        # Plain SQL savepoints: SQLAlchemy's compile theirs at every use, which would cost a
-                        # visit a fifth of its time.
-                        connection.exec_driver_sql("SAVEPOINT group_commit_job")
-                        try:
-                            result = job.run(connection)
-                        except Exception as exc:
-                            connection.exec_driver_sql("ROLLBACK TO SAVEPOINT group_commit_job")
-                            connection.exec_driver_sql("RELEASE SAVEPOINT group_commit_job")
-                            outcomes.append((False, exc))
-                        else:
-                            connection.exec_driver_sql("RELEASE SAVEPOINT group_commit_job")
-                            outcomes.append((True, result))
+                transaction = connection.begin()
+                if len(batch) == 1:  # alone in its batch: its transaction is its own, no savepoint needed
+                    try:
+                        outcomes.append((True, batch[0].run(connection)))
+                    except Exception as exc:
+                        transaction.rollback()
+                        outcomes.append((False, exc))
+                else:
+                    outcomes = [self._run_in_savepoint(connection, job) for job in batch]
+                if transaction.is_active:
+                    transaction.commit()
                 self.batches += 1
         except Exception as exc:  # the commit itself failed: nothing of the batch was written
             outcomes = [(False, exc)] * len(batch)
