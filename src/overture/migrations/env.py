@@ -8,6 +8,7 @@ from overture.db import Base
 from overture.dialogues import models as _dialogues_models  # noqa: F401
 from overture.mail import models as _mail_models  # noqa: F401
 from overture.people import models as _people_models  # noqa: F401
+from overture.scheduling import models as _scheduling_models  # noqa: F401
 from overture.signals import Signal as _signal  # noqa: F401
 from overture.sites import models as _sites_models  # noqa: F401
 from overture.users import models as _users_models  # noqa: F401
