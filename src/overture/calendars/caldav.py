@@ -25,9 +25,8 @@ import httpx2
 import icalendar
 import recurring_ical_events  # type: ignore[import-untyped]
 
+from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, merge_busy
 from overture.http import BlockedAddress, HttpClient, Unreachable
-
-from .provider import BusyTime, CalendarError, Event, EventRef, merge_busy
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"

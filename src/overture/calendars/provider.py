@@ -33,6 +33,15 @@ class CalendarError(OvertureError):
         self.reason: CalendarFailure = reason
 
 
+class RetryLater(CalendarError):
+    """The provider is throttling or briefly failing: try again, after `retry_after` seconds when it said how long
+    (None: back off, never retry at once)."""
+
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__("unavailable", message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True, slots=True)
 class BusyTime:
     """A time the calendar's owner is not free, from `start` (included) to `end` (excluded), both aware, in UTC."""

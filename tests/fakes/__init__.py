@@ -1,0 +1,1 @@
+"""Local fake servers for the external APIs Overture talks to."""
