@@ -21,9 +21,8 @@ from math import ceil, floor
 from zoneinfo import ZoneInfo
 
 from overture.errors import InvalidInput, Problem
-
-from .clock import day_clock, load_zone, local_date, to_instant, to_seconds
-from .hours import DateOverride, DateRange, WeeklyHours, day_ranges
+from overture.scheduling.clock import day_clock, load_zone, local_date, to_instant, to_seconds
+from overture.scheduling.hours import DateOverride, DateRange, WeeklyHours, day_ranges
 
 SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)

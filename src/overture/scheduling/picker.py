@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .availability import Slot
-from .clock import load_zone
+from overture.scheduling.availability import Slot
+from overture.scheduling.clock import load_zone
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from overture.errors import Conflict, InvalidInput, NotFound, Problem
+from overture.scheduling.models import TEAM_MODES, Agent, RoutingDecision, Team, TeamMember
 from overture.users.models import User
 from overture.users.roles import Role
-
-from .models import TEAM_MODES, Agent, RoutingDecision, Team, TeamMember
 
 PAUSED = "paused"
 NO_FREE_SLOT = "no free slot"
