@@ -7,9 +7,6 @@ Run: .venv/bin/python bench/engine.py   (about 20 seconds; the server runs in it
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,6 +17,7 @@ import httpx2
 
 sys.path.insert(0, str(Path(__file__).parent))
 from engine_pure import build, converse  # noqa: E402
+from serving import server_process  # noqa: E402
 
 from overture.conversations.engine import Context  # noqa: E402
 
@@ -95,49 +93,35 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as data_dir:
         prepare(data_dir)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", data_dir, str(port)], env={**os.environ, "PYTHONUNBUFFERED": "1"}
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            with httpx2.Client(base_url=base, timeout=10) as client:
-                for _ in range(200):
-                    try:
-                        client.get("/bench/noop")
-                        break
-                    except httpx2.TransportError:
-                        time.sleep(0.05)
-                current: dict[str, object] = {"left": 0}
+        with (
+            server_process(__file__, data_dir, "/bench/noop") as base,
+            httpx2.Client(base_url=base, timeout=10) as client,
+        ):
+            current: dict[str, object] = {"left": 0}
 
-                def reply() -> None:
-                    # A new visitor every REPLIES_PER_CONVERSATION replies, as on a real site; the start call is
-                    # timed too (it only makes the figure more conservative).
-                    if current["left"] == 0:
-                        started = client.post(
-                            "/api/v1/widget/conversations",
-                            json={"dialogue": "bench-loop", "page_url": "https://example.com/"},
-                        ).json()
-                        current.update(
-                            left=REPLIES_PER_CONVERSATION,
-                            step=started["step"],
-                            headers={"X-Conversation-Token": started["token"]},
-                            path=f"/api/v1/widget/conversations/{started['conversation_id']}/replies",
-                        )
-                    answer = client.post(
-                        str(current["path"]),
-                        json={"step": current["step"], "choice": "0"},
-                        headers=current["headers"],  # type: ignore[arg-type]
+            def reply() -> None:
+                # A new visitor every REPLIES_PER_CONVERSATION replies, as on a real site; the start call is
+                # timed too (it only makes the figure more conservative).
+                if current["left"] == 0:
+                    started = client.post(
+                        "/api/v1/widget/conversations",
+                        json={"dialogue": "bench-loop", "page_url": "https://example.com/"},
+                    ).json()
+                    current.update(
+                        left=REPLIES_PER_CONVERSATION,
+                        step=started["step"],
+                        headers={"X-Conversation-Token": started["token"]},
+                        path=f"/api/v1/widget/conversations/{started['conversation_id']}/replies",
                     )
-                    current.update(step=answer.json()["step"], left=int(current["left"]) - 1)  # type: ignore[call-overload]
+                answer = client.post(
+                    str(current["path"]),
+                    json={"step": current["step"], "choice": "0"},
+                    headers=current["headers"],  # type: ignore[arg-type]
+                )
+                current.update(step=answer.json()["step"], left=int(current["left"]) - 1)  # type: ignore[call-overload]
 
-                noop_rate = rate(client, lambda: client.get("/bench/noop"))
-                reply_rate = rate(client, reply)
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+            noop_rate = rate(client, lambda: client.get("/bench/noop"))
+            reply_rate = rate(client, reply)
     print(f"no-op requests/s: {noop_rate:.0f}")  # noqa: T201
     print(f"replies/s: {reply_rate:.0f}")  # noqa: T201
     print(f"reply/no-op cost ratio: {noop_rate / reply_rate:.2f} (target: at most 3)")  # noqa: T201

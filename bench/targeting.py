@@ -12,10 +12,7 @@ Run: .venv/bin/python bench/targeting.py   (about a minute; the server runs in i
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +21,7 @@ from pathlib import Path
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).parent))
+from serving import server_process  # noqa: E402
 from targeting_selection import DIALOGUES, SITES, documents, selection_microseconds, url  # noqa: E402
 
 PEOPLE = 100_000
@@ -130,27 +128,10 @@ def main() -> None:
     print(f"selection: {selection_microseconds():.1f} us")  # noqa: T201
     with tempfile.TemporaryDirectory() as data_dir:
         visitors = prepare(data_dir)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", data_dir, str(port)], env={**os.environ, "PYTHONUNBUFFERED": "1"}
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            with httpx2.Client(base_url=base, timeout=10) as client:
-                for _ in range(400):
-                    try:
-                        client.get("/bench/noop")
-                        break
-                    except httpx2.TransportError:
-                        time.sleep(0.05)
+        with server_process(__file__, data_dir, "/bench/noop") as base:
             asyncio.run(rate(base, "visit", visitors))  # warm up: the selector is built, pages are cached
             noop_rate = asyncio.run(rate(base, "noop", visitors))
             visit_rate = asyncio.run(rate(base, "visit", visitors))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
     print(f"{DIALOGUES} dialogues, {PEOPLE} people, {CLIENTS} concurrent clients")  # noqa: T201
     print(f"no-op requests/s: {noop_rate:.0f}")  # noqa: T201
     print(f"visits/s: {visit_rate:.0f}")  # noqa: T201

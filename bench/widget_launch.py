@@ -8,17 +8,15 @@ Run: .venv/bin/python bench/widget_launch.py   (Debian's chromium, headless, off
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx2
 from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).parent))
+from serving import server_process  # noqa: E402
 
 LOADS = 25
 CHROMIUM = "/usr/bin/chromium"
@@ -62,18 +60,7 @@ def prepare(data_dir: str) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         prepare(data_dir)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = subprocess.Popen([sys.executable, __file__, "--serve", data_dir, str(port)], env={**os.environ})
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(400):
-                try:
-                    httpx2.get(base + "/healthz")
-                    break
-                except httpx2.TransportError:
-                    time.sleep(0.05)
+        with server_process(__file__, data_dir, "/healthz") as base:
             timings = []
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-proxy-server"])
@@ -87,9 +74,6 @@ def main() -> None:
                     timings.append(page.evaluate(MEASURE))
                     context.close()
                 browser.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
     warm = [t for t in timings[1:] if t is not None]  # the first load warms the server's selector
     print(f"launcher: {statistics.median(warm):.0f} ms after the script (median of {len(warm)} page loads)")  # noqa: T201
 

@@ -114,3 +114,14 @@ def test_the_dialogue_page_explains_why_it_would_or_would_not_show(
     assert "It would not show: is not live (paused)." in paused.text
     unknown = client.get("/admin/dialogues/everyone", params={"explain_url": PRICING, "explain_person": "nobody@x.y"})
     assert "No person has the email or id nobody@x.y." in unknown.text
+
+
+def test_explain_names_an_address_that_cannot_be_taken_apart(
+    client: TestClient, db: Database, personas: Personas, dialogues_live: int
+) -> None:
+    headers = {"Authorization": f"Bearer {token_for(db, personas.mark)}"}
+    answer = client.post("/api/v1/admin/targeting/explain", json={"url": "http://["}, headers=headers)
+    assert answer.status_code == 422 and answer.json()["errors"][0]["path"] == "url"
+    sign_in(client, personas.mark)
+    page = client.get("/admin/dialogues/everyone", params={"explain_url": "http://host:port/"})
+    assert page.status_code == 200 and "not a web address" in page.text

@@ -283,3 +283,10 @@ def test_bad_input_is_named(client: TestClient) -> None:
     response = client.post("/api/v1/widget/visit", json={"site": "www", "url": "javascript:alert(1)"})
     assert response.status_code == 422
     assert any(problem["path"] == "url" for problem in response.json()["errors"])
+
+
+@pytest.mark.parametrize("url", ["http://[", "https://[::1/x", "http://host:port/", "https://:80/", "http:///path"])
+def test_an_address_that_cannot_be_taken_apart_is_named_not_a_crash(client: TestClient, url: str) -> None:
+    response = client.post("/api/v1/widget/visit", json={"site": "www", "url": url})
+    assert response.status_code == 422, response.text
+    assert [problem["path"] for problem in response.json()["errors"]] == ["url"]

@@ -11,6 +11,7 @@ from overture.db import utcnow
 from overture.errors import OvertureError
 from overture.people.models import Person
 from overture.visits.explain import explain
+from overture.visits.schemas import parsable_url
 from overture.visits.selector_cache import SelectorCache
 
 
@@ -31,6 +32,10 @@ def explain_command(url: str, person_id: int | None, email: str | None, site: st
     """
     if not url.startswith(("http://", "https://")):
         fail(f"--url must be a full http(s) address, not '{url}'.")
+    try:
+        parsable_url(url)
+    except ValueError as exc:
+        fail(f"--url cannot be read: {exc}.")
     db = migrated_database(settings_or_exit())
     try:
         with db.engine.connect() as connection:

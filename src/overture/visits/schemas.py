@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from overture.dialogues.document import KEY_PATTERN
 from overture.sites.appearance import WidgetAppearance
 
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+
+
+def parsable_url(url: str) -> str:
+    """A page address the matchers can take apart: urlsplit must succeed and find a host and a numeric port if any
+    (`http://[` and `http://host:port/` do not)."""
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port
+    except ValueError as exc:
+        raise ValueError(f"not a web address ({exc})") from None
+    if not host:
+        raise ValueError("a web address needs a host, as in https://www.example.com/pricing")
+    return url
+
+
+# A page's full http(s) address, as the widget reports it and as explain takes it.
+PageUrl = Annotated[
+    str,
+    Field(max_length=2000, pattern=r"^https?://[^\x00-\x1f\x7f\s]+$", description="The page's full URL."),
+    AfterValidator(parsable_url),
+]
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
 
 
@@ -20,7 +42,7 @@ class VisitIn(BaseModel):
     visitor_id: str | None = Field(
         default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The id the widget keeps; new if absent."
     )
-    url: str = Field(max_length=2000, pattern=r"^https?://[^\x00-\x1f\x7f\s]+$", description="The page's full URL.")
+    url: PageUrl
     referrer: str | None = Field(default=None, max_length=2000, pattern=NO_CONTROL_CHARACTERS)
     page_language: str | None = Field(default=None, max_length=16, pattern=LANGUAGE_TAG, description="<html lang>.")
     browser_languages: list[Annotated[str, Field(max_length=16, pattern=LANGUAGE_TAG)]] = Field(

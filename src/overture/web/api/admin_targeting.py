@@ -12,6 +12,7 @@ from overture.dialogues.document import KEY_PATTERN
 from overture.users.models import User
 from overture.users.roles import Area
 from overture.visits.explain import explain
+from overture.visits.schemas import PageUrl
 from overture.web.deps import AreaGuard, Context, DbSession
 from overture.web.errors import API_ERROR_RESPONSES
 
@@ -22,7 +23,7 @@ Marketer = Annotated[User, Depends(AreaGuard(Area.dialogues, api=True))]
 class ExplainIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2000, pattern=r"^https?://[^\x00-\x1f\x7f\s]+$", description="The page's full URL.")
+    url: PageUrl
     person_id: int | None = Field(
         default=None, ge=1, le=2_147_483_647, description="The person; none: a new anonymous visitor."
     )

@@ -23,6 +23,7 @@ from overture.people.service import field_schema
 from overture.users.models import User
 from overture.users.roles import Area
 from overture.visits.explain import explain
+from overture.visits.schemas import parsable_url
 from overture.web.context import AppContext
 from overture.web.deps import AreaGuard, Context, DbSession
 from overture.web.pages.rendering import flash, page_router, redirect, render
@@ -129,6 +130,10 @@ def _explain(session: Session, context: AppContext, dialogue: Dialogue, url: str
     """Why this dialogue would or would not show on `url` to `person` (an email or an id; empty: a new visitor)."""
     if not url.startswith(("http://", "https://")):
         return {"error": "Give the page's full address, starting with https://."}
+    try:
+        parsable_url(url)
+    except ValueError as exc:
+        return {"error": f"This address cannot be read: {exc}."}
     person_id: int | None = None
     if person:
         found = session.scalar(
