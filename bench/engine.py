@@ -17,7 +17,7 @@ import httpx2
 
 sys.path.insert(0, str(Path(__file__).parent))
 from engine_pure import build, converse  # noqa: E402
-from serving import server_process  # noqa: E402
+from serving import serve_with_noop, server_process  # noqa: E402
 
 from overture.conversations.engine import Context  # noqa: E402
 
@@ -42,22 +42,6 @@ LOOP = {
         },
     },
 }
-
-
-def serve(data_dir: str, port: int) -> None:
-    """The server process: Overture's app with a no-op route added, on uvicorn."""
-    import uvicorn
-
-    from overture.settings import Settings
-    from overture.web.app import create_app
-
-    app = create_app(Settings(data_dir=Path(data_dir), log_level="WARNING"), start_jobs=False)
-
-    @app.get("/bench/noop")
-    def noop() -> dict[str, bool]:
-        return {"ok": True}
-
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def prepare(data_dir: str) -> None:
@@ -129,6 +113,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--serve"]:
-        serve(sys.argv[2], int(sys.argv[3]))
+        serve_with_noop(sys.argv[2], int(sys.argv[3]))
     else:
         main()

@@ -1,5 +1,5 @@
-"""What the HTTP benchmarks share: run the script's own `--serve` mode in another process on a free loopback port,
-and wait until it answers."""
+"""What the HTTP benchmarks share: the app with a no-op route, and running a script's own `--serve` mode in another
+process on a free loopback port until it answers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,24 @@ import time
 from collections.abc import Iterator
 
 import httpx2
+
+
+def serve_with_noop(data_dir: str, port: int) -> None:
+    """The server process: Overture's app with a no-op route added (what the ratios divide by), on uvicorn."""
+    from pathlib import Path
+
+    import uvicorn
+
+    from overture.settings import Settings
+    from overture.web.app import create_app
+
+    app = create_app(Settings(data_dir=Path(data_dir), log_level="WARNING"), start_jobs=False)
+
+    @app.get("/bench/noop")
+    def noop() -> dict[str, bool]:
+        return {"ok": True}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 @contextlib.contextmanager

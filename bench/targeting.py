@@ -21,28 +21,12 @@ from pathlib import Path
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).parent))
-from serving import server_process  # noqa: E402
+from serving import serve_with_noop, server_process  # noqa: E402
 from targeting_selection import DIALOGUES, SITES, documents, selection_microseconds, url  # noqa: E402
 
 PEOPLE = 100_000
 CLIENTS = 16
 SECONDS = 5.0
-
-
-def serve(data_dir: str, port: int) -> None:
-    """The server process: Overture's app with a no-op route added, on uvicorn."""
-    import uvicorn
-
-    from overture.settings import Settings
-    from overture.web.app import create_app
-
-    app = create_app(Settings(data_dir=Path(data_dir), log_level="WARNING"), start_jobs=False)
-
-    @app.get("/bench/noop")
-    def noop() -> dict[str, bool]:
-        return {"ok": True}
-
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def prepare(data_dir: str) -> list[str]:
@@ -140,6 +124,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--serve"]:
-        serve(sys.argv[2], int(sys.argv[3]))
+        serve_with_noop(sys.argv[2], int(sys.argv[3]))
     else:
         main()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,7 +56,8 @@ def visitor(session: Session, visitor_id: str | None, now: datetime) -> tuple[Pe
     """
     person = by_visitor_id(session, visitor_id) if visitor_id else None
     if person is None or visitor_id is None:
-        visitor_id = visitor_id if visitor_id and person is None and _well_formed(visitor_id) else new_visitor_id()
+        if not well_formed_visitor_id(visitor_id):
+            visitor_id = new_visitor_id()
         person = Person(fields={}, source={}, visit={}, created_at=now, last_seen_at=now)
         session.add(person)
         session.flush()
@@ -67,15 +68,19 @@ def visitor(session: Session, visitor_id: str | None, now: datetime) -> tuple[Pe
     return person, visitor_id
 
 
-def _well_formed(visitor_id: str) -> bool:
+def well_formed_visitor_id(visitor_id: str | None) -> TypeGuard[str]:
     """A visitor id the widget made with `new_visitor_id` (kept when the person behind it is new to us)."""
-    return visitor_id.startswith("v_") and 8 <= len(visitor_id) <= 64
+    return visitor_id is not None and visitor_id.startswith("v_") and 8 <= len(visitor_id) <= 64
+
+
+def session_at(last_seen_at: datetime, session_number: int, now: datetime) -> int:
+    """The visitor session `now` falls in: a new one after SESSION_TIMEOUT of silence."""
+    return session_number + 1 if now - last_seen_at > SESSION_TIMEOUT else session_number
 
 
 def touch(person: Person, now: datetime) -> None:
-    """Records activity at `now`; starts a new visitor session after SESSION_TIMEOUT of silence."""
-    if now - person.last_seen_at > SESSION_TIMEOUT:
-        person.session_number += 1
+    """Records activity at `now`, counting visitor sessions."""
+    person.session_number = session_at(person.last_seen_at, person.session_number, now)
     person.last_seen_at = max(person.last_seen_at, now)
 
 

@@ -19,7 +19,13 @@ from overture.activities.models import Activity
 from overture.conversations.models import Conversation
 from overture.errors import Forbidden, NotFound
 from overture.people.models import Company, PageView, Person, VisitorIdentity
-from overture.people.service import COMPANY_COLUMNS, PERSON_COLUMNS, SESSION_TIMEOUT, new_visitor_id
+from overture.people.service import (
+    COMPANY_COLUMNS,
+    PERSON_COLUMNS,
+    new_visitor_id,
+    session_at,
+    well_formed_visitor_id,
+)
 from overture.sites.origins import origin_allowed
 from overture.targeting.facts import ActivityFact, PageFacts, VisitorFacts
 from overture.targeting.selector import Decision
@@ -166,8 +172,7 @@ def _person(connection: Connection, visit: Visit, now: datetime) -> tuple[dict[s
     if row is None:
         return _new_person(connection, visit, now)
     person = dict(row)
-    new_session = now - person["last_seen_at"] > SESSION_TIMEOUT
-    session_number = person["session_number"] + (1 if new_session else 0)
+    session_number = session_at(person["last_seen_at"], person["session_number"], now)
     changes: dict[str, Any] = {"last_seen_at": max(person["last_seen_at"], now), "session_number": session_number}
     if (person["visit"] or {}).get("session") == session_number:
         connection.execute(SEEN_AGAIN, {"person_id": person["id"], **changes})
@@ -183,7 +188,7 @@ def _person(connection: Connection, visit: Visit, now: datetime) -> tuple[dict[s
 
 
 def _new_person(connection: Connection, visit: Visit, now: datetime) -> tuple[dict[str, Any], str]:
-    visitor_id = visit.visitor_id if _well_formed(visit.visitor_id) else new_visitor_id()
+    visitor_id = visit.visitor_id if well_formed_visitor_id(visit.visitor_id) else new_visitor_id()
     assert visitor_id is not None
     values: dict[str, Any] = {
         "fields": {},
@@ -198,10 +203,6 @@ def _new_person(connection: Connection, visit: Visit, now: datetime) -> tuple[di
     connection.execute(ADD_IDENTITY, {"visitor_id": visitor_id, "person_id": person_id, "created_at": now})
     person = {column.name: None for column in people.columns} | values | {"id": person_id}
     return person, visitor_id
-
-
-def _well_formed(visitor_id: str | None) -> bool:
-    return visitor_id is not None and visitor_id.startswith("v_") and 8 <= len(visitor_id) <= 64
 
 
 def _utm(url: str) -> dict[str, str]:
