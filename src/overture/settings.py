@@ -7,15 +7,17 @@ A bad value raises `SettingsError` whose message is one line naming the setting 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -27,7 +29,7 @@ DEFAULT_CONFIG_FILE = Path("overture.toml")
 SECRET_KEY_FILE_NAME = "secret_key"
 
 # Settings whose value may be read from the file named by OVERTURE_<NAME>_FILE (Docker and systemd secrets).
-FILE_BACKED = ("secret_key", "database_url", "smtp_password")
+FILE_BACKED = ("secret_key", "database_url", "smtp_password", "google_client_secret", "microsoft_client_secret")
 
 
 class SettingsError(Exception):
@@ -86,6 +88,33 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9-]*$",
         description="Header a trusted proxy sets to the visitor's country (e.g. CF-IPCountry): visit.country.",
     )
+    busy_cache_seconds: int = Field(
+        default=60, ge=0, le=3600, description="Seconds an agent's busy times read from their calendar are reused."
+    )
+    meeting_reminders: Annotated[list[int], NoDecode] = Field(
+        default=[1440, 60],
+        max_length=5,
+        description="Minutes before a meeting that the visitor gets a reminder (comma list; empty: none).",
+    )
+    calendar_private_addresses: bool = Field(
+        default=False, description="Let CalDAV and ICS feed URLs reach private addresses (a server on your LAN)."
+    )
+    google_client_id: str = Field(default="", description="OAuth client id for Google Calendar; empty: not offered.")
+    google_client_secret: SecretStr = Field(default=SecretStr(""), description="OAuth client secret for Google.")
+    google_oauth_url: str = Field(
+        default="https://accounts.google.com/o/oauth2/v2/auth", description="Google's consent page."
+    )
+    google_token_url: str = Field(default="https://oauth2.googleapis.com/token", description="Google's token URL.")
+    google_api_url: str = Field(
+        default="https://www.googleapis.com/calendar/v3", description="Google Calendar API base URL."
+    )
+    microsoft_client_id: str = Field(default="", description="Entra app id for Outlook calendars; empty: not offered.")
+    microsoft_client_secret: SecretStr = Field(default=SecretStr(""), description="Entra app client secret.")
+    microsoft_tenant: str = Field(default="common", description="Entra tenant: common, organizations or a tenant id.")
+    microsoft_login_url: str = Field(
+        default="https://login.microsoftonline.com", description="Microsoft identity platform base URL."
+    )
+    microsoft_graph_url: str = Field(default="https://graph.microsoft.com/v1.0", description="Microsoft Graph URL.")
 
     @classmethod
     def settings_customise_sources(
@@ -133,6 +162,22 @@ class Settings(BaseSettings):
         if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("meeting_reminders", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        # OVERTURE_MEETING_REMINDERS="1440,60" as well as a JSON list or a TOML array.
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",") if part]
+        return value
+
+    @field_validator("meeting_reminders")
+    @classmethod
+    def _reminder_leads(cls, value: list[int]) -> list[int]:
+        if any(not 5 <= minutes <= 14 * 24 * 60 for minutes in value):
+            raise ValueError("each reminder is a number of minutes from 5 to 20160 (14 days) before the meeting")
+        return sorted(set(value), reverse=True)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -40,6 +40,8 @@ class Conversation(Base):
     page_url: Mapped[str] = mapped_column(String(2000), default="")
     language: Mapped[str | None] = mapped_column(String(16), default=None)
     region: Mapped[str | None] = mapped_column(String(2), default=None)
+    # The visitor's IANA time zone as the widget reported it: meeting slots and emails use it.
+    time_zone: Mapped[str | None] = mapped_column(String(64), default=None)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -26,6 +26,8 @@ KIND_LABELS = {
     "password_reset": "Password link",
     "imip_request": "Meeting invitation",
     "imip_cancel": "Meeting cancellation",
+    "meeting_notice": "Meeting notice",
+    "calendar_attention": "Calendar needs attention",
 }
 
 

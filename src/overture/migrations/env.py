@@ -3,6 +3,7 @@
 from alembic import context
 
 from overture.activities import models as _activities_models  # noqa: F401  (each import registers tables)
+from overture.calendars import models as _calendars_models  # noqa: F401
 from overture.conversations import models as _conversations_models  # noqa: F401
 from overture.db import Base
 from overture.dialogues import models as _dialogues_models  # noqa: F401

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from overture.db import Base, UTCDateTime, utcnow
@@ -35,6 +35,8 @@ class Site(Base):
     appearance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Signs `Overture.identify({email, signature})`: the host's server computes HMAC-SHA256(secret, email).
     identify_secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
+    # The body of the meeting invitation email (a Jinja2 sandbox template, see mail/invitation.py); None: default.
+    invitation_body: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
