@@ -179,3 +179,8 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert retry_after_seconds("Mon, 04 May 2026 11:00:00 GMT", now) == 0.0
     assert retry_after_seconds("soon", now) is None
     assert retry_after_seconds(None, now) is None
+
+
+def test_a_host_name_with_a_label_too_long_is_reported_as_unreachable_not_a_crash() -> None:
+    with HttpClient() as client, pytest.raises(Unreachable, match="not a valid host name"):
+        client.request("GET", f"https://{'a' * 64}.example.com/feed.ics")

@@ -80,6 +80,8 @@ def _addresses_of(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise Unreachable(f"The server name {host} could not be found ({exc.strerror}).") from exc
+    except UnicodeError as exc:  # a label over 63 characters, or one IDNA cannot encode
+        raise Unreachable(f"The server name {host} is not a valid host name.") from exc
     return [str(info[4][0]) for info in infos]
 
 

@@ -1,0 +1,139 @@
+"""The built-in calendar: no external calendar account. Busy time is Overture's own meetings (scheduling adds them
+for every provider) plus, when the agent gives one, an ICS feed: a calendar's published or "secret address" in
+iCalendar format (Google, Outlook, iCloud and Fastmail all offer one). Events are not written anywhere.
+
+The feed is read over `http.py` on every `busy` call (the busy-time cache keeps the answer briefly), its recurring
+events expanded with `recurring-ical-events` (rules, overrides and exceptions, each occurrence placed with its own
+zone's rules, so a weekly 09:00 Paris meeting stays at 09:00 Paris across a daylight-saving change). Transparent
+("free") and cancelled events do not count; tentative ones are tentative.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from urllib.parse import urlsplit
+
+import icalendar
+import recurring_ical_events  # type: ignore[import-untyped]
+
+from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, merge_busy
+from overture.http import BlockedAddress, HttpClient, Unreachable
+
+MAX_FEED_BYTES = 10 * 1024 * 1024  # a year of a busy calendar is well under 1 MB
+FEED_HEADERS = {"Accept": "text/calendar, */*;q=0.5"}
+
+
+def feed_url(url: str) -> str:
+    """The URL to fetch for what the agent pasted: `webcal://` is the calendar apps' name for https."""
+    url = url.strip()
+    return "https://" + url[len("webcal://") :] if url.lower().startswith("webcal://") else url
+
+
+class BuiltinCalendar:
+    """An agent's built-in calendar, with the ICS feed at `ics_url` when they gave one (`http` fetches it).
+    `floating_zone` places times written without a zone, and all-day events, on the agent's clock."""
+
+    def __init__(
+        self, ics_url: str | None = None, *, http: HttpClient | None = None, floating_zone: tzinfo = UTC
+    ) -> None:
+        if ics_url and http is None:
+            raise ValueError("A built-in calendar with a feed needs an HTTP client to read it.")
+        self.ics_url = ics_url
+        self._http = http
+        self._floating_zone = floating_zone
+
+    def busy(self, start: datetime, end: datetime) -> list[BusyTime]:
+        if not self.ics_url or self._http is None:
+            return []
+        return merge_busy(busy_in_feed(fetch_feed(self._http, self.ics_url), start, end, self._floating_zone))
+
+    # Events on the built-in calendar live in Overture only: writing them is nothing to do.
+
+    def create_event(self, event: Event) -> EventRef:
+        return EventRef(event.uid, "", None)
+
+    def update_event(self, ref: EventRef, event: Event) -> EventRef:
+        return ref
+
+    def cancel_event(self, ref: EventRef) -> None:
+        return None
+
+
+def fetch_feed(http: HttpClient, address: str) -> bytes:
+    """The feed's content. Raises CalendarError saying why it could not be read."""
+    url = feed_url(address)
+    host = urlsplit(url).hostname or url
+    what = "read your calendar feed"
+    try:
+        response = http.request("GET", url, headers=FEED_HEADERS, follow_redirects=True)
+    except Unreachable as exc:
+        raise CalendarError("unavailable", f"Overture could not reach {host} to {what}; it will try again.") from exc
+    except BlockedAddress as exc:
+        raise CalendarError("rejected", exc.message) from exc
+    status = response.status_code
+    if status in (401, 403):
+        raise CalendarError(
+            "credentials",
+            f"{host} refused to share the calendar feed (HTTP {status}): its address may have been reset. "
+            "Copy the feed's current address into the Calendar page.",
+        )
+    if status in (404, 410):
+        raise CalendarError(
+            "gone",
+            f"There is no calendar feed at the address given on {host} (HTTP {status}). "
+            "Copy the feed's current address into the Calendar page.",
+        )
+    if status == 429 or status >= 500:
+        raise CalendarError(
+            "unavailable", f"{host} is not answering properly (HTTP {status}) when asked for your calendar feed."
+        )
+    if status != 200:
+        raise CalendarError("rejected", f"{host} refused to {what} (HTTP {status}).")
+    if len(response.content) > MAX_FEED_BYTES:
+        raise CalendarError(
+            "rejected", f"The calendar feed at {host} is larger than {MAX_FEED_BYTES // 1024 // 1024} MB."
+        )
+    return bytes(response.content)
+
+
+def busy_in_feed(content: bytes | str, start: datetime, end: datetime, floating_zone: tzinfo = UTC) -> list[BusyTime]:
+    """The busy times of an iCalendar document overlapping [start, end), clipped to it, not merged. Raises
+    CalendarError("rejected") for a document that is not a calendar."""
+    lower, upper = start.astimezone(UTC), end.astimezone(UTC)
+    try:
+        calendar = icalendar.Calendar.from_ical(content)
+        if calendar.name != "VCALENDAR":
+            raise ValueError("not a VCALENDAR")
+        occurrences = recurring_ical_events.of(calendar).between(start, end)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise CalendarError(
+            "rejected", "The calendar feed is not an iCalendar (.ics) document Overture can read."
+        ) from exc
+    times: list[BusyTime] = []
+    for event in occurrences:
+        if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+            continue
+        status = str(event.get("STATUS", "CONFIRMED")).upper()
+        if status == "CANCELLED" or "DTSTART" not in event:
+            continue
+        begins = _instant(event["DTSTART"].dt, floating_zone)
+        if "DTEND" in event:
+            ends = _instant(event["DTEND"].dt, floating_zone)
+        elif "DURATION" in event:
+            ends = begins + event["DURATION"].dt
+        elif isinstance(event["DTSTART"].dt, datetime):
+            ends = begins  # RFC 5545: a start alone is an instant, which takes no time
+        else:
+            ends = _instant(event["DTSTART"].dt + timedelta(days=1), floating_zone)
+        begins, ends = max(begins, lower), min(ends, upper)
+        if ends > begins:
+            times.append(BusyTime(begins, ends, tentative=status == "TENTATIVE"))
+    return times
+
+
+def _instant(value: date | datetime, floating_zone: tzinfo) -> datetime:
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=floating_zone)
+    return value.astimezone(UTC)
