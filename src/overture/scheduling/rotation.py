@@ -222,8 +222,9 @@ def _move_pointer(session: Session, team: Team, agent_id: int | None) -> None:
 
 
 def next_agent(session: Session, team: Team | str, now: datetime, has_slot: HasSlot) -> Assignment:
-    """Routes one booking of `team`: the first member after the pointer who is not paused and has a free slot
-    gets it, the pointer moves to them, and the decision is written to the ledger, all in the caller's transaction.
+    """Routes one booking of `team`: a member holding a turn given back (credit back) and free takes it first, the
+    pointer staying put; otherwise the first member after the pointer who is not paused and has a free slot gets
+    it, and the pointer moves to them. The decision is written to the ledger, all in the caller's transaction.
     Paused and slot-less members are skipped with their reason and keep their place. When nobody is free (or the
     team is empty) the pointer stays and the Assignment's `agent_id` is None."""
     locked = _locked_team(session, team)
@@ -231,18 +232,28 @@ def next_agent(session: Session, team: Team | str, now: datetime, has_slot: HasS
     before = locked.last_agent_id
     skipped: list[Skip] = []
     chosen: int | None = None
-    for member in _after_pointer(members(session, locked), before):
-        if member.paused:
-            skipped.append(Skip(member.agent_id, PAUSED))
-        elif not free(member.agent_id):
-            skipped.append(Skip(member.agent_id, NO_FREE_SLOT))
-        else:
-            chosen = member.agent_id
-            break
-    if chosen is not None:
-        _move_pointer(session, locked, chosen)
+    order = _after_pointer(members(session, locked), before)
+    credited = next((m for m in order if m.credits > 0 and not m.paused and free(m.agent_id)), None)
+    if credited is not None:
+        credited.credits -= 1
+        chosen = credited.agent_id
+        # The version still moves: a concurrent routing must not take the same credit.
+        _move_pointer(session, locked, before)
+    else:
+        for member in order:
+            if member.paused:
+                skipped.append(Skip(member.agent_id, PAUSED))
+            elif not free(member.agent_id):
+                skipped.append(Skip(member.agent_id, NO_FREE_SLOT))
+            else:
+                chosen = member.agent_id
+                break
+        if chosen is not None:
+            _move_pointer(session, locked, chosen)
     decision = RoutingDecision(
         team_id=locked.id,
+        mode="credit_back" if credited is not None else locked.mode,
+        note=f"Agent {chosen} had a turn given back." if credited is not None else "",
         agent_id=chosen,
         pointer_before=before,
         pointer_after=locked.last_agent_id,
@@ -252,3 +263,23 @@ def next_agent(session: Session, team: Team | str, now: datetime, has_slot: HasS
     session.add(decision)
     session.flush()
     return Assignment(locked.key, chosen, before, locked.last_agent_id, tuple(skipped), decision.id)
+
+
+def give_turn_back(session: Session, team_id: int, agent_id: int) -> bool:
+    """Credit back: when the team gives turns back, the agent whose meeting was cancelled, marked no-show or
+    reassigned away gets a credit and takes the next meeting they are free for. Returns whether a credit was given
+    (False: the team does not give turns back, or the agent left it)."""
+    locked = _locked_team_by_id(session, team_id)
+    if locked is None or not locked.credit_back:
+        return False
+    member = session.scalar(select(TeamMember).where(TeamMember.team_id == team_id, TeamMember.agent_id == agent_id))
+    if member is None:
+        return False
+    member.credits += 1
+    session.flush()
+    return True
+
+
+def _locked_team_by_id(session: Session, team_id: int) -> Team | None:
+    query = select(Team).where(Team.id == team_id).with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
