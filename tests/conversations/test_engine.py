@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from overture.conversations.engine import (
     EngineError,
     GoalReached,
     LinkShown,
+    MeetingOutcome,
     Program,
     Reply,
     SetField,
@@ -421,19 +423,77 @@ BOOK = {
 def test_book_meeting_follows_on_unavailable_with_a_notice_when_meetings_are_not_available() -> None:
     turn = engine.start(program(BOOK), context())
     assert [(message.kind, message.text) for message in turn.messages] == [
-        ("notice", "Booking a meeting is not available yet."),
+        ("notice", "Booking a meeting is not available here."),
         ("say", "We will call you."),
     ]
     assert effects_of(turn, BookMeeting) == []
 
 
-def test_book_meeting_asks_for_a_booking_and_follows_on_booked_when_meetings_are_available() -> None:
-    turn = engine.start(program(BOOK), context(meetings_available=True))
-    booking = effects_of(turn, BookMeeting)
-    assert len(booking) == 1
-    assert booking[0].card == "book"
-    assert booking[0].spec.team == "sales"
+KNOWN = {"person.email": "ann@example.com"}
+BOOKED = MeetingOutcome(booked=True, label="Tuesday 01 December 2026, 10:00 (Europe/Paris)", agent_name="Rita Rep",
+                        agent_email="rita@example.com")  # fmt: skip
+
+
+def meeting(prog: Program, turn: Turn, outcome: MeetingOutcome, ctx: Context | None = None) -> Turn:
+    return engine.answer(prog, turn.state, Reply(meeting=outcome), ctx or context(meetings_available=True))
+
+
+def test_book_meeting_waits_for_a_time_and_follows_on_booked_once_the_service_booked_it() -> None:
+    ctx = context(meetings_available=True, fields=KNOWN)
+    prog = program(BOOK)
+    waiting = engine.start(prog, ctx)
+    assert waiting.expected.kind == "meeting" and waiting.expected.card == "book"
+    assert effects_of(waiting, BookMeeting) == []
+
+    turn = meeting(prog, waiting, BOOKED, ctx)
+
+    [booked] = effects_of(turn, BookMeeting)
+    assert booked.card == "book" and booked.spec.team == "sales"
     assert texts(turn) == ["Booked!"]
+    assert turn.state.transcript[-2].role == "visitor" and "10:00" in turn.state.transcript[-2].text
+
+
+def test_book_meeting_asks_an_unknown_visitor_for_the_invitations_email_first() -> None:
+    ctx = context(meetings_available=True)
+    prog = program(BOOK)
+    asked = engine.start(prog, ctx)
+    assert asked.expected.kind == "email" and texts(asked) == [engine.MEETING_EMAIL_QUESTION]
+    wrong = type_in(prog, asked, "not an email", ctx)
+    assert [m.kind for m in wrong.messages] == ["error", "question"] and wrong.expected.kind == "email"
+    turn = type_in(prog, wrong, "Ann@Example.com", ctx)
+    assert turn.expected.kind == "meeting"
+    assert [(e.field, e.value) for e in effects_of(turn, SetField)] == [("person.email", "ann@example.com")]
+
+
+def test_a_time_cannot_be_typed_and_a_booking_cannot_answer_a_question() -> None:
+    ctx = context(meetings_available=True, fields=KNOWN)
+    prog = program(BOOK)
+    waiting = engine.start(prog, ctx)
+    with pytest.raises(AnswerRefused):
+        type_in(prog, waiting, "tomorrow at ten", ctx)
+    asking = engine.start(program({"q": ASK_EMAIL, "done": END}), ctx)
+    with pytest.raises(AnswerRefused):
+        meeting(prog, asking, BOOKED, ctx)
+
+
+def test_with_no_meeting_possible_the_card_goes_on_at_on_unavailable_without_a_visitor_answer() -> None:
+    ctx = context(meetings_available=True, fields=KNOWN)
+    prog = program(BOOK)
+    turn = meeting(prog, engine.start(prog, ctx), MeetingOutcome(booked=False), ctx)
+    assert texts(turn) == ["We will call you."]
+    assert [entry.role for entry in turn.state.transcript] == ["bot"]
+    assert effects_of(turn, BookMeeting) == []
+
+
+def test_the_booked_agent_is_stored_in_the_cards_field_and_a_booking_cannot_be_undone_by_going_back() -> None:
+    cards = copy.deepcopy(BOOK)
+    cards["book"]["book_meeting"]["store_agent"] = "person.owner_email"
+    ctx = context(meetings_available=True, fields=KNOWN)
+    prog = program({"q": {"ask": "Your role?", "capture": "person.title", "goto": "book"}, **cards}, start="q")
+    turn = meeting(prog, type_in(prog, engine.start(prog, ctx), "CEO", ctx), BOOKED, ctx)
+    assert ("person.owner_email", "rita@example.com") in [(e.field, e.value) for e in effects_of(turn, SetField)]
+    with pytest.raises(AnswerRefused):
+        engine.go_back(prog, turn.state, ctx)
 
 
 # --- flow ------------------------------------------------------------------------------------------------------
@@ -678,7 +738,8 @@ def test_the_context_needs_an_aware_time() -> None:
 
 
 def test_effects_serialise_with_their_type() -> None:
-    turn = engine.start(program(BOOK), context(meetings_available=True))
+    prog, ctx = program(BOOK), context(meetings_available=True, fields=KNOWN)
+    turn = meeting(prog, engine.start(prog, ctx), BOOKED, ctx)
     dumped = turn.model_dump(mode="json")
     assert [effect["type"] for effect in dumped["effects"]] == ["book_meeting", "ended"]
     assert Turn.model_validate(dumped) == turn
@@ -718,12 +779,12 @@ def test_pricing_demo_books_a_demo_for_a_large_company() -> None:
     turn = type_in(prog, turn, "not an email", ctx)
     assert [message.kind for message in turn.messages] == ["error", "question"]
     turn = type_in(prog, turn, "Ann@Example.com", ctx)
-    assert texts(turn) == [
-        "Let's find 30 minutes for your demo.",
-        "Booked! The invitation is in your inbox, see you soon.",
-    ]
+    assert texts(turn) == ["Let's find 30 minutes for your demo."] and turn.expected.kind == "meeting"
+    ctx = context(meetings_available=True, fields={"person.email": "ann@example.com"})
+    turn = meeting(prog, turn, BOOKED, ctx)
+    assert texts(turn) == ["Booked! The invitation is in your inbox, see you soon."]
     assert turn.state.path[-3:] == ["qualify", "book", "thanks"]
-    assert [type(effect) for effect in turn.effects] == [SetField, BookMeeting, GoalReached, Ended]
+    assert [type(effect) for effect in turn.effects] == [BookMeeting, GoalReached, Ended]
     assert turn.state.values["company.employees"] == 500 and turn.state.values["person.title"] == "Head of Sales"
     assert turn.state.goals == ["demo_booked"]
     assert turn.state.completed
@@ -735,7 +796,7 @@ def test_pricing_demo_promises_an_email_when_meetings_are_unavailable() -> None:
     turn = type_in(prog, qualified(prog, ctx, "1"), "ann@example.com", ctx)
     assert texts(turn) == [
         "Let's find 30 minutes for your demo.",
-        "Booking a meeting is not available yet.",
+        "Booking a meeting is not available here.",
         "Thanks! We will email you at ann@example.com to find a time that suits you.",
     ]
     assert turn.state.path[-2:] == ["book", "email_later"]

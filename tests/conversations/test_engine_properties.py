@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from overture.conversations import engine
-from overture.conversations.engine import AnswerRefused, Context, Program, Reply, State, Turn
+from overture.conversations.engine import AnswerRefused, Context, MeetingOutcome, Program, Reply, State, Turn
 from overture.dialogues.document import DialogueDocument, FlowDocument
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -143,6 +143,7 @@ ACTIONS = st.lists(
         ),
         st.tuples(st.just("back"), st.none()),
         st.tuples(st.just("restart"), st.none()),
+        st.tuples(st.just("meeting"), st.booleans()),  # the service's outcome of a booking: booked or not
     ),
     max_size=25,
 )
@@ -193,8 +194,10 @@ def refusal_is_legitimate(turn: Turn, action: str, argument: Any) -> bool:
         case "choice":
             fits = expected.kind in ("buttons", "choice") and argument < len(expected.choices)
             return turn.state.ended or not fits
+        case "meeting":
+            return turn.state.ended or expected.kind != "meeting"
         case _:
-            return turn.state.ended or expected.kind == "buttons"
+            return turn.state.ended or expected.kind in ("buttons", "meeting")
 
 
 def play(program: Program, context: Context, actions: list[tuple[str, Any]]) -> list[str]:
@@ -209,6 +212,9 @@ def play(program: Program, context: Context, actions: list[tuple[str, Any]]) -> 
                     after = engine.answer(program, turn.state, Reply(choice=str(argument)), context)
                 case "text":
                     after = engine.answer(program, turn.state, Reply(text=argument), context)
+                case "meeting":
+                    outcome = MeetingOutcome(booked=argument, label="Tuesday 10:00", agent_email="rita@example.com")
+                    after = engine.answer(program, turn.state, Reply(meeting=outcome), context)
                 case "back":
                     after = engine.go_back(program, turn.state, context)
                 case _:

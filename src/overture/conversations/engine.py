@@ -38,6 +38,7 @@ from overture.conversations.turns import (
     Frame,
     GoalReached,
     LinkShown,
+    MeetingOutcome,
     Program,
     Reply,
     SetField,
@@ -71,6 +72,7 @@ __all__ = [
     "Frame",
     "GoalReached",
     "LinkShown",
+    "MeetingOutcome",
     "Program",
     "Reply",
     "SetField",
@@ -90,7 +92,8 @@ __all__ = [
 MAX_CARDS_PER_STEP = 1000
 # Flows calling flows; validation rejects recursion, this keeps a bad document from growing the state forever.
 MAX_FLOW_DEPTH = 20
-MEETINGS_UNAVAILABLE = "Booking a meeting is not available yet."
+MEETINGS_UNAVAILABLE = "Booking a meeting is not available here."
+MEETING_EMAIL_QUESTION = "What email address should the invitation go to?"
 PLACEHOLDERS = {"email": "name@company.com", "phone": "+1 415 555 0100"}
 _ANSWER_KINDS: dict[str, answers.AnswerKind] = {"email": "email", "phone": "phone", "number": "number", "name": "name"}
 
@@ -113,10 +116,15 @@ def answer(program: Program, state: State, reply: Reply, context: Context) -> Tu
     expected = state.awaiting
     if state.ended or expected is None:
         raise AnswerRefused("The conversation has ended.")
-    if reply.choice is not None and reply.text is not None:
+    given = [part for part in (reply.choice, reply.text, reply.meeting) if part is not None]
+    if len(given) > 1:
         raise AnswerRefused("Send a choice or a text, not both.")
-    if reply.choice is None and reply.text is None:
+    if not given:
         raise AnswerRefused("Send a choice or a text.")
+    if (expected.kind == "meeting") != (reply.meeting is not None):
+        raise AnswerRefused(
+            "Pick one of the times offered." if expected.kind == "meeting" else "Send a choice or a text."
+        )
     step = _Step(program, _fork(state), context)
     step.refresh_values()
     card = step.card(expected.flow, _require(expected.card))
@@ -125,6 +133,10 @@ def answer(program: Program, state: State, reply: Reply, context: Context) -> Tu
             step.answer_buttons(card, expected, reply)
         case CardKind.ask:
             step.answer_ask(card, expected, reply)
+        case CardKind.book_meeting if expected.kind == "email":
+            step.answer_meeting_email(card, reply)
+        case CardKind.book_meeting:
+            step.answer_meeting(card, _require_outcome(reply.meeting))
         case _:
             raise EngineError(f"The card '{expected.card}' does not wait for an answer.")
     return step.turn()
@@ -431,13 +443,19 @@ class _Step:
         raise EngineError(f"No rule of the branch '{self.ref()}' matched and it has no else.")
 
     def book_meeting(self, card: Card) -> _Outcome:
-        # Until the meetings issue lands: when meetings are available the engine asks the service to book (the
-        # effect) and goes straight on to on_booked; booking with a slot picker will wait for the visitor here.
-        if self.context.meetings_available and card.book_meeting is not None:
-            self.effects.append(BookMeeting(spec=card.book_meeting, card=self.ref()))
-            return _Go(_require(card.on_booked))
-        self.say(MEETINGS_UNAVAILABLE, "notice")
-        return _Go(_require(card.on_unavailable))
+        # The engine books nothing: it waits for a time ("meeting"), which the service offers and books, then
+        # hears the outcome as a reply. The invitation needs an email: asked first when the visitor has none.
+        if not self.context.meetings_available or card.book_meeting is None:
+            self.say(MEETINGS_UNAVAILABLE, "notice")
+            return _Go(_require(card.on_unavailable))
+        if conditions.is_empty(self.state.values.get("person.email")):
+            self.say(MEETING_EMAIL_QUESTION, "question")
+            return _Wait(self.meeting_email_expected())
+        return _Wait(Expected(kind="meeting", card=self.frame.card, flow=self.frame.flow))
+
+    def meeting_email_expected(self) -> Expected:
+        return Expected(kind="email", card=self.frame.card, flow=self.frame.flow, field="person.email",
+                        placeholder=PLACEHOLDERS["email"])  # fmt: skip
 
     # -- answers --
 
@@ -487,6 +505,41 @@ class _Step:
             self.write(name, stored, "capture")
         self.run(_require(card.goto))
 
+    def answer_meeting_email(self, card: Card, reply: Reply) -> None:
+        """The email asked before a booking: checked like any typed email, then the times are offered."""
+        if reply.choice is not None:
+            raise AnswerRefused("This question takes typed text, not a choice.")
+        typed = _require(reply.text)
+        checked = answers.check_answer("email", typed, region=self.context.region)
+        if not checked.ok:
+            self.state.transcript.append(TranscriptEntry(role="visitor", text=typed.strip(), card=self.ref()))
+            self.say(checked.message or answers.MESSAGES["email"], "error")
+            self.say(MEETING_EMAIL_QUESTION, "question")
+            return
+        policy = self.context.email_policy
+        if policy is not None and within(domain_of(checked.value), policy.blocked_domains):
+            raise AnswerRefused(policy.message)
+        self.remember(typed.strip())
+        self.write("person.email", checked.value, "capture")
+        self.state.awaiting = Expected(kind="meeting", card=self.frame.card, flow=self.frame.flow)
+
+    def answer_meeting(self, card: Card, outcome: MeetingOutcome) -> None:
+        spec = _require_spec(card)
+        if not outcome.booked:
+            self.state.awaiting = None
+            self.run(_require(card.on_unavailable))
+            return
+        self.remember(outcome.label)
+        # A booked meeting is not undone by going back: the visitor cancels it from the invitation's link.
+        self.state.history.clear()
+        if spec.store_agent is not None and (outcome.agent_name or outcome.agent_email):
+            # A field whose name ends in "name" gets the agent's name; any other (company.owner...) their email.
+            wants_name = spec.store_agent.endswith("name")
+            stored = outcome.agent_name if wants_name else outcome.agent_email
+            self.write(spec.store_agent, stored or outcome.agent_name, "set")
+        self.effects.append(BookMeeting(spec=spec, card=self.ref()))
+        self.run(_require(card.on_booked))
+
     def refuse(self, card: Card, message: str, typed: str) -> None:
         """A typed answer that does not fit: logged, nothing written, the question asked again after the error."""
         self.state.transcript.append(TranscriptEntry(role="visitor", text=typed.strip(), card=self.ref()))
@@ -502,6 +555,18 @@ class _Step:
             expected=expected or Expected(kind="none"),
             effects=self.effects,
         )
+
+
+def _require_outcome(outcome: MeetingOutcome | None) -> MeetingOutcome:
+    if outcome is None:
+        raise AnswerRefused("Pick one of the times offered.")
+    return outcome
+
+
+def _require_spec(card: Card) -> doc.BookMeeting:
+    if card.book_meeting is None:
+        raise EngineError("The card books no meeting.")
+    return card.book_meeting
 
 
 def _index(choice: str, count: int) -> int:

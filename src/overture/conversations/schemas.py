@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date as date_type
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from overture.conversations.engine import (
     BookMeeting,
@@ -21,6 +23,15 @@ from overture.dialogues.document import KEY_PATTERN
 
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
+
+
+TIME_ZONE = Field(
+    default=None,
+    max_length=64,
+    pattern=r"^[A-Za-z0-9_+/-]+$",
+    description="The visitor's IANA time zone (Intl.DateTimeFormat().resolvedOptions().timeZone): meeting times "
+    "are offered and sent in it.",
+)
 
 
 class StartConversation(BaseModel):
@@ -41,6 +52,7 @@ class StartConversation(BaseModel):
         "parameter, the browser's); the first one the dialogue speaks is used, else its default language.",
     )
     region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO country, for phone numbers.")
+    time_zone: str | None = TIME_ZONE
 
 
 class Step(BaseModel):
@@ -52,6 +64,28 @@ class Step(BaseModel):
 class ReplyIn(Step):
     choice: str | None = Field(default=None, max_length=20, description="The id of the chosen button or option.")
     text: str | None = Field(default=None, max_length=2000, description="A typed answer.")
+    time_zone: str | None = TIME_ZONE
+
+
+class PickTime(Step):
+    """The meeting time the visitor picked, one of the offered `meeting.days[].times`."""
+
+    start: AwareDatetime = Field(description="The start of the chosen time, as offered (ISO 8601 with offset).")
+    time_zone: str | None = TIME_ZONE
+
+
+class OfferedDay(BaseModel):
+    date: date_type = Field(description="The day, on the visitor's clock.")
+    times: list[datetime] = Field(description="Start times that day, with the visitor's offset.")
+
+
+class MeetingOffer(BaseModel):
+    """The times the visitor may book, grouped by day on their clock."""
+
+    zone: str = Field(description="The IANA zone the times are shown in.")
+    duration_minutes: int
+    agent_name: str | None = Field(default=None, description="Who the visitor would meet, when it is known.")
+    days: list[OfferedDay]
 
 
 class LinkClick(BaseModel):
@@ -102,4 +136,7 @@ class ConversationOut(BaseModel):
     transcript: list[TranscriptEntry] | None = Field(default=None, description="The whole transcript, on resume.")
     events: list[ConversationEvent] = Field(
         default_factory=list, description="What this step did that the host page may track, in order."
+    )
+    meeting: MeetingOffer | None = Field(
+        default=None, description="When expected.kind is meeting: the times to offer (post one to .../meeting)."
     )

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from overture.activities.service import ActivityType, record
+from overture.calendars.world import CalendarWorld
 from overture.conversations import engine
 from overture.conversations.models import Conversation
 from overture.dialogues import service as dialogues
@@ -29,17 +30,23 @@ from overture.people import identity
 from overture.people import service as people
 from overture.people.email_domains import blocklist
 from overture.people.models import Person, PersonMerge
+from overture.scheduling import booking
+from overture.scheduling.clock import load_zone
+from overture.scheduling.models import Agent
 from overture.sites.models import DEFAULT_BLOCKED_MESSAGE, Site
 
 
 @dataclass
 class View:
-    """What the widget gets back from every call."""
+    """What the widget gets back from every call. `booking` is set when the conversation waits for a meeting
+    time: what to offer slots for (the caller computes them outside the transaction: it may read calendars)."""
 
     conversation: Conversation
     person: Person
     turn: engine.Turn
     token: str | None = None  # only when the conversation (or a new token for it) was just made
+    booking: booking.BookingRequest | None = None
+    notice: str | None = None  # e.g. "That time was just taken": said with the fresh slots
 
 
 def _hash(token: str) -> str:
@@ -110,6 +117,7 @@ def _context(
         language=conversation.language,
         region=conversation.region,
         now=now,
+        meetings_available=True,
         email_policy=email_policy,
     )
 
@@ -215,6 +223,7 @@ def start(
     now: datetime,
     language: str | None = None,
     languages: Sequence[str] = (),
+    time_zone: str | None = None,
 ) -> View:
     """Starts the visitor's conversation with a live dialogue or a published reusable flow (opened from the host
     page: `Overture.open`, `data-overture-flow`, `data-overture-inline`), or gives back the one already running
@@ -233,7 +242,8 @@ def start(
     token = secrets.token_urlsafe(24)
     if running is not None:
         running.token_hash = _hash(token)
-        return View(running, person, _waiting(engine.State.model_validate(running.state)), token)
+        _note_zone(running, time_zone)
+        return _viewed(session, View(running, person, _waiting(engine.State.model_validate(running.state)), token))
 
     version = dialogues.live_version(session, dialogue)
     document = _parsed(session, version.id)
@@ -255,6 +265,7 @@ def start(
         page_url=page_url,
         language=choose_language(document, [tag.replace("_", "-") for tag in (language, *languages) if tag]),
         region=region,
+        time_zone=_checked_zone(time_zone),
         started_at=now,
         updated_at=now,
     )
@@ -271,7 +282,7 @@ def start(
         {"page_url": page_url, "version": version.number},
     )
     person = _apply(session, conversation, person, turn, now)
-    return View(conversation, person, turn, token)
+    return _viewed(session, View(conversation, person, turn, token))
 
 
 # Built once: building a statement costs about as much as running it, and this one runs at every reply.
@@ -333,12 +344,125 @@ def _advance(
         _record(session, conversation, person, ActivityType.dialogue_engaged, now, {"page_url": conversation.page_url})
     conversation.step += 1
     person = _apply(session, conversation, person, turn, now)
-    return View(conversation, person, turn)
+    return _viewed(session, View(conversation, person, turn))
 
 
-def reply(session: Session, public_id: str, token: str, step: int, answer: engine.Reply, now: datetime) -> View:
-    """Takes the visitor's answer to the current step."""
-    return _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), engaged=True)
+def reply(
+    session: Session,
+    public_id: str,
+    token: str,
+    step: int,
+    answer: engine.Reply,
+    now: datetime,
+    time_zone: str | None = None,
+) -> View:
+    """Takes the visitor's answer to the current step (a typed or chosen one: meeting times go through `book`)."""
+    if answer.meeting is not None:
+        raise InvalidInput("A meeting time is booked through the slot, not as a reply.", [Problem("meeting", "")])
+    view = _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
+    _note_zone(view.conversation, time_zone)
+    return view
+
+
+# --- meetings ------------------------------------------------------------------------------------------------
+
+
+def _checked_zone(time_zone: str | None) -> str | None:
+    if time_zone is None:
+        return None
+    load_zone(time_zone, "time_zone")
+    return time_zone
+
+
+def _note_zone(conversation: Conversation, time_zone: str | None) -> None:
+    if time_zone is not None:
+        conversation.time_zone = _checked_zone(time_zone)
+
+
+def _viewed(session: Session, view: View) -> View:
+    """Adds what to offer slots for when the conversation waits for a meeting time."""
+    expected = view.turn.expected
+    if expected.kind == "meeting" and view.conversation.status == "active":
+        view.booking = _booking_request(session, view.conversation, view.person, expected)
+    return view
+
+
+def _booking_request(
+    session: Session, conversation: Conversation, person: Person, expected: engine.Expected
+) -> booking.BookingRequest:
+    program = _program(session, conversation)
+    document = program.document if expected.flow is None else program.flows[expected.flow]
+    spec = document.flow.cards[expected.card or ""].book_meeting
+    if spec is None:
+        raise engine.EngineError(f"The card '{expected.card}' books no meeting.")
+    state = engine.State.model_validate(conversation.state)
+    transcript = tuple((entry.role, entry.text) for entry in state.transcript if not entry.retracted)
+    return booking.BookingRequest(
+        spec=spec,
+        person_id=person.id,
+        values=people.field_values(person, people.company_of(session, person)),
+        site_key=program.document.site if isinstance(program.document, DialogueDocument) else None,
+        dialogue_id=conversation.dialogue_id,
+        conversation_id=conversation.id,
+        transcript=transcript,
+    )
+
+
+def awaiting_time(session: Session, public_id: str, token: str, step: int) -> tuple[booking.BookingRequest, str]:
+    """What a meeting time picked at `step` is booked for, and the visitor's zone. Raises Conflict when the
+    conversation is not waiting for a time at that step."""
+    conversation, person = _owned(session, public_id, token)
+    _require_active(conversation, step)
+    state = engine.State.model_validate(conversation.state)
+    if state.awaiting is None or state.awaiting.kind != "meeting":
+        raise Conflict("This conversation is not waiting for a meeting time.", [Problem("slot", "Not expected.")])
+    return _booking_request(session, conversation, person, state.awaiting), conversation.time_zone or "UTC"
+
+
+def book(
+    session: Session,
+    world: CalendarWorld,
+    public_id: str,
+    token: str,
+    step: int,
+    prepared: booking.Prepared | booking.Unavailable,
+    now: datetime,
+    time_zone: str | None = None,
+) -> View:
+    """Books the time the visitor picked (read beforehand with `booking.prepare`) and goes on: to the card's
+    on_booked, to on_unavailable when no meeting can be booked at all, or, when the time was just taken, back to
+    the same question with a notice (the caller offers fresh times)."""
+    conversation, person = _owned(session, public_id, token)
+    _require_active(conversation, step)
+    _note_zone(conversation, time_zone)
+    zone = conversation.time_zone or "UTC"
+    if isinstance(prepared, booking.Unavailable):
+        outcome: booking.Outcome = prepared
+    else:
+        outcome = booking.book(session, world, prepared, visitor_zone=zone, now=now)
+    if isinstance(outcome, booking.Taken):
+        conversation.step += 1
+        state = engine.State.model_validate(conversation.state)
+        return _viewed(session, View(conversation, person, _waiting(state), notice=outcome.reason))
+    if isinstance(outcome, booking.Booked):
+        local = outcome.meeting.starts_at.astimezone(load_zone(zone))
+        agent: Agent = outcome.agent
+        result = engine.MeetingOutcome(
+            booked=True,
+            label=f"{local:%A %d %B %Y, %H:%M} ({zone})",
+            agent_name=agent.name,
+            agent_email=agent.email,
+        )
+    else:
+        result = engine.MeetingOutcome(booked=False)
+    answer = engine.Reply(meeting=result)
+    return _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
+
+
+def no_times(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:
+    """Nobody can meet the visitor (no slot in the coming weeks): the dialogue goes on at on_unavailable."""
+    answer = engine.Reply(meeting=engine.MeetingOutcome(booked=False))
+    return _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), False)
 
 
 def back(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:
@@ -355,7 +479,7 @@ def resume(session: Session, public_id: str, token: str) -> View:
     """The conversation as it stands, e.g. after a page reload: the transcript and the question waiting."""
     conversation, person = _owned(session, public_id, token)
     state = engine.State.model_validate(conversation.state)
-    return View(conversation, person, _waiting(state))
+    return _viewed(session, View(conversation, person, _waiting(state)))
 
 
 def dismiss(session: Session, public_id: str, token: str, now: datetime) -> View:

@@ -67,6 +67,7 @@ class Context(BaseModel):
     language: str | None = Field(default=None, max_length=35)
     region: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
     now: datetime
+    # False where nothing can be booked (no meetings service): a book_meeting card says so and goes on_unavailable.
     meetings_available: bool = False
     # Given when the step may take a typed email (the service leaves it out otherwise).
     email_policy: EmailPolicy | None = None
@@ -79,11 +80,25 @@ class Context(BaseModel):
         return value.astimezone(UTC)
 
 
+class MeetingOutcome(BaseModel):
+    """What the service did with the visitor's pick of a meeting time (the engine books nothing itself): booked,
+    with the time as the visitor saw it and the agent; or no meeting can be booked at all."""
+
+    model_config = ConfigDict(frozen=True)
+
+    booked: bool
+    label: str = Field(default="", max_length=200)
+    agent_name: str = Field(default="", max_length=200)
+    agent_email: str = Field(default="", max_length=254)
+
+
 class Reply(BaseModel):
-    """The visitor's answer: the id of a choice they clicked, or the text they typed."""
+    """The visitor's answer: the id of a choice they clicked, or the text they typed; or, from the service, the
+    outcome of a meeting booking."""
 
     choice: str | None = Field(default=None, max_length=20)
     text: str | None = Field(default=None, max_length=4000)
+    meeting: MeetingOutcome | None = None
 
 
 # --- what goes out ---------------------------------------------------------------------------------------------
@@ -96,7 +111,7 @@ class Choice(BaseModel):
     label: str
 
 
-ExpectedKind = Literal["buttons", "choice", "text", "email", "phone", "number", "name", "none"]
+ExpectedKind = Literal["buttons", "choice", "text", "email", "phone", "number", "name", "meeting", "none"]
 
 
 class Expected(BaseModel):
@@ -149,6 +164,8 @@ class LinkShown(BaseModel):
 
 
 class BookMeeting(BaseModel):
+    """A meeting was booked at this card (the service booked it; this records it in the turn)."""
+
     model_config = _FROZEN
 
     type: Literal["book_meeting"] = "book_meeting"

@@ -178,6 +178,8 @@ class BookMeeting(Strict):
     team: Key | None = None
     agent: str | None = Field(default=None, max_length=254)
     minutes: int | None = Field(default=None, ge=5, le=480)
+    # A meeting type (Routing page) whose duration, buffers, notice and horizon replace the agent's own.
+    meeting_type: Key | None = None
     store_agent: FieldName | None = None
 
 

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
 
 from overture import __version__
+from overture.calendars.world import calendar_world
 from overture.db import Database, needs_migration
 from overture.group_commit import GroupCommitter
 from overture.jobs import create_jobs, start_embedded_consumer
@@ -24,10 +25,13 @@ from overture.visits.selector_cache import SelectorCache
 from overture.web import health, widget_assets
 from overture.web.api import (
     admin_appearance,
+    admin_calendar,
     admin_dialogues,
     admin_fields,
+    admin_meetings,
     admin_outbox,
     admin_people,
+    admin_routing,
     admin_sites,
     admin_targeting,
     admin_users,
@@ -38,7 +42,23 @@ from overture.web.api import (
 from overture.web.context import AppContext
 from overture.web.deps import csrf_token
 from overture.web.errors import install_error_handlers
-from overture.web.pages import account, appearance, areas, auth, demo, dialogues, fields, outbox, people, sites, users
+from overture.web.pages import (
+    account,
+    appearance,
+    areas,
+    auth,
+    calendar,
+    demo,
+    dialogues,
+    fields,
+    meeting_links,
+    meetings,
+    outbox,
+    people,
+    routing,
+    sites,
+    users,
+)
 from overture.web.security import AdminSecurityHeaders
 
 SESSION_COOKIE = "overture_session"
@@ -80,14 +100,16 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     """Builds the web app. Background jobs run inside it when `start_jobs` (default: settings.jobs_in_process)."""
     ensure_data_dir(settings)
     db = Database.from_url(settings.database_url)
+    secret_key = resolve_secret_key(settings)
     context = AppContext(
         settings=settings,
         db=db,
-        secret_key=resolve_secret_key(settings),
+        secret_key=secret_key,
         templates=make_templates(),
         jobs=create_jobs(settings, db),
         group_commit=GroupCommitter(db.engine),
         selector_cache=SelectorCache(),
+        calendar_world=calendar_world(settings, db, secret_key),
     )
     run_consumer = settings.jobs_in_process if start_jobs is None else start_jobs
 
@@ -100,6 +122,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
             if consumer is not None:
                 consumer.stop(graceful=True)
             context.group_commit.stop()
+            context.calendar_world.http.close()
             db.dispose()
 
     app = FastAPI(
@@ -136,7 +159,25 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(admin_sites.router)
     app.include_router(admin_fields.router)
     app.include_router(admin_targeting.router)
-    for pages in (auth, account, users, outbox, dialogues, people, sites, appearance, fields, areas):
+    app.include_router(admin_calendar.router)
+    app.include_router(admin_routing.router)
+    app.include_router(admin_meetings.router)
+    app.include_router(meeting_links.router)
+    for pages in (
+        auth,
+        account,
+        users,
+        outbox,
+        dialogues,
+        people,
+        sites,
+        appearance,
+        fields,
+        calendar,
+        routing,
+        meetings,
+        areas,
+    ):
         app.include_router(pages.router)
     if settings.demo:
         app.include_router(demo.router)

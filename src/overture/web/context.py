@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi.templating import Jinja2Templates
 
+from overture.calendars.world import CalendarWorld
 from overture.db import Database
 from overture.group_commit import GroupCommitter
 from overture.jobs import Jobs
@@ -23,3 +24,5 @@ class AppContext:
     # The writer thread that batches the visit call's writes into shared commits.
     group_commit: GroupCommitter
     selector_cache: SelectorCache
+    # What opening an agent's calendar needs (HTTP client, provider apps, the key of calendar secrets).
+    calendar_world: CalendarWorld

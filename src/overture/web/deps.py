@@ -63,6 +63,8 @@ async def get_session(request: Request, context: Context) -> AsyncIterator[Sessi
     await run_in_threadpool(_finish, session, True)
     if session.info.pop("mail_queued", False):
         await run_in_threadpool(context.jobs.kick_mail)
+    if session.info.pop("calendar_queued", False):
+        await run_in_threadpool(context.jobs.kick_calendar)
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

@@ -22,16 +22,18 @@ T = TypeVar("T")
 async def in_shared_transaction(context: AppContext, work: Callable[[Session], T]) -> T:
     """Runs `work(session)` in the next batch; what it returns must not need the session any more."""
 
-    def job(connection: Connection) -> tuple[T, bool]:
+    def job(connection: Connection) -> tuple[T, bool, bool]:
         session = Session(bind=connection, info={"memo": context.db.memo}, expire_on_commit=False)
         try:
             result = work(session)
             session.flush()
-            return result, bool(session.info.get("mail_queued"))
+            return result, bool(session.info.get("mail_queued")), bool(session.info.get("calendar_queued"))
         finally:
             session.close()
 
-    result, mail_queued = await context.group_commit.run(job)
+    result, mail_queued, calendar_queued = await context.group_commit.run(job)
     if mail_queued:
         await run_in_threadpool(context.jobs.kick_mail)
+    if calendar_queued:
+        await run_in_threadpool(context.jobs.kick_calendar)
     return result

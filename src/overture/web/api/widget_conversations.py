@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from overture.conversations import engine
 from overture.conversations import service as conversations
-from overture.conversations.schemas import ConversationOut, LinkClick, ReplyIn, StartConversation, Step, events_of
+from overture.conversations.schemas import (
+    ConversationOut,
+    LinkClick,
+    MeetingOffer,
+    OfferedDay,
+    PickTime,
+    ReplyIn,
+    StartConversation,
+    Step,
+    events_of,
+)
 from overture.db import utcnow
-from overture.web.deps import Context, DbSession
+from overture.errors import OvertureError
+from overture.scheduling import booking
+from overture.scheduling.picker import slot_picker
+from overture.web.context import AppContext
+from overture.web.deps import Context
 from overture.web.errors import API_ERROR_RESPONSES
 from overture.web.shared_transaction import in_shared_transaction
+
+log = structlog.get_logger(__name__)
 
 
 class CrossOriginRoute(APIRoute):
@@ -63,21 +82,69 @@ Token = Annotated[
 ]
 
 
-def _out(view: conversations.View, *, transcript: bool = False, status_code: int = 200) -> Response:
+def _out(
+    view: conversations.View,
+    *,
+    transcript: bool = False,
+    status_code: int = 200,
+    earlier: conversations.View | None = None,
+    offer: MeetingOffer | None = None,
+) -> Response:
     """The answer, serialised here: the model is built from our own objects, so FastAPI's second validation of
-    it (one more trip through the thread pool on every reply) would only cost time."""
+    it (one more trip through the thread pool on every reply) would only cost time. `earlier` is a step taken
+    just before in the same call (its messages and events come first)."""
+    messages = [*(earlier.turn.messages if earlier else []), *view.turn.messages]
+    if view.notice:
+        messages.append(engine.BotMessage(text=view.notice, card=view.turn.expected.card or "", kind="notice"))
     out = ConversationOut(
         conversation_id=view.conversation.public_id,
         visitor_id=view.conversation.visitor_id or "",
-        token=view.token,
+        token=view.token or (earlier.token if earlier else None),
         step=view.conversation.step,
         status=view.conversation.status,
-        messages=view.turn.messages,
+        messages=messages,
         expected=view.turn.expected,
         transcript=view.turn.state.transcript if transcript else None,
-        events=events_of(view.turn.effects),
+        events=events_of([*(earlier.turn.effects if earlier else []), *view.turn.effects]),
+        meeting=offer,
     )
     return Response(out.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
+def _offer_out(offer: booking.Offer, zone: str) -> MeetingOffer:
+    picker = slot_picker(offer.slots, zone)
+    days = [OfferedDay(date=day.day, times=[time.local for time in day.times]) for day in picker.days]
+    minutes = int(offer.duration.total_seconds() // 60)
+    return MeetingOffer(zone=zone, duration_minutes=minutes, agent_name=offer.agent_name, days=days)
+
+
+async def _answer(
+    context: AppContext,
+    view: conversations.View,
+    token: str,
+    now: datetime,
+    *,
+    transcript: bool = False,
+    status_code: int = 200,
+) -> Response:
+    """The answer to the widget; when the conversation waits for a meeting time, with the times to offer. Those
+    are computed here, outside the shared transaction (they may read calendars); with none to offer, the dialogue
+    goes on at the card's on_unavailable in a second step."""
+    if view.booking is None:
+        return _out(view, transcript=transcript, status_code=status_code)
+    request, zone = view.booking, view.conversation.time_zone or "UTC"
+    try:
+        offer = await run_in_threadpool(booking.offer, context.calendar_world, request, now)
+    except OvertureError as exc:
+        log.warning("meeting.offer_failed", conversation=view.conversation.public_id, error=exc.message)
+        offer = booking.Offer((), timedelta(0), reason=exc.message)
+    if offer.slots:
+        return _out(view, transcript=transcript, status_code=status_code, offer=_offer_out(offer, zone))
+    public_id, step = view.conversation.public_id, view.conversation.step
+    after = await in_shared_transaction(
+        context, lambda session: conversations.no_times(session, public_id, token, step, now)
+    )
+    return _out(after, transcript=transcript, status_code=status_code, earlier=view)
 
 
 @router.post(
@@ -89,7 +156,7 @@ def _out(view: conversations.View, *, transcript: bool = False, status_code: int
 async def start(context: Context, body: StartConversation) -> Response:
     now = utcnow()
 
-    def work(session: Session) -> Response:
+    def work(session: Session) -> conversations.View:
         view = conversations.start(
             session,
             dialogue_key=body.dialogue,
@@ -99,41 +166,79 @@ async def start(context: Context, body: StartConversation) -> Response:
             languages=body.languages,
             region=body.region,
             now=now,
+            time_zone=body.time_zone,
         )
-        return _out(view, transcript=view.turn.messages == [], status_code=201)
+        return view
 
-    return await in_shared_transaction(context, work)
+    view = await in_shared_transaction(context, work)
+    return await _answer(context, view, view.token or "", now, transcript=view.turn.messages == [], status_code=201)
 
 
 @router.get(
     "/{conversation_id}", response_model=ConversationOut, summary="The conversation as it stands (after a page reload)"
 )
-def resume(session: DbSession, conversation_id: ConversationId, token: Token) -> Response:
-    return _out(conversations.resume(session, conversation_id, token), transcript=True)
+async def resume(context: Context, conversation_id: ConversationId, token: Token) -> Response:
+    def work() -> conversations.View:
+        with context.db.read() as session:
+            view = conversations.resume(session, conversation_id, token)
+            session.expunge_all()
+            return view
+
+    view = await run_in_threadpool(work)
+    return await _answer(context, view, token, utcnow(), transcript=True)
 
 
 @router.post("/{conversation_id}/replies", response_model=ConversationOut, summary="Answer the question waiting")
 async def reply(context: Context, conversation_id: ConversationId, token: Token, body: ReplyIn) -> Response:
     answer, now = engine.Reply(choice=body.choice, text=body.text), utcnow()
-    return await in_shared_transaction(
-        context, lambda session: _out(conversations.reply(session, conversation_id, token, body.step, answer, now))
+    view = await in_shared_transaction(
+        context,
+        lambda session: conversations.reply(session, conversation_id, token, body.step, answer, now, body.time_zone),
     )
+    return await _answer(context, view, token, now)
+
+
+@router.post(
+    "/{conversation_id}/meeting",
+    response_model=ConversationOut,
+    summary="Book the meeting time the visitor picked",
+    description="Books one of the offered times. If it was just taken, the answer repeats the question with a "
+    "notice and fresh times (same expected kind, a new step); if nobody can meet at all, the dialogue goes on.",
+)
+async def pick_time(context: Context, conversation_id: ConversationId, token: Token, body: PickTime) -> Response:
+    now, world = utcnow(), context.calendar_world
+
+    def prepare() -> booking.Prepared | booking.Unavailable:
+        with context.db.read() as session:
+            request, _zone = conversations.awaiting_time(session, conversation_id, token, body.step)
+        return booking.prepare(world, request, body.start, now)
+
+    prepared = await run_in_threadpool(prepare)
+    view = await in_shared_transaction(
+        context,
+        lambda session: conversations.book(
+            session, world, conversation_id, token, body.step, prepared, now, body.time_zone
+        ),
+    )
+    return await _answer(context, view, token, now)
 
 
 @router.post("/{conversation_id}/back", response_model=ConversationOut, summary="Undo the last answer")
 async def back(context: Context, conversation_id: ConversationId, token: Token, body: Step) -> Response:
     now = utcnow()
-    return await in_shared_transaction(
-        context, lambda session: _out(conversations.back(session, conversation_id, token, body.step, now))
+    view = await in_shared_transaction(
+        context, lambda session: conversations.back(session, conversation_id, token, body.step, now)
     )
+    return await _answer(context, view, token, now)
 
 
 @router.post("/{conversation_id}/restart", response_model=ConversationOut, summary="Start over from the first card")
 async def restart(context: Context, conversation_id: ConversationId, token: Token, body: Step) -> Response:
     now = utcnow()
-    return await in_shared_transaction(
-        context, lambda session: _out(conversations.restart(session, conversation_id, token, body.step, now))
+    view = await in_shared_transaction(
+        context, lambda session: conversations.restart(session, conversation_id, token, body.step, now)
     )
+    return await _answer(context, view, token, now)
 
 
 @router.post(

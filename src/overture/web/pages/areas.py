@@ -18,9 +18,6 @@ router = page_router()
 
 # What each area will hold, told to the person who opens it today.
 UPCOMING: dict[Area, str] = {
-    Area.calendar: "Connect Google, Outlook or CalDAV, or use the built-in calendar; set hours and meeting length.",
-    Area.meetings: "Every meeting booked from a dialogue: who booked with whom, when, and whether it happened.",
-    Area.routing: "Agents in round-robin order, teams, key-account owners and routing rules.",
     Area.reports: "Per-dialogue metrics and step-by-step drop-off.",
     Area.integrations: "Marketo, webhooks and automations.",
 }
