@@ -8,6 +8,7 @@ a lost wake-up left behind.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,11 +16,13 @@ from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
 
+from overture.calendars.world import CalendarWorld, calendar_world
 from overture.conversations import service as conversations
 from overture.db import Database, utcnow
 from overture.mail import service as mail
 from overture.mail.smtp import Sender, SmtpSender
-from overture.settings import Settings
+from overture.scheduling import calendar_sync, notices
+from overture.settings import Settings, resolve_secret_key
 
 
 def make_sender(settings: Settings) -> Sender | None:
@@ -40,10 +43,16 @@ def make_sender(settings: Settings) -> Sender | None:
 class Jobs:
     huey: Huey
     deliver_mail: Any
+    sync_calendars: Any = None
 
     def kick_mail(self) -> None:
         """Asks a worker to deliver the outbox now (called after a commit that queued mail)."""
         self.deliver_mail()
+
+    def kick_calendar(self) -> None:
+        """Asks a worker to write due calendar events now (called after a commit that booked, moved, cancelled or
+        reassigned a meeting)."""
+        self.sync_calendars()
 
 
 def create_jobs(settings: Settings, db: Database) -> Jobs:
@@ -67,7 +76,33 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
         with db.write() as session:
             conversations.drop_abandoned(session, utcnow())
 
-    return Jobs(huey=huey, deliver_mail=deliver_mail)
+    # Built on first use, once per process: it holds the outbound HTTP client and reads the secret key.
+    @functools.cache
+    def world() -> CalendarWorld:
+        return calendar_world(settings, db, resolve_secret_key(settings))
+
+    @huey.task()  # type: ignore[untyped-decorator]
+    def sync_calendars() -> None:
+        calendar_sync.sync_due(world(), utcnow())
+
+    @huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+    def sync_calendars_every_minute() -> None:
+        calendar_sync.sync_due(world(), utcnow())
+
+    @huey.periodic_task(crontab(minute="*/5"))  # type: ignore[untyped-decorator]
+    def send_meeting_reminders() -> None:
+        with db.write() as session:
+            queued = notices.queue_due_reminders(
+                session,
+                utcnow(),
+                settings.meeting_reminders,
+                base_url=settings.base_url,
+                secret_key=world().secret_key,
+            )
+        if queued:
+            deliver_mail()
+
+    return Jobs(huey=huey, deliver_mail=deliver_mail, sync_calendars=sync_calendars)
 
 
 class _EmbeddedConsumer(Consumer):  # type: ignore[misc]

@@ -234,6 +234,13 @@ def test_markup_in_a_visitor_name_is_escaped_in_the_html_part(db: Database) -> N
     assert text.get_content().startswith('Hello <img src=x onerror="alert(1)">Eve,')
 
 
+@pytest.mark.parametrize("unescape", ["safe", "forceescape", "xmlattr"])
+def test_a_body_cannot_unescape_a_visitor_value_into_the_html_part(unescape: str) -> None:
+    result = preview(f"Hello {{{{ visitor_name|{unescape} }}}}")
+    assert result.body is None
+    assert result.problem is not None and result.problem.line == 1 and unescape in result.problem.message
+
+
 @pytest.mark.parametrize(
     "template",
     [

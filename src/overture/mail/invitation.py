@@ -308,6 +308,12 @@ class _EscapedText(Extension):
 class _BodyEnvironment(SandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # Every value is escaped in the HTML part: a body may not unescape one (a visitor's name is visitor input).
+        for name in ("safe", "forceescape", "xmlattr"):
+            self.filters.pop(name, None)
+
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         if operator_ == "**" and isinstance(right, int | float) and abs(right) > 100:
             raise SecurityError("the power is too large")

@@ -1,5 +1,6 @@
 """The Configuration landing page and the Sites pages: each website that embeds the widget, its allowed origins,
-the chat switch, email security and language settings, and the snippet to paste into its pages."""
+the chat switch, email security and language settings, the snippet to paste into its pages, and the body of its
+meeting invitation email with a live preview."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from overture.db import utcnow
 from overture.errors import Conflict, InvalidInput
+from overture.mail import invitation
 from overture.sites import service as sites
 from overture.sites.models import Site
 from overture.users.models import User
 from overture.users.roles import Area
-from overture.web.api.admin_sites import dialogues_naming
+from overture.web.api.admin_sites import BODY_FIELD_LIMIT, dialogues_naming, preview_of, save_invitation_body
 from overture.web.deps import AreaGuard, DbSession
 from overture.web.pages.fields import lines
 from overture.web.pages.rendering import flash, page_router, redirect, render
@@ -71,7 +73,31 @@ def add_site(
     return redirect(f"{PAGE}/{site.key}")
 
 
-def _site_page(request: Request, user: User, site: Site, status: int = 200, **extra: object) -> Response:
+def _invitation(body: str, problem: str | None = None) -> dict[str, object]:
+    """What the invitation section shows: the body in the editor, its preview, and where a mistake is."""
+    preview = preview_of(body)
+    line = preview.problem.line if preview.problem else None
+    lines = body.splitlines()
+    return {
+        "body": body,
+        "preview": preview,
+        # The line a mistake is on, shown under the editor with its number.
+        "bad_line": lines[line - 1] if line and 0 < line <= len(lines) else None,
+        "error": problem,
+        "tokens": invitation.TOKENS,
+        "limit": BODY_FIELD_LIMIT,
+    }
+
+
+def _site_page(
+    request: Request,
+    user: User,
+    site: Site,
+    status: int = 200,
+    invitation_body: str | None = None,
+    invitation_error: str | None = None,
+    **extra: object,
+) -> Response:
     settings = request.app.state.context.settings
     form = {
         "name": site.name,
@@ -89,7 +115,14 @@ def _site_page(request: Request, user: User, site: Site, status: int = 200, **ex
         site=site,
         snippet=sites.snippet(site, settings.base_url),
         language_labels=LANGUAGE_LABELS,
-        **{"form": form, **extra},
+        **{
+            "form": form,
+            "invitation": _invitation(
+                invitation_body if invitation_body is not None else site.invitation_body or invitation.DEFAULT_BODY,
+                invitation_error,
+            ),
+            **extra,
+        },
     )
 
 
@@ -142,6 +175,56 @@ def save_site(
         )  # fmt: skip
     flash(request, f"The settings of '{site.name}' are saved.", "success")
     return redirect(f"{PAGE}/{key}")
+
+
+InvitationBody = Annotated[str, Form(max_length=BODY_FIELD_LIMIT)]
+
+
+@router.post(PAGE + "/{key}/invitation")
+def save_invitation(
+    request: Request,
+    session: DbSession,
+    user: Configurer,
+    key: SiteKey,
+    invitation_body: InvitationBody = "",
+    use_default: Annotated[bool, Form()] = False,
+) -> Response:
+    site = sites.get(session, key)
+    try:
+        save_invitation_body(site, None if use_default else invitation_body)
+    except InvalidInput as exc:
+        session.rollback()
+        message = exc.problems[0].message if exc.problems else exc.message
+        return _site_page(
+            request,
+            user,
+            sites.get(session, key),
+            exc.status,
+            invitation_body=invitation_body,
+            invitation_error=message,
+        )
+    if site.invitation_body is None:
+        flash(request, f"'{site.name}' sends the default invitation email.", "success")
+    else:
+        flash(request, f"The invitation email of '{site.name}' is saved: the next bookings get it.", "success")
+    return redirect(f"{PAGE}/{key}#invitation")
+
+
+@router.post(PAGE + "/{key}/invitation/preview")
+def preview_invitation(
+    request: Request,
+    session: DbSession,
+    user: Configurer,
+    key: SiteKey,
+    invitation_body: InvitationBody = "",
+    fragment: bool = False,
+) -> Response:
+    """The preview of the body being edited, nothing saved: the preview block alone for the page's script
+    (`?fragment=true`), else the whole page (a browser without JavaScript)."""
+    site = sites.get(session, key)
+    if fragment:
+        return render(request, "admin/invitation_preview.html", user, invitation=_invitation(invitation_body))
+    return _site_page(request, user, site, invitation_body=invitation_body)
 
 
 @router.post(PAGE + "/{key}/chat")
