@@ -1,0 +1,220 @@
+"""The visitor's pages reached from links in meeting emails: cancel and reschedule (signed links, no sign-in), and
+the agent's one-click held / no-show links.
+
+Opening a link only shows what it will do (mail scanners open links; they do not submit forms); a button confirms.
+The link's token is the secret: the confirming form sends it back in its body, and a form whose token is missing or
+differs is refused, so another site cannot make a visitor's browser post to a link it does not know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from itertools import groupby
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from overture.db import utcnow
+from overture.errors import InvalidInput, NotFound, OvertureError
+from overture.mail.invitation import format_duration, format_start
+from overture.scheduling import booking, links
+from overture.scheduling import meetings as service
+from overture.scheduling.availability import Slot
+from overture.scheduling.models import Agent, Meeting
+from overture.web.context import AppContext
+from overture.web.deps import DbSession
+
+router = APIRouter(include_in_schema=False)
+LINK = "/meetings/link/{token}"
+Token = Annotated[str, Path(max_length=400)]
+# A standalone page: no scripts, styles from our own origin, never framed, never cached, no token in a Referer.
+HEADERS = {
+    "content-security-policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ),
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+    "x-robots-tag": "noindex",
+}
+TITLES = {
+    "cancel": "Cancel your meeting",
+    "reschedule": "Pick another time",
+    "held": "Mark the meeting held",
+    "no_show": "Mark the meeting as a no-show",
+}
+
+
+def _context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+def _page(request: Request, status: int = 200, **values: object) -> Response:
+    response: Response = _context(request).templates.TemplateResponse(
+        request, "meeting_link.html", {"title": "Your meeting", **values}, status_code=status, headers=HEADERS
+    )
+    return response
+
+
+def _invalid(request: Request, message: str) -> Response:
+    return _page(request, 400, title="This link is not valid", message=message)
+
+
+def _facts(session: Session, meeting: Meeting) -> dict[str, str]:
+    """What the page shows about the meeting, on the visitor's clock."""
+    agent = session.get(Agent, meeting.agent_id)
+    return {
+        "title": meeting.title,
+        "agent": agent.name if agent else "",
+        "when": format_start(meeting.starts_at, meeting.visitor_zone),
+        "duration": format_duration(meeting.ends_at - meeting.starts_at),
+    }
+
+
+def _blocked(meeting: Meeting, action: links.Action, now: datetime) -> str | None:
+    """Why the link can no longer do its action, in a sentence; None when it can."""
+    if action in ("cancel", "reschedule"):
+        if meeting.status == "cancelled":
+            return "This meeting is already cancelled."
+        if meeting.status in service.OUTCOMES or meeting.starts_at <= now:
+            return "This meeting has already taken place (or started): it can no longer be changed."
+        return None
+    if meeting.status == "cancelled":
+        return "This meeting was cancelled: it has no outcome to mark."
+    if meeting.status in service.OUTCOMES:
+        return f"This meeting is already marked {service.STATUS_LABELS[meeting.status].lower()}."
+    if now < meeting.ends_at:
+        return (
+            f"The meeting has not ended yet: it ends {format_start(meeting.ends_at, meeting.visitor_zone)}. "
+            "Use the link again after the end."
+        )
+    return None
+
+
+def _days(slots: Sequence[Slot], zone: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Free times grouped by day on the visitor's clock: [(day label, [(ISO start, "14:30"), ...]), ...]."""
+    tz = ZoneInfo(zone)
+    local = [(slot.start.astimezone(tz), slot.start) for slot in slots]
+    return [
+        (f"{day:%A} {day.day} {day:%B %Y}", [(utc.isoformat(), f"{at:%H:%M}") for at, utc in items])
+        for day, items in ((key, list(group)) for key, group in groupby(local, key=lambda pair: pair[0].date()))
+    ]
+
+
+def _free_times(request: Request, meeting: Meeting, now: datetime) -> list[Slot]:
+    """The times the visitor may move the meeting to (read from the agent's calendar, outside any write)."""
+    return booking.reschedule_slots(_context(request).calendar_world, meeting, now)
+
+
+def _choices(slots: Sequence[Slot], meeting: Meeting) -> dict[str, Any]:
+    return {"days": _days(slots, meeting.visitor_zone), "zone": meeting.visitor_zone}
+
+
+def _read(request: Request, token: str) -> tuple[str, links.Action] | None:
+    try:
+        return links.read(_context(request).secret_key, token)
+    except InvalidInput:
+        return None
+
+
+NOT_VALID = "This meeting link is not valid: it was changed or cut short. Use the link in your email."
+
+
+@router.get(LINK)
+def link_page(request: Request, session: DbSession, token: Token) -> Response:
+    found = _read(request, token)
+    if found is None:
+        return _invalid(request, NOT_VALID)
+    public_id, action = found
+    now = utcnow()
+    try:
+        meeting = service.by_public_id(session, public_id)
+    except NotFound as exc:
+        return _page(request, 404, title="Meeting not found", message=exc.message)
+    facts = _facts(session, meeting)
+    blocked = _blocked(meeting, action, now)
+    if blocked is not None:
+        return _page(request, title=TITLES[action], message=blocked, meeting=facts)
+    extra = _choices(_free_times(request, meeting, now), meeting) if action == "reschedule" else {}
+    return _page(request, title=TITLES[action], action=action, token=token, meeting=facts, **extra)
+
+
+@router.post(LINK)
+def confirm_link(
+    request: Request,
+    session: DbSession,
+    token: Token,
+    link: Annotated[str, Form(max_length=400)] = "",
+    start: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    found = _read(request, token)
+    if found is None or link != token:
+        return _invalid(request, NOT_VALID if found is None else "This form did not come from your meeting link.")
+    public_id, action = found
+    if action == "reschedule":
+        return _reschedule(request, session, public_id, start)
+    context = _context(request)
+    now = utcnow()
+    try:
+        meeting = service.by_public_id(session, public_id)
+        if action == "cancel":
+            service.cancel(session, meeting, by="visitor", now=now, base_url=context.settings.base_url,
+                           secret_key=context.secret_key)  # fmt: skip
+            done = "Your meeting is cancelled. You and your host will get an email saying so."
+        else:
+            service.mark_outcome(session, meeting, action, None, now)
+            done = f"The meeting is marked {service.STATUS_LABELS[action].lower()}. Thank you."
+    except NotFound as exc:
+        return _page(request, 404, title="Meeting not found", message=exc.message)
+    except OvertureError as exc:
+        session.rollback()
+        return _page(request, exc.status, title=TITLES[action], message=exc.message)
+    return _page(request, title=TITLES[action], message=done, done=True, meeting=_facts(session, meeting))
+
+
+def _reschedule(request: Request, session: Session, public_id: str, start: str) -> Response:
+    """Reads the agent's calendar before writing anything: the request's writing transaction starts only at the
+    end, so no write lock is held while the calendar answers."""
+    context = _context(request)
+    now = utcnow()
+    title = TITLES["reschedule"]
+    with context.db.read() as reading:
+        try:
+            meeting = service.by_public_id(reading, public_id)
+        except NotFound as exc:
+            return _page(request, 404, title="Meeting not found", message=exc.message)
+        facts = _facts(reading, meeting)
+    blocked = _blocked(meeting, "reschedule", now)
+    if blocked is not None:
+        return _page(request, title=title, message=blocked, meeting=facts)
+    slots = _free_times(request, meeting, now)
+    again: dict[str, Any] = {"action": "reschedule", "token": request.path_params["token"], "meeting": facts}
+    chosen = next((slot for slot in slots if slot.start.isoformat() == start), None)
+    if chosen is None:
+        message = "That time is no longer free: pick another." if start else "Pick one of the free times below."
+        return _page(request, 409 if start else 422, title=title, error=message, **again, **_choices(slots, meeting))
+    length = meeting.ends_at - meeting.starts_at
+    world = context.calendar_world
+    free = booking.agent_is_free(world, meeting.agent_id, chosen.start, chosen.start + length, now,
+                                 ignore_meeting_id=meeting.id)  # fmt: skip
+    if not free:
+        fresh = _choices(_free_times(request, meeting, now), meeting)
+        return _page(request, 409, title=title, error="That time was just taken: pick another.", **again, **fresh)
+    try:
+        live = service.by_public_id(session, public_id)
+        service.reschedule(session, live, chosen.start, now=now, base_url=context.settings.base_url,
+                           secret_key=context.secret_key)  # fmt: skip
+    except OvertureError as exc:
+        # Nothing was written; end the transaction before reading fresh times.
+        session.rollback()
+        fresh = _choices(_free_times(request, meeting, now), meeting)
+        return _page(request, exc.status, title=title, error=exc.message, **again, **fresh)
+    return _page(request, title="Your meeting is moved", done=True, meeting=_facts(session, live),
+                 message="Your meeting is moved. You will get an updated invitation by email.")  # fmt: skip
