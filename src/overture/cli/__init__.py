@@ -126,6 +126,7 @@ def seed_demo_content(session: Session) -> None:
     people of fictional companies so the admin's People and Companies pages are not empty."""
     seed_example_dialogues(session)
     seed_demo_people(session)
+    seed_demo_agents(session)
 
 
 def example_dialogues_folder() -> Path | None:
@@ -158,6 +159,28 @@ def seed_example_dialogues(session: Session) -> None:
         loaded = read(path)
         dialogue = dialogues.create(session, loaded.data, loaded.kind, utcnow())
         dialogues.publish(session, dialogue, fields=field_schema(session), now=utcnow(), checks=[scenario_check])
+
+
+# The demo's sales team: (name, email, zone). Each uses the built-in calendar, so visitors can book at once.
+DEMO_AGENTS = (
+    ("Rita Rep", "rita@demo.example", "Europe/London"),
+    ("Sam Seller", "sam@demo.example", "Europe/Paris"),
+    ("Alex Closer", "alex@demo.example", "America/New_York"),
+)
+
+
+def seed_demo_agents(session: Session) -> None:
+    """Three agents in the "sales" rotation with the built-in calendar, working 09:00-17:00 on weekdays."""
+    from overture.calendars.models import CalendarConnection
+    from overture.scheduling import rotation
+    from overture.users import service as users
+
+    team = rotation.create_team(session, "sales", "Sales")
+    for name, email, zone in DEMO_AGENTS:
+        agent = rotation.create_agent(session, users.create_user(session, email, "agent", name))
+        agent.time_zone = zone
+        session.add(CalendarConnection(agent_id=agent.id, provider="builtin", settings={}))
+        rotation.add_member(session, team, agent)
 
 
 # Fictional customers of the demo: (company name, domain, industry, employees, country, [(first, last, title)]).

@@ -1,5 +1,6 @@
 /* Overture's chat panel, loaded by overture.js when a dialogue is about to show. The server decides, the panel
-   renders: messages one after another, the input the server expects, back, restart, dismiss and minimize.
+   renders: messages one after another, the input the server expects (a slot picker for meeting times), back,
+   restart, dismiss and minimize.
    Whatever the visitor or the server writes is set as text (textContent), never parsed as HTML. */
 (() => {
   "use strict";
@@ -10,6 +11,7 @@
       retry: "Try again", offline: "We cannot reach the server right now. Nothing you typed is lost.",
       ended: "This conversation has ended.", privacy: "Privacy policy", choices: "Your options",
       lost: "This conversation is no longer available.", you: "You", bot: "Bot",
+      pick: "Pick a time", days: "Days", zone: "Times in %", min: "% min", with: " with %", booking: "Booking…",
     },
     fr: {
       title: "Discussion", messages: "Messages", answer: "Saisissez votre réponse", placeholder: "Saisissez votre réponse…",
@@ -18,6 +20,8 @@
       offline: "Le serveur est injoignable pour le moment. Rien de ce que vous avez écrit n'est perdu.",
       ended: "Cette conversation est terminée.", privacy: "Politique de confidentialité", choices: "Vos choix",
       lost: "Cette conversation n'est plus disponible.", you: "Vous", bot: "Assistant",
+      pick: "Choisissez un horaire", days: "Jours", zone: "Heures du fuseau %", min: "% min", with: " avec %",
+      booking: "Réservation…",
     },
     de: {
       title: "Chat", messages: "Nachrichten", answer: "Ihre Antwort eingeben", placeholder: "Ihre Antwort…",
@@ -26,12 +30,28 @@
       offline: "Der Server ist gerade nicht erreichbar. Nichts von dem, was Sie geschrieben haben, geht verloren.",
       ended: "Diese Unterhaltung ist beendet.", privacy: "Datenschutzerklärung", choices: "Ihre Auswahl",
       lost: "Diese Unterhaltung ist nicht mehr verfügbar.", you: "Sie", bot: "Assistent",
+      pick: "Wählen Sie einen Termin", days: "Tage", zone: "Uhrzeiten in %", min: "% Min.", with: " mit %",
+      booking: "Wird gebucht…",
     },
   };
   const TYPED = { text: "text", name: "text", email: "email", phone: "tel", number: "text" };
   const KEYBOARD = { email: "email", phone: "tel", number: "decimal", text: "text", name: "text" };
   const AUTOFILL = { email: "email", phone: "tel", name: "given-name" };
   const API = "/api/v1/widget/conversations";
+  // The visitor's time zone, sent with each answer: meeting times are offered on their clock.
+  const zone = () => {
+    try {
+      const z = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      return /^[\w+\/-]{1,64}$/.test(z) ? z : undefined;
+    } catch (e) { return undefined; }
+  };
+  // A date format in the first locale the browser takes. Offered times carry the visitor's own wall-clock time,
+  // which is formatted as if it were UTC: what is shown is exactly what the server offered, whatever the zone.
+  const dateFormat = (locales, o) => {
+    for (const l of locales) try { return new Intl.DateTimeFormat(l, { timeZone: "UTC", ...o }).format; } catch (e) { /* next */ }
+    return new Intl.DateTimeFormat("en", { timeZone: "UTC", ...o }).format;
+  };
+  const wall = (iso) => new Date(iso.slice(0, 16) + "Z");
 
   /* One element: attributes for aria-*, role and the like, properties for the rest (textContent, never HTML). */
   const h = (tag, props = {}, ...kids) => {
@@ -96,6 +116,14 @@
     const L = LABELS[ctx.lang] || LABELS.en, look = () => ctx.appearance() || {};
     const calm = matchMedia("(prefers-reduced-motion: reduce)"), slot = inline ? "in_" + inline : "conv";
     let conv = null, expected = { kind: "none" }, sending = false, engaged = false, built = null, queue = Promise.resolve();
+    // The meeting times offered last, and the day the visitor looks at.
+    let offer = null, day = null;
+    // Dates in the page's language, with the visitor's regional conventions when the browser speaks it too.
+    const nav = navigator.language || "", page = document.documentElement.lang || "";
+    const locales = [page.includes("-") ? page : nav.slice(0, 2).toLowerCase() === ctx.lang ? nav : ctx.lang, ctx.lang];
+    const dayShort = dateFormat(locales, { weekday: "short", day: "numeric", month: "short" });
+    const dayLong = dateFormat(locales, { weekday: "long", day: "numeric", month: "long" });
+    const clock = dateFormat(locales, { timeStyle: "short" });
     // An inline chat takes the focus only once the visitor uses it: never on page load.
     let touched = !inline;
 
@@ -116,13 +144,15 @@
       const retry = h("button", { type: "button", className: "retry", textContent: L.retry });
       const status = h("div", { className: "status", role: "status" });
       const offline = h("div", { className: "offline", hidden: true }, h("p", { textContent: L.offline }), retry);
-      status.append(offline);
+      const booking = h("p", { className: "booking", hidden: true, textContent: L.booking });
+      status.append(offline, booking);
+      const picker = h("div", { className: "picker", role: "group", "aria-labelledby": "ov-pick ov-zone", hidden: true });
       const choices = h("div", { className: "choices", role: "group", "aria-label": L.choices, hidden: true });
       const input = h("input", { className: "answer", id: "ov-answer", "aria-label": L.answer, placeholder: L.placeholder, maxLength: 2000, autocomplete: "off" });
       const send = h("button", { type: "submit", className: "send", textContent: L.send });
       const error = h("p", { className: "error", id: "ov-error", role: "alert" });
       const row = h("div", { className: "row", hidden: true }, input, send);
-      const form = h("form", { className: "composer", noValidate: true }, choices, row, error);
+      const form = h("form", { className: "composer", noValidate: true }, picker, choices, row, error);
       const ended = h("p", { className: "ended", hidden: true, textContent: L.ended });
       const footer = h("footer");
       const privacy = a.privacy_policy_url && safeUrl(a.privacy_policy_url, location.href);
@@ -142,7 +172,7 @@
       minimize.onclick = () => hide(true);
       close.onclick = dismiss;
       panel.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.preventDefault(); hide(true); } });
-      return { panel, log, typing, offline, retry, choices, input, row, error, ended, back, restart, close, form };
+      return { panel, log, typing, offline, retry, booking, picker, choices, input, row, error, ended, back, restart, close, form };
     };
     const ui = () => built || (built = build());
 
@@ -167,7 +197,7 @@
       for (const m of messages) {
         const ms = delay();
         if (ms) { ui().typing.hidden = false; await pause(ms); ui().typing.hidden = true; }
-        bubble(m.kind === "error" ? "bot error" : "bot", m.text, m.kind === "link" ? m.url : null);
+        bubble(m.kind === "error" || m.kind === "notice" ? "bot " + m.kind : "bot", m.text, m.kind === "link" ? m.url : null);
       }
       if (messages.length) chirp(look().sound);
     }));
@@ -177,12 +207,54 @@
     };
     const focusInput = () => {
       if (!isOpen() || !touched) return;
-      const u = ui(), target = !u.row.hidden ? u.input : u.choices.querySelector("button") || u.close;
+      const u = ui(), target = !u.row.hidden ? u.input : (!u.picker.hidden && u.picker.querySelector(".slot")) || u.choices.querySelector("button") || u.close;
       target.focus();
     };
-    const ask = (exp) => {
+    // The slot picker: a tab per day (arrow keys go from one to the next), that day's times as buttons. Picking a
+    // time books it: there is no confirm step.
+    const slots = () => {
+      const u = ui(), days = offer.days;
+      let at = Math.max(0, days.findIndex((d) => d.date === day));
+      const times = h("div", { className: "times", role: "tabpanel", id: "ov-times" });
+      const tabs = days.map((d, i) => {
+        const b = h("button", { type: "button", className: "day", role: "tab", id: "ov-day" + i, "aria-controls": "ov-times", textContent: dayShort(new Date(d.date)) });
+        b.onclick = () => choose(i);
+        return b;
+      });
+      const choose = (i, focus) => {
+        at = i;
+        day = days[i].date;
+        tabs.forEach((b, j) => { b.setAttribute("aria-selected", i === j); b.tabIndex = i === j ? 0 : -1; });
+        times.setAttribute("aria-labelledby", "ov-day" + i);
+        const long = dayLong(new Date(day));
+        times.replaceChildren(...days[i].times.map((t) => {
+          const shown = long + ", " + clock(wall(t));
+          const b = h("button", { type: "button", className: "slot", textContent: clock(wall(t)), "aria-label": shown });
+          b.onclick = () => reply({ start: t }, shown, "meeting");
+          return b;
+        }));
+        if (focus) tabs[i].focus();
+      };
+      const list = h("div", { className: "days", role: "tablist", "aria-label": L.days }, ...tabs);
+      list.onkeydown = (e) => {
+        const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: tabs.length - 1 }[e.key];
+        if (to === undefined) return;
+        e.preventDefault();
+        choose((to + tabs.length) % tabs.length, true);
+      };
+      const what = L.min.replace("%", offer.duration_minutes) + (offer.agent_name ? L.with.replace("%", offer.agent_name) : "");
+      u.picker.replaceChildren(
+        h("p", { id: "ov-pick" }, h("b", { textContent: L.pick }), " · " + what),
+        h("p", { id: "ov-zone", className: "zone", textContent: L.zone.replace("%", offer.zone) }),
+        list, times);
+      if (tabs.length) choose(at);
+    };
+    const ask = (exp, meeting) => {
       const u = ui();
       expected = exp || { kind: "none" };
+      offer = expected.kind === "meeting" && meeting && meeting.days ? meeting : null;
+      u.picker.hidden = !offer;
+      if (offer) slots();
       const typed = TYPED[expected.kind];
       u.choices.replaceChildren(...(expected.choices || []).map((c) => {
         const b = h("button", { type: "button", className: "choice", textContent: c.label });
@@ -224,7 +296,7 @@
       save();
       if (fresh) redraw(data.transcript);
       await show(data.messages || []);
-      ask(data.expected);
+      ask(data.expected, data.meeting);
       // What the step did, for the host page's analytics: a captured field is named, never its value.
       for (const e of data.events || []) {
         const detail = { dialogue: conv.dialogue };
@@ -248,6 +320,7 @@
       const r = await ctx.request("POST", API, {
         dialogue: key, visitor_id: ctx.visitorId(), page_url: location.href.slice(0, 2000),
         languages: [document.documentElement.lang, ...(navigator.languages || [])].filter((l) => /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(l || "")).slice(0, 10),
+        time_zone: zone(),
       });
       if (!r) { conv = null; return offline(() => begin(key)); }
       if (r.status !== 201) { conv = null; return bubble("bot error", L.lost); }
@@ -255,21 +328,30 @@
       return take(r.data, true);
     };
 
-    const reply = async (body, shown) => {
+    // An answer: a click on a choice, a typed text, or a meeting time picked (path "meeting"), shown at once as the
+    // visitor's message; the picker stays disabled (busy) until the server has answered, so a time books once.
+    const reply = async (body, shown, path = "replies") => {
       if (sending || !conv || conv.over) return;
       sending = touched = true;
       setError("");
       offline(null);
-      const u = ui(), mine = bubble("visitor", shown);
+      const u = ui(), mine = bubble("visitor", shown), picking = path === "meeting";
       u.choices.hidden = true;
       u.input.readOnly = true;
-      const r = await ctx.request("POST", `${API}/${conv.id}/replies`, { step: conv.step, ...body }, conv.token);
+      const busy = (on) => {
+        u.booking.hidden = !on;
+        u.picker.setAttribute("aria-busy", on);
+        for (const b of u.picker.querySelectorAll("button")) b.disabled = on;
+      };
+      if (picking) busy(true);
+      const r = await ctx.request("POST", `${API}/${conv.id}/${path}`, { step: conv.step, time_zone: zone(), ...body }, conv.token);
       sending = false;
       u.input.readOnly = false;
+      if (picking) { u.picker.hidden = r && r.status === 200; busy(false); }
       if (!r || r.status !== 200) {
         mine.remove();
         u.choices.hidden = !u.choices.childElementCount;
-        if (!r) return offline(() => reply(body, shown));
+        if (!r) return offline(() => reply(body, shown, path));
         if (r.status === 409 && conv.step !== undefined) await begin(conv.dialogue);
         setError(problem(r.data));
         return focusInput();

@@ -1,10 +1,12 @@
 """Journey 1, the evaluator, on the demo website seeded exactly as `overture demo` seeds it: a new visitor of the
-pricing page is offered a demo after five seconds, answers three questions, gives an email, reaches the booking card
-(its fallback until meetings arrive) and a goal; the product page and the blog have their own dialogues."""
+pricing page is offered a demo after five seconds, answers three questions, gives an email, picks a time on their own
+clock, books it with the demo's sales team and reaches the goal; the admin finds the meeting and the invitation.
+The product page and the blog have their own dialogues."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -13,8 +15,11 @@ from sqlalchemy import select
 from overture.activities.models import Activity
 from overture.cli import seed_demo_content
 from overture.db import Database
+from overture.mail.models import OutboxMessage
 from overture.people.models import Company, Person, VisitorIdentity
+from overture.scheduling.models import Meeting
 
+from bookingry_browser import days, picker, times
 from browsing import sign_in
 from support import Personas
 from widgetry import answer_box, launcher, messages, panel, teaser
@@ -62,14 +67,27 @@ def test_a_new_visitor_of_the_demo_pricing_page_goes_from_the_bubble_to_the_goal
     answer_box(visitor).fill("eva@evaluator.example")
     answer_box(visitor).press("Enter")
 
-    expect(messages(visitor).last).to_have_text(
-        "Assistant: Thanks! We will email you at eva@evaluator.example to find a time that suits you."
-    )
+    with visitor.expect_response(re.compile(r"/replies$")) as answered:
+        answer_box(visitor).press("Enter")
+    offer = answered.value.json()["meeting"]
     expect(messages(visitor).filter(has_text="Let's find 30 minutes for your demo.")).to_have_count(1)
-    expect(messages(visitor).filter(has_text="Booking a meeting is not available yet.")).to_have_count(1)
+    expect(picker(visitor)).to_be_visible()
+    expect(picker(visitor)).to_contain_text(f"Times in {offer['zone']}")
+    visitor.screenshot(path=shots / "demo-pricing-slots.png")
+    # The second day's first time: clear of the agents' minimum notice whatever the hour of the run.
+    days(visitor).nth(1).click()
+    chosen = offer["days"][1]["times"][0]
+    times(visitor).first.click()
+
+    expect(messages(visitor).last).to_have_text("Assistant: Booked! The invitation is in your inbox, see you soon.")
     expect(visitor.get_by_text("This conversation has ended.")).to_be_visible()
     visitor.screenshot(path=shots / "demo-pricing-journey.png")
     assert page_errors == []
+    with db.read() as session:
+        [meeting] = session.scalars(select(Meeting)).all()
+        assert meeting.starts_at == datetime.fromisoformat(chosen)
+        invitation = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "imip_request")).one()
+        assert invitation.to == ["eva@evaluator.example"]
 
     with db.read() as session:
         person = session.scalars(
@@ -85,7 +103,8 @@ def test_a_new_visitor_of_the_demo_pricing_page_goes_from_the_bubble_to_the_goal
     captured = {a.attributes.get("field") for a in recorded if a.type == "field.captured"}
     assert {"company.employees", "company.industry", "person.title", "person.email"} <= captured
     goals = [(a.attributes["goal"], a.attributes["score"]) for a in recorded if a.type == "goal.reached"]
-    assert goals == [("demo_requested", 2)]
+    assert goals == [("demo_booked", 3)]
+    assert "meeting.booked" in kinds
 
 
 def test_the_demo_product_page_offers_the_guide_once_half_of_it_is_read(visitor: Page, db: Database) -> None:

@@ -1,0 +1,93 @@
+"""What the widget's booking tests share: agents who can take meetings and a dialogue on the demo pricing page that
+books one, the places of the slot picker a visitor looks at, and a second visitor who books over the HTTP API."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from playwright.sync_api import APIRequestContext, Locator, Page, expect
+from sqlalchemy import select
+
+from overture.db import Database
+from overture.scheduling.models import Meeting
+from scheduling.bookingry import booking_dialogue, make_agents
+
+from support import publish
+from widgetry import answer_box, launcher, messages
+
+KEY = "demo-booking"
+URL = "/api/v1/widget/conversations"
+EMAIL_QUESTION = "Assistant: What email address should the invitation go to?"
+BOOKED = "Assistant: Booked! The invitation is in your inbox."
+
+
+def publish_booking_on_pricing(db: Database, agents: int = 1) -> None:
+    """`agents` agents in team sales (built-in calendar, all-day hours, 60 minutes' notice), and a live dialogue on
+    the demo pricing page, shown on page load, that books a 30-minute demo with them."""
+    make_agents(db, agents)
+    dialogue = booking_dialogue(KEY, minutes=30)
+    dialogue.update(
+        site="www", priority=50, pages={"include": [{"url": "/demo/pricing*"}]}, trigger={"on": "page_load"}
+    )
+    publish(db, dialogue)
+
+
+def picker(page: Page) -> Locator:
+    return page.get_by_role("group", name=re.compile("^Pick a time"))
+
+
+def days(page: Page) -> Locator:
+    return picker(page).get_by_role("tab")
+
+
+def times(page: Page) -> Locator:
+    return picker(page).get_by_role("tabpanel").get_by_role("button")
+
+
+def to_the_picker(page: Page, email: str = "ada@acme.example") -> dict[str, Any]:
+    """Opens the widget on the pricing page, asks for a demo and gives the email; returns the server's offer (the
+    answer's `meeting`) once the picker shows it."""
+    page.goto("/demo/pricing")
+    launcher(page).click()
+    page.get_by_role("button", name="Book a demo").click()
+    expect(messages(page).last).to_have_text(EMAIL_QUESTION)
+    expect(answer_box(page)).to_have_attribute("type", "email")
+    answer_box(page).fill(email)
+    with page.expect_response(re.compile(r"/replies$")) as answered:
+        answer_box(page).press("Enter")
+    offer: dict[str, Any] = answered.value.json()["meeting"]
+    expect(picker(page)).to_be_visible()
+    return offer
+
+
+def day_label(date: str) -> str:
+    """A day as the picker shows it in British English: "Tue 1 Dec"."""
+    day = datetime.fromisoformat(date)
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def long_label(start: str) -> str:
+    """A time as the visitor's message and the button's accessible name say it in British English:
+    "Tuesday 1 December, 10:00"."""
+    at = datetime.fromisoformat(start)
+    return f"{at:%A} {at.day} {at:%B}, {at:%H:%M}"
+
+
+def book_over_http(api: APIRequestContext, start: str, email: str = "bob@beta.example") -> None:
+    """Another visitor, through the widget API, books the meeting at `start` with the same dialogue."""
+    began = api.post(URL, data={"dialogue": KEY, "time_zone": "Europe/Paris"})
+    assert began.status == 201, began.text()
+    answer = began.json()
+    where, headers = f"{URL}/{answer['conversation_id']}", {"X-Conversation-Token": answer["token"]}
+    for action, body in (("replies", {"choice": "0"}), ("replies", {"text": email}), ("meeting", {"start": start})):
+        sent = api.post(f"{where}/{action}", data={"step": answer["step"], **body}, headers=headers)
+        assert sent.status == 200, sent.text()
+        answer = sent.json()
+    assert answer["messages"][-1]["text"].startswith("Booked!"), answer
+
+
+def meeting_starts(db: Database) -> list[datetime]:
+    with db.read() as session:
+        return list(session.scalars(select(Meeting.starts_at).order_by(Meeting.id)))
