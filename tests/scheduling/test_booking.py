@@ -67,6 +67,9 @@ def test_a_visitor_picks_an_offered_time_and_the_meeting_is_booked(client: TestC
 
     assert texts(done) == ["Booked! The invitation is in your inbox."]
     assert done["status"] == "completed" and {"type": "meeting_booked", "goal": None, "field": None} in done["events"]
+    ends = (start + timedelta(minutes=30)).isoformat()
+    assert done["booked"] == {"start": first_time(offered), "end": ends, "zone": "America/New_York",
+                              "agent_name": "Agent 1", "email": "chloe@acme.example"}  # fmt: skip
     [meeting] = meetings(db)
     assert meeting.starts_at == start and meeting.ends_at == start + timedelta(minutes=30)
     assert meeting.status == "booked" and meeting.visitor_zone == "America/New_York"

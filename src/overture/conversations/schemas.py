@@ -79,6 +79,16 @@ class OfferedDay(BaseModel):
     times: list[datetime] = Field(description="Start times that day, with the visitor's offset.")
 
 
+class MeetingBooked(BaseModel):
+    """The meeting just booked, for the widget's confirmation card (times on the visitor's clock)."""
+
+    start: datetime
+    end: datetime
+    zone: str
+    agent_name: str
+    email: str = Field(description="Where the invitation goes.")
+
+
 class MeetingOffer(BaseModel):
     """The times the visitor may book, grouped by day on their clock."""
 
@@ -140,3 +150,4 @@ class ConversationOut(BaseModel):
     meeting: MeetingOffer | None = Field(
         default=None, description="When expected.kind is meeting: the times to offer (post one to .../meeting)."
     )
+    booked: MeetingBooked | None = Field(default=None, description="The meeting this step booked, to confirm it.")

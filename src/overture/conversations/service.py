@@ -38,15 +38,16 @@ from overture.sites.models import DEFAULT_BLOCKED_MESSAGE, Site
 
 @dataclass
 class View:
-    """What the widget gets back from every call. `booking` is set when the conversation waits for a meeting
+    """What the widget gets back from every call. `offer_for` is set when the conversation waits for a meeting
     time: what to offer slots for (the caller computes them outside the transaction: it may read calendars)."""
 
     conversation: Conversation
     person: Person
     turn: engine.Turn
     token: str | None = None  # only when the conversation (or a new token for it) was just made
-    booking: booking.BookingRequest | None = None
+    offer_for: booking.BookingRequest | None = None
     notice: str | None = None  # e.g. "That time was just taken": said with the fresh slots
+    booked: booking.Booked | None = None  # the meeting this step booked
 
 
 def _hash(token: str) -> str:
@@ -383,7 +384,7 @@ def _viewed(session: Session, view: View) -> View:
     """Adds what to offer slots for when the conversation waits for a meeting time."""
     expected = view.turn.expected
     if expected.kind == "meeting" and view.conversation.status == "active":
-        view.booking = _booking_request(session, view.conversation, view.person, expected)
+        view.offer_for = _booking_request(session, view.conversation, view.person, expected)
     return view
 
 
@@ -456,7 +457,9 @@ def book(
     else:
         result = engine.MeetingOutcome(booked=False)
     answer = engine.Reply(meeting=result)
-    return _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
+    view = _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
+    view.booked = outcome if isinstance(outcome, booking.Booked) else None
+    return view
 
 
 def no_times(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:

@@ -12,6 +12,7 @@
       ended: "This conversation has ended.", privacy: "Privacy policy", choices: "Your options",
       lost: "This conversation is no longer available.", you: "You", bot: "Bot",
       pick: "Pick a time", days: "Days", zone: "Times in %", min: "% min", with: " with %", booking: "Booking…",
+      booked: "Meeting booked", meet: "With %", sent: "Invitation sent to %",
     },
     fr: {
       title: "Discussion", messages: "Messages", answer: "Saisissez votre réponse", placeholder: "Saisissez votre réponse…",
@@ -21,7 +22,7 @@
       ended: "Cette conversation est terminée.", privacy: "Politique de confidentialité", choices: "Vos choix",
       lost: "Cette conversation n'est plus disponible.", you: "Vous", bot: "Assistant",
       pick: "Choisissez un horaire", days: "Jours", zone: "Heures du fuseau %", min: "% min", with: " avec %",
-      booking: "Réservation…",
+      booking: "Réservation…", booked: "Rendez-vous réservé", meet: "Avec %", sent: "Invitation envoyée à %",
     },
     de: {
       title: "Chat", messages: "Nachrichten", answer: "Ihre Antwort eingeben", placeholder: "Ihre Antwort…",
@@ -31,7 +32,7 @@
       ended: "Diese Unterhaltung ist beendet.", privacy: "Datenschutzerklärung", choices: "Ihre Auswahl",
       lost: "Diese Unterhaltung ist nicht mehr verfügbar.", you: "Sie", bot: "Assistent",
       pick: "Wählen Sie einen Termin", days: "Tage", zone: "Uhrzeiten in %", min: "% Min.", with: " mit %",
-      booking: "Wird gebucht…",
+      booking: "Wird gebucht…", booked: "Termin gebucht", meet: "Mit %", sent: "Einladung gesendet an %",
     },
   };
   const TYPED = { text: "text", name: "text", email: "email", phone: "tel", number: "text" };
@@ -201,6 +202,17 @@
       }
       if (messages.length) chirp(look().sound);
     }));
+    // The confirmation card of a meeting just booked: when (on the visitor's clock), with whom, where the invitation
+    // went. Queued with the messages, so it comes before the dialogue's own words after the booking.
+    const confirm = (b) => (queue = queue.then(() => {
+      const { log } = ui(), when = dayLong(wall(b.start)) + ", " + clock(wall(b.start)) + "–" + clock(wall(b.end));
+      const card = h("div", { className: "booked", role: "status" },
+        h("strong", { textContent: "✓ " + L.booked }), h("span", { textContent: when }),
+        h("span", { className: "zone", textContent: L.zone.replace("%", b.zone) }),
+        h("span", { textContent: L.meet.replace("%", b.agent_name) }), h("span", { textContent: L.sent.replace("%", b.email) }));
+      log.append(card);
+      log.scrollTop = log.scrollHeight;
+    }));
     const redraw = (transcript) => {
       ui().log.replaceChildren();
       for (const entry of transcript || []) if (!entry.retracted) bubble(entry.role, entry.text);
@@ -295,6 +307,7 @@
       if (data.status !== "active") conv.over = data.status;
       save();
       if (fresh) redraw(data.transcript);
+      if (data.booked) confirm(data.booked);
       await show(data.messages || []);
       ask(data.expected, data.meeting);
       // What the step did, for the host page's analytics: a captured field is named, never its value.

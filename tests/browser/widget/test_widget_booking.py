@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -82,6 +82,12 @@ def test_a_visitor_picks_a_day_and_a_time_and_the_meeting_is_booked(
         ["You: Book a demo", "You: ada@acme.example", f"You: {long_label(chosen)}"]
     )
     expect(picker(visitor)).to_be_hidden()
+    ends = (datetime.fromisoformat(chosen) + timedelta(minutes=30)).isoformat()
+    expect(visitor.get_by_role("status").filter(has_text="Meeting booked")).to_have_text(
+        f"✓ Meeting booked{long_label(chosen)}–{ends[11:16]}Times in Europe/ParisWith Agent 1"
+        "Invitation sent to ada@acme.example"
+    )
+    visitor.screenshot(path=shots / "widget-booked.png")
     expect(visitor.get_by_text("This conversation has ended.")).to_be_visible()
     assert meeting_starts(db) == [datetime.fromisoformat(chosen)]
     assert booked_events == ["meeting_booked"]

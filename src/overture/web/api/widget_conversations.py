@@ -18,6 +18,7 @@ from overture.conversations import service as conversations
 from overture.conversations.schemas import (
     ConversationOut,
     LinkClick,
+    MeetingBooked,
     MeetingOffer,
     OfferedDay,
     PickTime,
@@ -29,6 +30,7 @@ from overture.conversations.schemas import (
 from overture.db import utcnow
 from overture.errors import OvertureError
 from overture.scheduling import booking
+from overture.scheduling.clock import load_zone
 from overture.scheduling.picker import slot_picker
 from overture.web.context import AppContext
 from overture.web.deps import Context
@@ -107,8 +109,23 @@ def _out(
         transcript=view.turn.state.transcript if transcript else None,
         events=events_of([*(earlier.turn.effects if earlier else []), *view.turn.effects]),
         meeting=offer,
+        booked=_booked_out(view),
     )
     return Response(out.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
+def _booked_out(view: conversations.View) -> MeetingBooked | None:
+    if view.booked is None:
+        return None
+    meeting, zone = view.booked.meeting, view.booked.meeting.visitor_zone
+    local = load_zone(zone)
+    return MeetingBooked(
+        start=meeting.starts_at.astimezone(local),
+        end=meeting.ends_at.astimezone(local),
+        zone=zone,
+        agent_name=view.booked.agent.name,
+        email=view.person.email or "",
+    )
 
 
 def _offer_out(offer: booking.Offer, zone: str) -> MeetingOffer:
@@ -130,9 +147,9 @@ async def _answer(
     """The answer to the widget; when the conversation waits for a meeting time, with the times to offer. Those
     are computed here, outside the shared transaction (they may read calendars); with none to offer, the dialogue
     goes on at the card's on_unavailable in a second step."""
-    if view.booking is None:
+    if view.offer_for is None:
         return _out(view, transcript=transcript, status_code=status_code)
-    request, zone = view.booking, view.conversation.time_zone or "UTC"
+    request, zone = view.offer_for, view.conversation.time_zone or "UTC"
     try:
         offer = await run_in_threadpool(booking.offer, context.calendar_world, request, now)
     except OvertureError as exc:
