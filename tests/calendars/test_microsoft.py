@@ -157,6 +157,7 @@ def test_create_event_with_teams_gets_a_join_link(graph: FakeGraph, http: HttpCl
     assert graph.events[ref.href]["onlineMeetingProvider"] == "teamsForBusiness"
     link = calendar.online_meeting_url(ref)
     assert link is not None and link.startswith("https://teams.microsoft.com/l/meetup-join/")
+    assert ref.join_url == link, "the link comes back with the written event, for the invitation"
 
 
 def test_create_sent_twice_makes_one_event(graph: FakeGraph, http: HttpClient) -> None:

@@ -357,6 +357,40 @@ def test_a_throttled_google_calendar_is_retried_when_google_said_not_sooner(
     assert event["start"]["timeZone"] == "America/New_York", "shown on the agent's clock"
 
 
+def test_a_meet_link_google_made_becomes_the_meetings_link_and_the_visitor_gets_it(
+    db: Database, settings: Settings, http: HttpClient, google: FakeGoogle
+) -> None:
+    google_settings = settings.model_copy(update={
+        "google_client_id": google.client_id,
+        "google_client_secret": settings.google_client_secret.__class__(google.client_secret),
+        "google_token_url": google.url + "/token",
+        "google_api_url": google.url + "/calendar/v3",
+    })  # fmt: skip
+    world = CalendarWorld(google_settings, db, http, SECRET_KEY)
+    meeting_id = booked(db, meeting_link="")
+    access, refresh = google.grant()
+    secret = {"access_token": access, "refresh_token": refresh, "expires_at": (NOW + timedelta(days=3650)).isoformat(),
+              "scope": "https://www.googleapis.com/auth/calendar"}  # fmt: skip
+    with db.write() as session:
+        account = connections.Account("google", {"calendar_id": "primary"}, secret)
+        connections.save(session, row(db, meeting_id).agent_id, account, SECRET_KEY, NOW, {"online_meeting": True})
+
+    sync_due(world, NOW)
+
+    meeting = row(db, meeting_id)
+    (event,) = google.calendar().values()
+    assert meeting.meeting_link == event["hangoutLink"] and meeting.meeting_link.startswith("https://")
+    assert meeting.sequence == 1
+    with db.read() as session:
+        [again] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "imip_request")).all()
+        text, ics = again.text_body, again.attachments[0].content
+    assert meeting.meeting_link in text
+    calendar = icalendar.Calendar.from_ical(ics)
+    (vevent,) = calendar.walk("VEVENT")
+    assert (str(vevent["UID"]), int(vevent["SEQUENCE"])) == (meeting.uid, 1)
+    assert meeting.meeting_link in str(vevent.get("LOCATION", "")) + str(vevent.get("DESCRIPTION", ""))
+
+
 # --- agents with nothing to write, concurrency, the job ----------------------------------------------------------
 
 

@@ -238,7 +238,8 @@ class GoogleCalendar:
             }
             query["conferenceDataVersion"] = "1"
         answer = _json(self._call("POST", self._events_path(), query=query, body=body, what=what), what)
-        return EventRef(event.uid, str(answer["id"]), answer.get("etag"))
+        link = answer.get("hangoutLink")
+        return EventRef(event.uid, str(answer["id"]), answer.get("etag"), str(link) if link else None)
 
     def update_event(self, ref: EventRef, event: Event) -> EventRef:
         what = f'change the meeting "{event.summary}" in your calendar'

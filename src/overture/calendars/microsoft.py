@@ -319,8 +319,9 @@ def _event_path(ref: EventRef) -> str:
 
 
 def _ref(uid: str, body: dict[str, Any]) -> EventRef:
-    etag = body.get("@odata.etag")
-    return EventRef(uid, str(body["id"]), str(etag) if etag else None)
+    etag, meeting = body.get("@odata.etag"), body.get("onlineMeeting")
+    join = meeting.get("joinUrl") if isinstance(meeting, dict) else None
+    return EventRef(uid, str(body["id"]), str(etag) if etag else None, str(join) if join else None)
 
 
 def _graph_time(moment: datetime) -> dict[str, str]:

@@ -76,11 +76,13 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class EventRef:
-    """Where a written event lives on the provider (`href`: its URL or id) and the version written (`etag`)."""
+    """Where a written event lives on the provider (`href`: its URL or id), the version written (`etag`), and the
+    video link the provider made for it (Google Meet, Microsoft Teams), if any."""
 
     uid: str
     href: str
     etag: str | None
+    join_url: str | None = None
 
 
 class CalendarProvider(Protocol):

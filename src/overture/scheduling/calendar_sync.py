@@ -33,7 +33,7 @@ from overture.calendars.models import CalendarConnection
 from overture.calendars.provider import Attendee, CalendarError, CalendarProvider, Event, EventRef, RetryLater
 from overture.calendars.world import CalendarWorld
 from overture.people.models import Person
-from overture.scheduling import attention
+from overture.scheduling import attention, notices
 from overture.scheduling.models import Agent, Meeting
 
 log = structlog.get_logger(__name__)
@@ -295,6 +295,7 @@ def _record(world: CalendarWorld, claim: _Claim, outcome: _Outcome, now: datetim
         if outcome.ref is not None:
             if same_agent:
                 meeting.calendar_href, meeting.calendar_etag = outcome.ref.href, outcome.ref.etag
+                _adopt_join_url(session, world, meeting, outcome.ref, now)
             else:  # reassigned while we wrote: the event just written is on the wrong calendar
                 removals.append({"agent_id": claim.agent_id, "uid": outcome.ref.uid, "href": outcome.ref.href,
                                  "etag": outcome.ref.etag})  # fmt: skip
@@ -319,6 +320,17 @@ def _record(world: CalendarWorld, claim: _Claim, outcome: _Outcome, now: datetim
             meeting.calendar_error = None
             meeting.calendar_retry_at = None
         _follow_agents(session, claim, outcome, now, world.settings.base_url)
+
+
+def _adopt_join_url(session: Session, world: CalendarWorld, meeting: Meeting, ref: EventRef, now: datetime) -> None:
+    """The video link Google or Microsoft made for a meeting that had none becomes the meeting's link, and the
+    visitor gets the invitation again with it (same UID, SEQUENCE up)."""
+    if not ref.join_url or meeting.meeting_link or meeting.status == "cancelled":
+        return
+    meeting.meeting_link = ref.join_url[:2000]
+    meeting.sequence += 1
+    notices.queue_link_added(session, meeting, base_url=world.settings.base_url, secret_key=world.secret_key,
+                              now=now)  # fmt: skip
 
 
 def _follow_agents(session: Session, claim: _Claim, outcome: _Outcome, now: datetime, base_url: str) -> None:

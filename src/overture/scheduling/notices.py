@@ -84,6 +84,19 @@ def queue_rescheduled(
     return queued
 
 
+def queue_link_added(
+    session: Session, meeting: Meeting, *, base_url: str, secret_key: str, now: datetime
+) -> list[OutboxMessage]:
+    """The visitor's invitation again, now with the video link the agent's calendar made (Google Meet, Teams): the
+    same UID, the SEQUENCE the caller already incremented. Reminders and the agent are left alone."""
+    facts = _facts(session, meeting)
+    if not facts.visitor.email:
+        return []
+    ics = invites.request(_invite(facts), now).ics
+    details = _details(facts, base_url, secret_key)
+    return [queue_invitation(session, details, ics, _invitation_body(session, meeting), updated=True)]
+
+
 def queue_cancelled(
     session: Session, meeting: Meeting, *, by: str, base_url: str, secret_key: str, now: datetime
 ) -> list[OutboxMessage]:
