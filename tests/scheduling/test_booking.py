@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
@@ -26,6 +27,7 @@ from overture.settings import Settings
 from overture.users.models import User
 
 from .bookingry import Visitor, first_time, make_agents, publish_booking, texts
+from support import Personas
 
 
 def meetings(db: Database) -> list[Meeting]:
@@ -306,3 +308,42 @@ def test_a_turn_given_back_is_taken_first_and_the_pointer_stays(client: TestClie
     with db.read() as session:
         modes = [d.mode for d in session.scalars(select(RoutingDecision).order_by(RoutingDecision.id))]
     assert modes == ["credit_back", "strict"]
+
+
+BREAK_MEETINGS = {
+    "sqlite": ["CREATE TRIGGER broken BEFORE INSERT ON meetings BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"],
+    "postgresql": [
+        "CREATE FUNCTION broken() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'the disk is full'; END $$ "
+        "LANGUAGE plpgsql",
+        "CREATE TRIGGER broken BEFORE INSERT ON meetings FOR EACH ROW EXECUTE FUNCTION broken()",
+    ],
+}
+MEND_MEETINGS = {
+    "sqlite": ["DROP TRIGGER broken"],
+    "postgresql": ["DROP TRIGGER broken ON meetings", "DROP FUNCTION broken()"],
+}
+
+
+def test_a_booking_that_breaks_tells_the_agent_and_the_admins(app: FastAPI, db: Database, personas: Personas) -> None:
+    make_agents(db, 1)
+    publish_booking(db)
+    dialect = db.engine.dialect.name
+    with TestClient(app, raise_server_exceptions=False) as client:
+        visitor = Visitor(client)
+        offered = visitor.to_the_slots("ann@acme.example")
+        with db.engine.begin() as connection:
+            for statement in BREAK_MEETINGS[dialect]:
+                connection.exec_driver_sql(statement)
+        try:
+            response = visitor.call("meeting", {"step": visitor.step, "start": first_time(offered)})
+        finally:
+            with db.engine.begin() as connection:
+                for statement in MEND_MEETINGS[dialect]:
+                    connection.exec_driver_sql(statement)
+
+    assert response.status_code == 500
+    assert meetings(db) == []
+    with db.read() as session:
+        told = session.scalars(select(OutboxMessage).where(OutboxMessage.subject == "A meeting could not be booked"))
+        sent = {(tuple(m.to), "ann@acme.example" in m.text_body and "the disk is full" in m.text_body) for m in told}
+    assert sent == {(("agent1@example.com",), True), ((personas.alice.email,), True)}

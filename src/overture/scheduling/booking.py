@@ -410,6 +410,17 @@ def book(
     return Taken(TAKEN)
 
 
+def report_failure(world: CalendarWorld, request: BookingRequest, start: datetime, reason: str, now: datetime) -> None:
+    """A booking broke on something unexpected (the caller's transaction rolled back): the agents who could take
+    it and the admins are told, in a transaction of its own, so the visitor's request is not lost in a log."""
+    with world.db.write() as session:
+        routes = _routes(session, request, now)
+        first = next((agent_id for item in routes for agent_id in item.agent_ids), None)
+        person = session.get(Person, request.person_id)
+        notices.queue_booking_failed(session, reason=reason, agent=session.get(Agent, first) if first else None,
+                                     visitor_email=person.email if person else None, start=start, now=now)  # fmt: skip
+
+
 def _assign(session: Session, item: Route, free: Any, now: datetime) -> tuple[int | None, int]:
     """The agent of this route free at the chosen time, and the ledger row saying why."""
     if item.team_id is not None:

@@ -225,18 +225,26 @@ async def reply(context: Context, conversation_id: ConversationId, token: Token,
 async def pick_time(context: Context, conversation_id: ConversationId, token: Token, body: PickTime) -> Response:
     now, world = utcnow(), context.calendar_world
 
-    def prepare() -> booking.Prepared | booking.Unavailable:
+    def awaiting() -> booking.BookingRequest:
         with context.db.read() as session:
-            request, _zone = conversations.awaiting_time(session, conversation_id, token, body.step)
-        return booking.prepare(world, request, body.start, now)
+            return conversations.awaiting_time(session, conversation_id, token, body.step)[0]
 
-    prepared = await run_in_threadpool(prepare)
-    view = await in_shared_transaction(
-        context,
-        lambda session: conversations.book(
-            session, world, conversation_id, token, body.step, prepared, now, body.time_zone
-        ),
-    )
+    request = await run_in_threadpool(awaiting)
+    try:
+        prepared = await run_in_threadpool(booking.prepare, world, request, body.start, now)
+        view = await in_shared_transaction(
+            context,
+            lambda session: conversations.book(
+                session, world, conversation_id, token, body.step, prepared, now, body.time_zone
+            ),
+        )
+    except OvertureError:
+        raise  # the visitor's own mistake (a time not offered, a stale step): said to them, nothing failed
+    except Exception as exc:
+        # A booking that fails for any other reason reaches the agents and the admins, then the visitor's error.
+        reason = f"The booking could not be saved ({type(exc).__name__}: {exc})"[:500]
+        await run_in_threadpool(booking.report_failure, world, request, body.start, reason, now)
+        raise
     return await _answer(context, view, token, now)
 
 
