@@ -301,7 +301,10 @@ def test_a_turn_given_back_is_taken_first_and_the_pointer_stays(client: TestClie
         team.credit_back, team.last_agent_id = True, ids[0]
         assert rotation.give_turn_back(session, team.id, ids[2])
 
-    book_one(client, "ann@acme.example")
+    first = Visitor(client)
+    offered = first.to_the_slots("ann@acme.example")
+    assert offered["meeting"]["agent_name"] == "Agent 3", "the offer names who booking will pick"
+    first.pick(first_time(offered))
     book_one(client, "bob@beta.example")
 
     assert [agent_of(db, m) for m in meetings(db)] == ["agent3@example.com", "agent2@example.com"]

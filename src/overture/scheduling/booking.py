@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -35,7 +35,7 @@ from overture.scheduling import accounts, invites, notices, rotation, rules
 from overture.scheduling.availability import BookedMeeting, Slot, agent_slot_seconds, free_slots
 from overture.scheduling.busy import BusyTimes, read_busy
 from overture.scheduling.clock import load_zone, to_instant
-from overture.scheduling.models import Agent, Meeting, MeetingType, RoutingDecision, Team
+from overture.scheduling.models import Agent, Meeting, MeetingType, RoutingDecision, Team, TeamMember
 from overture.scheduling.schedules import meeting_type_of, schedule_of
 from overture.users.models import User
 
@@ -254,7 +254,6 @@ class _Candidates:
     booked: dict[str, list[BookedMeeting]]
     meeting_type: MeetingType | None
     minutes: int | None
-    skipped: dict[int, str] = field(default_factory=dict)
 
     def slots(self, agent_id: int, now: datetime) -> list[tuple[int, int]]:
         agent = self.agents.get(agent_id)
@@ -286,7 +285,7 @@ def offer(world: CalendarWorld, request: BookingRequest, now: datetime) -> Offer
                 found = candidates.slots(agent_id, now)
                 if found:
                     slots = tuple(Slot(to_instant(a), to_instant(b), (str(agent_id),)) for a, b in found)
-                    return Offer(slots, duration, agents[agent_id].name)
+                    return Offer(slots, slots[0].end - slots[0].start, agents[agent_id].name)
             continue
         schedules = [
             schedule_of(agents[i])
@@ -301,6 +300,11 @@ def offer(world: CalendarWorld, request: BookingRequest, now: datetime) -> Offer
     return Offer((), duration, reason="Nobody is free to meet in the coming weeks.")
 
 
+def _length(meeting_type: MeetingType | None, minutes: int | None, agent: Agent) -> timedelta:
+    """How long a meeting with this agent lasts: the card's or the meeting type's length, else the agent's own."""
+    return meeting_type_of(meeting_type, minutes).duration or timedelta(minutes=agent.duration_minutes)
+
+
 def _duration(candidates: _Candidates, ids: Sequence[int]) -> timedelta:
     kind = meeting_type_of(candidates.meeting_type, candidates.minutes)
     if kind.duration is not None:
@@ -310,17 +314,20 @@ def _duration(candidates: _Candidates, ids: Sequence[int]) -> timedelta:
 
 
 def _turn_order(world: CalendarWorld, item: Route) -> list[int]:
-    """A route's agents in the order they get their turn: after the team's pointer, wrapping round."""
+    """A route's agents in the order they get their turn, as rotation.next_agent gives it: those holding a turn
+    given back first, then those after the team's pointer, wrapping round."""
     if item.team_id is None:
         return list(item.agent_ids)
     with world.db.read() as session:
         team = session.get(Team, item.team_id)
         pointer = team.last_agent_id if team is not None else None
+        credited = set(session.scalars(select(TeamMember.agent_id).where(
+            TeamMember.team_id == item.team_id, TeamMember.credits > 0)))  # fmt: skip
     order = list(item.agent_ids)
     if pointer in order:
         index = order.index(pointer)
-        return order[index + 1 :] + order[: index + 1]
-    return order
+        order = order[index + 1 :] + order[: index + 1]
+    return [i for i in order if i in credited] + [i for i in order if i not in credited]
 
 
 def _routes(session: Session, request: BookingRequest, now: datetime) -> list[Route]:
@@ -468,7 +475,7 @@ def _insert(
         site_key=prepared.request.site_key,
         title=f"{meeting_type.name if meeting_type else 'Meeting'} with {agent.name}",
         starts_at=prepared.start,
-        ends_at=prepared.end,
+        ends_at=prepared.start + _length(meeting_type, prepared.request.spec.minutes, agent),
         visitor_zone=visitor_zone,
         meeting_link=agent.meeting_link,
         status="booked",
