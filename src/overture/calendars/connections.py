@@ -153,7 +153,8 @@ def builtin_account(world: CalendarWorld, ics_url: str | None, now: datetime | N
 def caldav_account(
     world: CalendarWorld, url: str, username: str, password: str, now: datetime | None = None
 ) -> Account:
-    """A CalDAV account, checked by discovering its calendars and reading the first one that holds events."""
+    """A CalDAV account, checked by discovering its calendars and reading the one `url` names when it is a calendar's
+    own address, else the first one that holds events."""
     url = _checked_url(url, "url", ("https", "http"))
     username = _required(username, "username", "user name", 200)
     password = _required(password, "password", "app password", 500)
@@ -166,7 +167,8 @@ def caldav_account(
         raise _refused(
             "url", f"The account at {url} has no calendar for events. Create one in your calendar app, then connect."
         )
-    chosen = usable[0]
+    # The calendar whose own address was given, else the first one that holds events.
+    chosen = next((found for found in usable if found.url.rstrip("/") == url.rstrip("/")), usable[0])
     calendar = CalDAVCalendar(url, username, password, http=world.http, calendar_url=chosen.url)
     _check(calendar, "url", now)
     settings = {"url": url, "username": username, "calendar_url": chosen.url, "calendar_name": chosen.name}
