@@ -323,22 +323,32 @@ def google() -> Iterator[FakeGoogle]:
     thread.join()
 
 
-def test_a_throttled_google_calendar_is_retried_when_google_said_not_sooner(
-    db: Database, settings: Settings, http: HttpClient, google: FakeGoogle
-) -> None:
+def google_world(settings: Settings, db: Database, http: HttpClient, google: FakeGoogle) -> CalendarWorld:
+    """The world of an Overture whose Google app is the fake's."""
     google_settings = settings.model_copy(update={
         "google_client_id": google.client_id,
         "google_client_secret": settings.google_client_secret.__class__(google.client_secret),
         "google_token_url": google.url + "/token",
         "google_api_url": google.url + "/calendar/v3",
     })  # fmt: skip
-    world = CalendarWorld(google_settings, db, http, SECRET_KEY)
-    meeting_id = booked(db)
+    return CalendarWorld(google_settings, db, http, SECRET_KEY)
+
+
+def google_account(google: FakeGoogle) -> connections.Account:
+    """An agent's Google account as a finished consent leaves it, with tokens the fake gave."""
     access, refresh = google.grant()
     secret = {"access_token": access, "refresh_token": refresh, "expires_at": (NOW + timedelta(days=3650)).isoformat(),
               "scope": "https://www.googleapis.com/auth/calendar"}  # fmt: skip
+    return connections.Account("google", {"calendar_id": "primary"}, secret)
+
+
+def test_a_throttled_google_calendar_is_retried_when_google_said_not_sooner(
+    db: Database, settings: Settings, http: HttpClient, google: FakeGoogle
+) -> None:
+    world = google_world(settings, db, http, google)
+    meeting_id = booked(db)
     with db.write() as session:
-        account = connections.Account("google", {"calendar_id": "primary"}, secret)
+        account = google_account(google)
         connections.save(session, row(db, meeting_id).agent_id, account, SECRET_KEY, NOW)
     google.fail_next(429, "rateLimitExceeded", retry_after="600")
 
@@ -360,19 +370,10 @@ def test_a_throttled_google_calendar_is_retried_when_google_said_not_sooner(
 def test_a_meet_link_google_made_becomes_the_meetings_link_and_the_visitor_gets_it(
     db: Database, settings: Settings, http: HttpClient, google: FakeGoogle
 ) -> None:
-    google_settings = settings.model_copy(update={
-        "google_client_id": google.client_id,
-        "google_client_secret": settings.google_client_secret.__class__(google.client_secret),
-        "google_token_url": google.url + "/token",
-        "google_api_url": google.url + "/calendar/v3",
-    })  # fmt: skip
-    world = CalendarWorld(google_settings, db, http, SECRET_KEY)
+    world = google_world(settings, db, http, google)
     meeting_id = booked(db, meeting_link="")
-    access, refresh = google.grant()
-    secret = {"access_token": access, "refresh_token": refresh, "expires_at": (NOW + timedelta(days=3650)).isoformat(),
-              "scope": "https://www.googleapis.com/auth/calendar"}  # fmt: skip
     with db.write() as session:
-        account = connections.Account("google", {"calendar_id": "primary"}, secret)
+        account = google_account(google)
         connections.save(session, row(db, meeting_id).agent_id, account, SECRET_KEY, NOW, {"online_meeting": True})
 
     sync_due(world, NOW)

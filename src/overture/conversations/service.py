@@ -409,15 +409,15 @@ def _booking_request(
     )
 
 
-def awaiting_time(session: Session, public_id: str, token: str, step: int) -> tuple[booking.BookingRequest, str]:
-    """What a meeting time picked at `step` is booked for, and the visitor's zone. Raises Conflict when the
-    conversation is not waiting for a time at that step."""
+def awaiting_time(session: Session, public_id: str, token: str, step: int) -> booking.BookingRequest:
+    """What a meeting time picked at `step` is booked for. Raises Conflict when the conversation is not waiting
+    for a time at that step."""
     conversation, person = _owned(session, public_id, token)
     _require_active(conversation, step)
     state = engine.State.model_validate(conversation.state)
     if state.awaiting is None or state.awaiting.kind != "meeting":
         raise Conflict("This conversation is not waiting for a meeting time.", [Problem("slot", "Not expected.")])
-    return _booking_request(session, conversation, person, state.awaiting), conversation.time_zone or "UTC"
+    return _booking_request(session, conversation, person, state.awaiting)
 
 
 def book(

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from overture.calendars.models import CalendarConnection
+from overture.calendars import connections
 from overture.mail import service as mail
 from overture.mail.schemas import NewMessage
 from overture.scheduling.models import Agent
@@ -18,7 +17,7 @@ def mark(session: Session, agent: Agent, problem: str, now: datetime, base_url: 
     """Marks the agent (and their connection) as needing attention for `problem`, a sentence a person can act on.
     Emails the agent the first time only; returns whether this is new."""
     problem = problem[:500]
-    connection = _connection(session, agent)
+    connection = connections.connection_of(session, agent.id)
     if connection is not None:
         connection.problem = problem
     new = agent.attention is None
@@ -43,11 +42,7 @@ def clear(session: Session, agent: Agent) -> None:
     """The calendar works again: the agent is back in routing."""
     agent.attention = None
     agent.attention_since = None
-    connection = _connection(session, agent)
+    connection = connections.connection_of(session, agent.id)
     if connection is not None:
         connection.problem = None
     session.flush()
-
-
-def _connection(session: Session, agent: Agent) -> CalendarConnection | None:
-    return session.scalar(select(CalendarConnection).where(CalendarConnection.agent_id == agent.id))

@@ -30,6 +30,7 @@ from overture.calendars.models import CalendarConnection
 from overture.calendars.world import CalendarWorld
 from overture.dialogues.document import BookMeeting as BookMeetingSpec
 from overture.errors import InvalidInput, NotFound, Problem
+from overture.people.email_domains import domain_of, normalize_domain
 from overture.people.models import Person
 from overture.scheduling import accounts, invites, notices, rotation, rules
 from overture.scheduling.availability import BookedMeeting, Slot, agent_slot_seconds, free_slots
@@ -101,7 +102,6 @@ class Prepared:
 
     request: BookingRequest
     start: datetime
-    end: datetime
     routes: tuple[Route, ...]
     busy: BusyTimes
     meeting_type_id: int | None
@@ -134,12 +134,13 @@ Outcome = Booked | Taken | Unavailable
 
 
 def _domains(values: Mapping[str, Any]) -> list[str]:
-    found = []
-    for name in ("company.domain", "person.email"):
-        value = values.get(name)
-        if isinstance(value, str) and value:
-            found.append(value.rsplit("@", 1)[-1].lower())
-    return found
+    """The visitor's company domain and email domain, for the account table."""
+    company, email = values.get("company.domain"), values.get("person.email")
+    found = [
+        normalize_domain(company) if isinstance(company, str) else "",
+        domain_of(email) if isinstance(email, str) else "",
+    ]
+    return [domain for domain in found if domain]
 
 
 def _team_route(session: Session, team: Team, mode: RouteMode, note: str, fallback: Route | None = None) -> Route:
@@ -264,8 +265,9 @@ class _Candidates:
         return agent_slot_seconds(schedule_of(agent), kind, busy, now, self.booked.get(str(agent_id), ()))
 
 
-def offer(world: CalendarWorld, request: BookingRequest, now: datetime) -> Offer:
-    """The times to offer the visitor. Call it outside any transaction: it may read calendars."""
+def _gather(world: CalendarWorld, request: BookingRequest, now: datetime) -> tuple[list[Route], _Candidates]:
+    """The routes of a booking and their agents, with their calendars as last read (the cache) and Overture's own
+    meetings: what both offering and preparing compute slots from. Reads calendars, so outside any transaction."""
     with world.db.read() as session:
         routes = _routes(session, request, now)
         meeting_type = _meeting_type(session, request.spec)
@@ -273,11 +275,18 @@ def offer(world: CalendarWorld, request: BookingRequest, now: datetime) -> Offer
         agents = _agents(session, ids)
         session.expunge_all()
     start, end = _window(list(agents.values()), meeting_type, now)
+    # An agent who needs attention is offered nothing: their calendar is not read at all.
     busy = read_busy(world, [i for i in ids if agents[i].attention is None], start, end, now)
     with world.db.read() as session:
         booked = _booked(session, ids, start, end)
-    candidates = _Candidates(agents, busy, booked, meeting_type, request.spec.minutes)
-    duration = _duration(candidates, ids)
+    return routes, _Candidates(agents, busy, booked, meeting_type, request.spec.minutes)
+
+
+def offer(world: CalendarWorld, request: BookingRequest, now: datetime) -> Offer:
+    """The times to offer the visitor. Call it outside any transaction: it may read calendars."""
+    routes, candidates = _gather(world, request, now)
+    agents, busy, booked, meeting_type = candidates.agents, candidates.busy, candidates.booked, candidates.meeting_type
+    duration = _duration(candidates, sorted(agents))
     for item in routes:
         if item.team_id is None or item.team_mode == "strict":
             # One agent, or a strict team: the first agent in turn order who has a slot.
@@ -343,25 +352,15 @@ def prepare(world: CalendarWorld, request: BookingRequest, start: datetime, now:
     Call it outside any transaction, then pass the result to `book`. Unavailable when no route exists."""
     if start.tzinfo is None:
         raise InvalidInput("The chosen time has no time zone.", [Problem("slot", "Send an ISO time with its offset.")])
-    with world.db.read() as session:
-        routes = _routes(session, request, now)
-        meeting_type = _meeting_type(session, request.spec)
-        ids = sorted({agent_id for item in routes for agent_id in item.agent_ids})
-        agents = _agents(session, ids)
-        session.expunge_all()
+    routes, candidates = _gather(world, request, now)
     if not routes:
         return Unavailable("Nobody takes this kind of meeting: no routing rule matched and the card has no team.")
-    window_start, window_end = _window(list(agents.values()), meeting_type, now)
-    cached = read_busy(world, ids, window_start, window_end, now)
-    with world.db.read() as session:
-        booked = _booked(session, ids, window_start, window_end)
-    candidates = _Candidates(agents, cached, booked, meeting_type, request.spec.minutes)
     wanted = int(start.timestamp())
-    maybe = [i for i in ids if any(slot_start == wanted for slot_start, _ in candidates.slots(i, now))]
+    maybe = [i for i in sorted(candidates.agents) if wanted in (begin for begin, _ in candidates.slots(i, now))]
+    window_start, window_end = _window(list(candidates.agents.values()), candidates.meeting_type, now)
     fresh = read_busy(world, maybe, window_start, window_end, now, fresh=True) if maybe else {}
-    duration = _duration(candidates, ids)
-    return Prepared(request, start, start + duration, tuple(routes), fresh,
-                    meeting_type.id if meeting_type is not None else None)  # fmt: skip
+    meeting_type = candidates.meeting_type
+    return Prepared(request, start, tuple(routes), fresh, meeting_type.id if meeting_type is not None else None)
 
 
 def book(

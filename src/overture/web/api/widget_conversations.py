@@ -227,7 +227,7 @@ async def pick_time(context: Context, conversation_id: ConversationId, token: To
 
     def awaiting() -> booking.BookingRequest:
         with context.db.read() as session:
-            return conversations.awaiting_time(session, conversation_id, token, body.step)[0]
+            return conversations.awaiting_time(session, conversation_id, token, body.step)
 
     request = await run_in_threadpool(awaiting)
     try:
