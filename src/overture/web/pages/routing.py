@@ -36,6 +36,14 @@ EXAMPLE_CONDITIONS = (
 Refused = InvalidInput | Conflict
 
 
+def _refusal(session: Session, exc: Refused, form: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A refused form: the transaction rolled back, and what the page shows again (the status, the values typed,
+    the message and each problem by its field), under the names of the form on the page (`prefix`)."""
+    session.rollback()
+    shown = {"form": form, "error": exc.message, "problems": _problems(exc)}
+    return {"status": exc.status, **{prefix + name: value for name, value in shown.items()}}
+
+
 def _problems(exc: Refused) -> dict[str, str]:
     """Each problem by the form field it is about (its path's first part); the first one wins."""
     found: dict[str, str] = {}
@@ -97,12 +105,8 @@ def add_team(
     try:
         team = teams.create(session, key, name, mode, credit_back)
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
         form = {"key": key, "name": name, "mode": mode, "credit_back": credit_back}
-        return _page(
-            request, session, user, status=exc.status, team_form=form, team_error=exc.message,
-            team_problems=_problems(exc),
-        )  # fmt: skip
+        return _page(request, session, user, **_refusal(session, exc, form, "team_"))
     flash(request, f"The team '{team.name}' is created. Add its agents below.", "success")
     return redirect(f"{PAGE}#team-{team.key}")
 
@@ -135,12 +139,8 @@ def save_team(
     try:
         teams.update(session, team, name=name, mode=mode, credit_back=credit_back)
     except InvalidInput as exc:
-        session.rollback()
-        form = {"name": name, "mode": mode, "credit_back": credit_back}
-        return _team_page(
-            request, session, user, teams.get(session, key), status=exc.status, form=form, error=exc.message,
-            problems=_problems(exc),
-        )  # fmt: skip
+        refused = _refusal(session, exc, {"name": name, "mode": mode, "credit_back": credit_back})
+        return _team_page(request, session, user, teams.get(session, key), **refused)  # the team as stored
     flash(request, f"The settings of '{team.name}' are saved.", "success")
     return redirect(f"{PAGE}/teams/{key}")
 
@@ -231,12 +231,8 @@ def add_account(
     try:
         account = accounts.add(session, company_name, domain, owner)
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
         form = {"company_name": company_name, "domain": domain, "owner": owner}
-        return _page(
-            request, session, user, status=exc.status, account_form=form, account_error=exc.message,
-            account_problems=_problems(exc),
-        )  # fmt: skip
+        return _page(request, session, user, **_refusal(session, exc, form, "account_"))
     flash(request, f"{account.company_name} ({account.domain}) is added.", "success")
     return redirect(f"{PAGE}#accounts")
 
@@ -289,12 +285,8 @@ def save_account(
             session, accounts.get(session, account_id), company_name=company_name, domain=domain, owner_email=owner
         )
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
         form = {"company_name": company_name, "domain": domain, "owner": owner}
-        return _account_page(
-            request, session, user, account_id, status=exc.status, form=form, error=exc.message,
-            problems=_problems(exc),
-        )  # fmt: skip
+        return _account_page(request, session, user, account_id, **_refusal(session, exc, form))
     flash(request, "The account is saved.", "success")
     return redirect(f"{PAGE}#accounts")
 
@@ -455,11 +447,7 @@ def add_meeting_type(
     try:
         row = meeting_types.create(session, key, {"name": name})
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
-        return _page(
-            request, session, user, status=exc.status, type_form={"key": key, "name": name}, type_error=exc.message,
-            type_problems=_problems(exc),
-        )  # fmt: skip
+        return _page(request, session, user, **_refusal(session, exc, {"key": key, "name": name}, "type_"))
     flash(request, f"The meeting type '{row.name}' is created: set its values.", "success")
     return redirect(f"{PAGE}/meeting-types/{row.key}")
 
@@ -522,11 +510,7 @@ def save_meeting_type(
     try:
         meeting_types.update(session, meeting_types.get(session, key), values)
     except InvalidInput as exc:
-        session.rollback()
-        return _type_page(
-            request, session, user, key, status=exc.status, form={**typed, "name": name, "team": team},
-            error=exc.message, problems=_problems(exc),
-        )  # fmt: skip
+        return _type_page(request, session, user, key, **_refusal(session, exc, {**typed, "name": name, "team": team}))
     flash(request, "The meeting type is saved.", "success")
     return redirect(f"{PAGE}#meeting-types")
 
