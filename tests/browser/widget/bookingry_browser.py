@@ -62,17 +62,42 @@ def to_the_picker(page: Page, email: str = "ada@acme.example") -> dict[str, Any]
     return offer
 
 
+# Day and month names as Chromium's Intl writes them, spelt out here so that no label depends on the machine's
+# locale and every month's name (accents included: "décembre", "août", "févr.") is checked.
+ENGLISH_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                  "November", "December")  # fmt: skip
+FRENCH_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+FRENCH_SHORT_DAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+FRENCH_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                 "novembre", "décembre")  # fmt: skip
+FRENCH_SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+                       "déc.")  # fmt: skip
+
+
 def day_label(date: str) -> str:
     """A day as the picker shows it in British English: "Tue 1 Dec"."""
     day = datetime.fromisoformat(date)
-    return f"{day:%a} {day.day} {day:%b}"
+    return f"{ENGLISH_DAYS[day.weekday()][:3]} {day.day} {ENGLISH_MONTHS[day.month - 1][:3]}"
 
 
 def long_label(start: str) -> str:
     """A time as the visitor's message and the button's accessible name say it in British English:
     "Tuesday 1 December, 10:00"."""
     at = datetime.fromisoformat(start)
-    return f"{at:%A} {at.day} {at:%B}, {at:%H:%M}"
+    return f"{ENGLISH_DAYS[at.weekday()]} {at.day} {ENGLISH_MONTHS[at.month - 1]}, {at:%H:%M}"
+
+
+def french_day_label(date: str) -> str:
+    """A day as the picker shows it on a French page: "lun. 7 déc."."""
+    day = datetime.fromisoformat(date)
+    return f"{FRENCH_SHORT_DAYS[day.weekday()]} {day.day} {FRENCH_SHORT_MONTHS[day.month - 1]}"
+
+
+def french_long_label(start: str) -> str:
+    """A time as a French page says it: "lundi 7 décembre, 09:00"."""
+    at = datetime.fromisoformat(start)
+    return f"{FRENCH_DAYS[at.weekday()]} {at.day} {FRENCH_MONTHS[at.month - 1]}, {at:%H:%M}"
 
 
 def book_over_http(api: APIRequestContext, start: str, email: str = "bob@beta.example") -> None:
