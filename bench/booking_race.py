@@ -4,7 +4,7 @@ result; the 49 others must get fresh times (not an error).
 
 Prints `booking race: N meetings, B booked, F offered fresh times, E errors` (target: 1, 1, 49, 0).
 
-Run: .venv/bin/python bench/booking_race.py   (PostgreSQL on 127.0.0.1:5432, or OVERTURE_BENCH_DATABASE_URL)
+Run: .venv-dev/bin/python bench/booking_race.py   (PostgreSQL on 127.0.0.1:5432, or OVERTURE_BENCH_DATABASE_URL)
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 second through the widget API on SQLite beside a no-op endpoint of the same app, in the same run.
 
 Target: one reply through the API costs at most 3x a no-op request (the `reply/no-op cost ratio` line).
-Run: .venv/bin/python bench/engine.py   (about 20 seconds; the server runs in its own process, on loopback)
+Run: .venv-dev/bin/python bench/engine.py   (about 20 seconds; the server runs in its own process, on loopback)
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A step is one call of `start` or `answer`. The flow mixes every kind of card that does not need a called flow:
 say + goto, branch, buttons and typed questions, so a conversation from start to end takes 17 steps and enters 50
-cards. Run: .venv/bin/python bench/engine_pure.py
+cards. Run: .venv-dev/bin/python bench/engine_pure.py
 """
 
 from __future__ import annotations

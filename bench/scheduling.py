@@ -4,7 +4,7 @@ the team's slots with the agents free at each).
 
 Prints `availability: N ms`, the median of several runs (target: under 50 ms).
 
-Run: .venv/bin/python bench/scheduling.py
+Run: .venv-dev/bin/python bench/scheduling.py
 """
 
 from __future__ import annotations

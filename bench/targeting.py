@@ -6,7 +6,7 @@
   endpoint of the same app, in the same run, both with the same concurrent clients (target: at least 0.5). Every
   visit writes its page view and the visitor's visit data, durable before the answer is sent.
 
-Run: .venv/bin/python bench/targeting.py   (about a minute; the server runs in its own process, on loopback)
+Run: .venv-dev/bin/python bench/targeting.py   (about a minute; the server runs in its own process, on loopback)
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Selection speed: 500 published dialogues with mixed page and audience rules, 1,000 visitors on varied pages;
 prints the median time of one `Selector.select` as `selection: N us` (the issue asks for under 50 us).
 
-Run: .venv/bin/python bench/targeting_selection.py
+Run: .venv-dev/bin/python bench/targeting_selection.py
 """
 
 from __future__ import annotations

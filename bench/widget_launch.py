@@ -3,7 +3,7 @@ launcher is on screen, on the demo's pricing page served locally, for a new visi
 round trip is inside the figure. Target (the widget issue): within 100 ms.
 
 Prints `launcher: N ms after the script (median of R page loads)`.
-Run: .venv/bin/python bench/widget_launch.py   (Debian's chromium, headless, off the network)
+Run: .venv-dev/bin/python bench/widget_launch.py   (Debian's chromium, headless, off the network)
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The widget's weight as a visitor's browser downloads it (gzip -9), beside peers' embed scripts measured the same
-way from their npm packages. Run: .venv/bin/python bench/widget_size.py
+way from their npm packages. Run: .venv-dev/bin/python bench/widget_size.py
 
 Budgets (issue 5): the loader at most 4 KB, everything together at most 15 KB. Peers' packages are fetched with
 `npm pack` into a temporary folder; without the registry they are printed as "not measured"."""
