@@ -56,10 +56,26 @@ def _bookable(
     session: Session, user: User, team: Team, zone: str, hours: dict[str, list[str]], notice_minutes: int
 ) -> int:
     agent = rotation.create_agent(session, user)
-    agent.time_zone, agent.weekly_hours, agent.notice_minutes = zone, hours, notice_minutes
-    session.add(CalendarConnection(agent_id=agent.id, provider="builtin", settings={}))
+    connect_builtin(session, agent, zone, hours, notice_minutes)
     rotation.add_member(session, team, agent)
     return agent.id
+
+
+def connect_builtin(
+    session: Session,
+    agent: Agent,
+    zone: str = "Europe/Paris",
+    hours: dict[str, list[str]] | None = None,
+    notice_minutes: int = 60,
+) -> None:
+    """Gives `agent` the built-in calendar and hours (every hour of every day by default): booking can use them."""
+    agent.time_zone, agent.weekly_hours, agent.notice_minutes = (
+        zone,
+        ALL_DAY if hours is None else hours,
+        notice_minutes,
+    )
+    session.add(CalendarConnection(agent_id=agent.id, provider="builtin", settings={}))
+    session.flush()
 
 
 def agent_email(db: Database, agent_id: int) -> str:

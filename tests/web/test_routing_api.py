@@ -6,11 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
+from overture.calendars.models import CalendarConnection
 from overture.db import Database
-from overture.scheduling import rotation, rules
+from overture.scheduling import rotation, rules, teams
+from overture.scheduling.models import Agent
 from overture.users import service as users
+from scheduling.bookingry import connect_builtin
 
 from support import PASSWORD, Personas, token_for
 
@@ -28,7 +33,9 @@ def _agents(db: Database, *names: str) -> list[int]:
         ids = []
         for name in names:
             user = users.create_user(session, f"{name.lower()}@example.com", "agent", name, PASSWORD)
-            ids.append(rotation.create_agent(session, user).id)
+            agent = rotation.create_agent(session, user)
+            connect_builtin(session, agent)
+            ids.append(agent.id)
         return ids
 
 
@@ -222,5 +229,26 @@ def test_agents_are_listed_with_their_calendar_and_attention(
     (ann,) = _agents(db, "Ann")
     headers = auth(db, personas.alice)
     assert client.get(f"{API}/agents", headers=headers).json() == [
-        {"id": ann, "name": "Ann", "email": "ann@example.com", "active": True, "calendar": None, "attention": None}
+        {"id": ann, "name": "Ann", "email": "ann@example.com", "active": True, "calendar": "builtin", "attention": None}
+    ]
+
+
+def test_the_team_api_names_who_booking_would_pick_and_why_the_others_are_skipped(
+    db: Database, client: TestClient, personas: Personas
+) -> None:
+    ann, ben, cat = _agents(db, "Ann", "Ben", "Cat")
+    with db.write() as session:
+        session.get_one(Agent, ann).out_of_office = [{"start": "2026-11-01", "end": "2027-02-28"}]
+        session.execute(delete(CalendarConnection).where(CalendarConnection.agent_id == ben))
+        team = teams.create(session, "sales", "Sales")
+        for agent_id in (ann, ben, cat):
+            teams.add_agent(session, team, session.get_one(Agent, agent_id))
+    with time_machine.travel(NOW):
+        body = client.get(f"{API}/teams/sales", headers=auth(db, personas.sam)).json()
+
+    assert body["next_agent_id"] == cat
+    assert [(m["agent"]["name"], m["is_next"], m["skipped"]) for m in body["members"]] == [
+        ("Ann", False, "Out of office until 2027-02-28."),
+        ("Ben", False, "No calendar connected."),
+        ("Cat", True, None),
     ]

@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 from html import unescape
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from overture.db import Database
 from overture.scheduling import accounts, rotation, rules, teams
-from overture.scheduling.models import AccountOwner, Agent, MeetingType, RoutingRule
+from overture.scheduling.models import AccountOwner, Agent, Meeting, MeetingType, RoutingRule
 from overture.users import service as users
+from scheduling.bookingry import Visitor, connect_builtin, first_time, publish_booking
 
 from support import PASSWORD, Personas, post_form, sign_in
 
@@ -31,6 +33,7 @@ def _sales_team(db: Database, *names: str) -> list[int]:
         for name in names:
             user = users.create_user(session, f"{name.lower()}@example.com", "agent", name, PASSWORD)
             agent = rotation.create_agent(session, user)
+            connect_builtin(session, agent)
             teams.add_agent(session, team, agent)
             ids.append(agent.id)
     return ids
@@ -380,3 +383,46 @@ def test_a_meeting_type_is_created_set_and_deleted(client: TestClient, db: Datab
     post_form(client, f"{PAGE}/meeting-types/demo/delete", {}, PAGE)
     with db.read() as session:
         assert session.scalars(select(MeetingType)).all() == []
+
+
+def test_next_is_who_booking_picks_and_an_out_of_office_agent_shows_why_they_are_skipped(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    ann, _ben, _cat = _sales_team(db, "Ann", "Ben", "Cat")
+    with db.write() as session:
+        session.get_one(Agent, ann).out_of_office = [{"start": "2026-11-20", "end": "2027-01-31"}]
+    publish_booking(db)
+    with time_machine.travel(NOW):
+        sign_in(client, personas.sam)
+        assert _rotation(client) == ["Ann", "Ben (next)", "Cat"]
+        assert _next_line(client) == "Ben"
+        assert "Out of office until 2027-01-31." in _row(client, "Ann")
+        visitor = Visitor(client)
+        visitor.pick(first_time(visitor.to_the_slots("zoe@acme.example")))
+
+    with db.read() as session:
+        [meeting] = session.scalars(select(Meeting)).all()
+        assert session.get_one(Agent, meeting.agent_id).name == "Ben"
+
+
+def test_an_agent_without_a_calendar_is_skipped_with_the_reason(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    _sales_team(db, "Ann")
+    with db.write() as session:
+        team = teams.get(session, "sales")
+        user = users.create_user(session, "dan@example.com", "agent", "Dan", PASSWORD)
+        teams.add_agent(session, team, rotation.create_agent(session, user))
+        rotation.next_agent(session, "sales", NOW, lambda _agent_id: True)  # Ann took the last one
+    with time_machine.travel(NOW):
+        sign_in(client, personas.sam)
+        assert _rotation(client) == ["Ann (next)", "Dan"]
+        assert "No calendar connected." in _row(client, "Dan")
+
+
+def _row(client: TestClient, name: str) -> str:
+    page = client.get(PAGE).text
+    [row] = [
+        body for body in re.findall(r"<tr[^>]*data-agent[^>]*>(.*?)</tr>", page, re.S) if f"<td>{name}<br>" in body
+    ]
+    return unescape(row)

@@ -219,7 +219,7 @@ def _agents(session: Session, ids: Sequence[int]) -> dict[int, Agent]:
     return {agent.id: agent for agent in session.scalars(select(Agent).where(Agent.id.in_(ids)))}
 
 
-def _booked(
+def booked_meetings(
     session: Session, ids: Sequence[int], start: datetime, end: datetime, ignore: int | None = None
 ) -> dict[str, list[BookedMeeting]]:
     """Overture's meetings of these agents around [start, end), keyed like schedules (agent id as text)."""
@@ -278,7 +278,7 @@ def _gather(world: CalendarWorld, request: BookingRequest, now: datetime) -> tup
     # An agent who needs attention is offered nothing: their calendar is not read at all.
     busy = read_busy(world, [i for i in ids if agents[i].attention is None], start, end, now)
     with world.db.read() as session:
-        booked = _booked(session, ids, start, end)
+        booked = booked_meetings(session, ids, start, end)
     return routes, _Candidates(agents, busy, booked, meeting_type, request.spec.minutes)
 
 
@@ -382,7 +382,7 @@ def book(
     agents = _agents(session, ids)
     meeting_type = session.get(MeetingType, prepared.meeting_type_id) if prepared.meeting_type_id else None
     window_start, window_end = _window(list(agents.values()), meeting_type, now)
-    booked = _booked(session, ids, window_start, window_end)
+    booked = booked_meetings(session, ids, window_start, window_end)
     candidates = _Candidates(agents, prepared.busy, booked, meeting_type, prepared.request.spec.minutes)
     wanted = int(prepared.start.timestamp())
 
@@ -536,7 +536,7 @@ def agent_is_free(
         if agent is None:
             raise NotFound(f"There is no agent {agent_id}.")
         session.expunge(agent)
-        booked = _booked(session, [agent_id], start, end, ignore_meeting_id)
+        booked = booked_meetings(session, [agent_id], start, end, ignore_meeting_id)
     if agent.attention is not None:
         return False
     busy = read_busy(world, [agent_id], start - timedelta(days=1), end + timedelta(days=1), now, fresh=True)
@@ -559,7 +559,7 @@ def reschedule_slots(world: CalendarWorld, meeting: Meeting, now: datetime) -> l
             return []
         session.expunge(agent)
         start, end = _window([agent], None, now)
-        booked = _booked(session, [agent.id], start, end, meeting.id)
+        booked = booked_meetings(session, [agent.id], start, end, meeting.id)
     busy = read_busy(world, [agent.id], start, end, now).get(agent.id)
     if busy is None or agent.attention is not None:
         return []

@@ -9,7 +9,7 @@ agent by email that accounts and rules share.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,7 @@ class MemberInfo:
     paused: bool
     credits: int
     is_next: bool
+    skipped: str | None = None  # why booking would pass them over now
 
 
 @dataclass(frozen=True)
@@ -262,23 +263,34 @@ def delete(session: Session, team: Team) -> None:
 # --- members --------------------------------------------------------------------------------------------------
 
 
-def info(session: Session, team: Team) -> TeamInfo:
+def info(session: Session, team: Team, reasons: Mapping[int, str | None] | None = None) -> TeamInfo:
     """The team's members in rotation order with the next one marked, the pointer read from the database now.
 
-    Next is who routing would pick if every member had a free slot (rotation.next_agent's rules): a member holding
-    a turn given back (credit back) first, else the first member after the pointer; paused members are skipped,
-    and so are members whose calendar needs attention, as booking skips them."""
+    Next is who booking would pick now (rotation.next_agent's rules): a member holding a turn given back (credit
+    back) first, else the first member after the pointer; paused members are skipped, and so are those booking
+    would skip now, each with its reason: `reasons` from lineup.skip_reasons (no calendar, out of office, no free
+    time...). Without `reasons`, only a calendar that needs attention counts."""
     session.refresh(team)
     order = rotation.members(session, team)
     agents = agent_infos(session, [member.agent_id for member in order])
+
+    def skipped(member: TeamMember) -> str | None:
+        if member.paused:
+            return "Paused."
+        if reasons is not None:
+            return reasons.get(member.agent_id, "Not an agent any more.")
+        attention = agents[member.agent_id].attention
+        return None if attention is None else f"Their calendar needs attention: {attention}"
+
+    why = {member.agent_id: skipped(member) for member in order}
     index = next((i for i, m in enumerate(order) if m.agent_id == team.last_agent_id), -1)
     # After the pointer, wrapping round, the pointer's own agent last.
     turns = order[index + 1 :] + order[: index + 1]
-    able = [m for m in turns if not m.paused and agents[m.agent_id].attention is None]
+    able = [m for m in turns if why[m.agent_id] is None]
     chosen = next((m for m in able if m.credits > 0), able[0] if able else None)
     next_id = chosen.agent_id if chosen is not None else None
     members = [
-        MemberInfo(agents[m.agent_id], position, m.paused, m.credits, m.agent_id == next_id)
+        MemberInfo(agents[m.agent_id], position, m.paused, m.credits, m.agent_id == next_id, why[m.agent_id])
         for position, m in enumerate(order, start=1)
     ]
     return TeamInfo(team, members, next_id)

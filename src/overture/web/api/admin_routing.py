@@ -10,12 +10,14 @@ from fastapi import APIRouter, Depends, Form, Path, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from overture.db import utcnow
 from overture.dialogues.document import KEY_PATTERN
 from overture.scheduling import accounts, meeting_types, rules, teams
+from overture.scheduling.lineup import SkipReasons, skip_reasons
 from overture.scheduling.models import AccountOwner, Agent, MeetingType, RoutingRule, Team
 from overture.users.models import User
 from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession, RowId
+from overture.web.deps import AreaGuard, Context, DbSession, RowId
 from overture.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/admin", tags=["routing"], responses=API_ERROR_RESPONSES)
@@ -46,12 +48,24 @@ class AgentOut(BaseModel):
         return cls(**vars(info))
 
 
+def _lineup(context: Context) -> SkipReasons:
+    """Why booking would pass each agent over now; a dependency, so it runs (it may read calendars) before the
+    route's own transaction."""
+    return skip_reasons(context.calendar_world, utcnow())
+
+
+Lineup = Annotated[SkipReasons, Depends(_lineup)]
+
+
 class MemberOut(BaseModel):
     agent: AgentOut
     position: int = Field(description="1 for the first in rotation order.")
     paused: bool = Field(description="Skipped by routing; keeps their place.")
     credits: int = Field(description="Turns given back (credit back) not yet used.")
-    is_next: bool = Field(description="Gets the next meeting if free then.")
+    is_next: bool = Field(description="Would get a meeting booked now (booking's own rules).")
+    skipped: str | None = Field(
+        description="Why booking would pass them over now (paused, no calendar, out of office, no free time...)."
+    )
 
 
 class TeamOut(BaseModel):
@@ -59,12 +73,12 @@ class TeamOut(BaseModel):
     name: str
     mode: str = Field(description="strict: the visitor sees the next agent's slots; availability: any member's.")
     credit_back: bool
-    next_agent_id: int | None = Field(description="Who gets the next meeting if every unpaused member is free.")
+    next_agent_id: int | None = Field(description="Who would get a meeting booked now; null when nobody is free.")
     members: list[MemberOut] = Field(description="In rotation order.")
 
     @classmethod
-    def of(cls, session: Session, team: Team) -> TeamOut:
-        info = teams.info(session, team)
+    def of(cls, session: Session, lineup: SkipReasons, team: Team) -> TeamOut:
+        info = teams.info(session, team, lineup)
         return cls(
             key=team.key,
             name=team.name,
@@ -73,7 +87,7 @@ class TeamOut(BaseModel):
             next_agent_id=info.next_agent_id,
             members=[
                 MemberOut(agent=AgentOut.of(m.agent), position=m.position, paused=m.paused, credits=m.credits,
-                          is_next=m.is_next)
+                          is_next=m.is_next, skipped=m.skipped)
                 for m in info.members
             ],
         )  # fmt: skip
@@ -112,61 +126,63 @@ def list_agents(session: DbSession, _: Router) -> list[AgentOut]:
 
 
 @router.get("/routing/teams", summary="Teams, each with its members in rotation order and who is next")
-def list_teams(session: DbSession, _: Router) -> list[TeamOut]:
-    return [TeamOut.of(session, team) for team in teams.list_teams(session)]
+def list_teams(lineup: Lineup, session: DbSession, _: Router) -> list[TeamOut]:
+    return [TeamOut.of(session, lineup, team) for team in teams.list_teams(session)]
 
 
 @router.post("/routing/teams", status_code=201, summary="Create a team (no members yet)")
-def create_team(session: DbSession, _: Router, body: TeamCreate) -> TeamOut:
-    return TeamOut.of(session, teams.create(session, body.key, body.name, body.mode, body.credit_back))
+def create_team(lineup: Lineup, session: DbSession, _: Router, body: TeamCreate) -> TeamOut:
+    return TeamOut.of(session, lineup, teams.create(session, body.key, body.name, body.mode, body.credit_back))
 
 
 @router.get("/routing/teams/{key}", summary="One team, its rotation and who is next")
-def get_team(session: DbSession, _: Router, key: Key) -> TeamOut:
-    return TeamOut.of(session, teams.get(session, key))
+def get_team(lineup: Lineup, session: DbSession, _: Router, key: Key) -> TeamOut:
+    return TeamOut.of(session, lineup, teams.get(session, key))
 
 
 @router.patch("/routing/teams/{key}", summary="Rename a team, set its mode or credit back (only what is sent)")
-def update_team(session: DbSession, _: Router, key: Key, body: TeamUpdate) -> TeamOut:
+def update_team(lineup: Lineup, session: DbSession, _: Router, key: Key, body: TeamUpdate) -> TeamOut:
     team = teams.update(session, teams.get(session, key), name=body.name, mode=body.mode, credit_back=body.credit_back)
-    return TeamOut.of(session, team)
+    return TeamOut.of(session, lineup, team)
 
 
 @router.delete("/routing/teams/{key}", summary="Delete a team no dialogue books with")
-def delete_team(session: DbSession, _: Router, key: Key) -> TeamOut:
+def delete_team(lineup: Lineup, session: DbSession, _: Router, key: Key) -> TeamOut:
     team = teams.get(session, key)
-    shown = TeamOut.of(session, team)
+    shown = TeamOut.of(session, lineup, team)
     teams.delete(session, team)
     return shown
 
 
 @router.post("/routing/teams/{key}/members", status_code=201, summary="Add an agent at the end of the rotation")
-def add_member(session: DbSession, _: Router, key: Key, body: MemberAdd) -> TeamOut:
+def add_member(lineup: Lineup, session: DbSession, _: Router, key: Key, body: MemberAdd) -> TeamOut:
     team = teams.get(session, key)
     (agent,) = teams.agents_for_emails(session, [body.agent], path="agent")
     teams.add_agent(session, team, agent)
-    return TeamOut.of(session, team)
+    return TeamOut.of(session, lineup, team)
 
 
 @router.patch("/routing/teams/{key}/members/{agent_id}", summary="Pause (skipped, keeps their place) or resume")
-def update_member(session: DbSession, _: Router, key: Key, agent_id: RowId, body: MemberUpdate) -> TeamOut:
+def update_member(
+    lineup: Lineup, session: DbSession, _: Router, key: Key, agent_id: RowId, body: MemberUpdate
+) -> TeamOut:
     team = teams.get(session, key)
     teams.set_paused(session, team, agent_id, body.paused)
-    return TeamOut.of(session, team)
+    return TeamOut.of(session, lineup, team)
 
 
 @router.delete("/routing/teams/{key}/members/{agent_id}", summary="Take an agent out of the rotation")
-def remove_member(session: DbSession, _: Router, key: Key, agent_id: RowId) -> TeamOut:
+def remove_member(lineup: Lineup, session: DbSession, _: Router, key: Key, agent_id: RowId) -> TeamOut:
     team = teams.get(session, key)
     teams.remove_agent(session, team, agent_id)
-    return TeamOut.of(session, team)
+    return TeamOut.of(session, lineup, team)
 
 
 @router.put("/routing/teams/{key}/order", summary="Set the rotation order (the pointer stays on its agent)")
-def reorder_team(session: DbSession, _: Router, key: Key, body: Order) -> TeamOut:
+def reorder_team(lineup: Lineup, session: DbSession, _: Router, key: Key, body: Order) -> TeamOut:
     team = teams.get(session, key)
     teams.set_order(session, team, [a.id for a in teams.agents_for_emails(session, body.agents)])
-    return TeamOut.of(session, team)
+    return TeamOut.of(session, lineup, team)
 
 
 # --- account owners -------------------------------------------------------------------------------------------
@@ -270,7 +286,7 @@ def update_account(session: DbSession, _: Router, account_id: RowId, body: Accou
 
 
 @router.delete("/routing/accounts/{account_id}", summary="Remove an account")
-def delete_account(session: DbSession, _: Router, account_id: RowId) -> AccountOut:
+def delete_account(lineup: Lineup, session: DbSession, _: Router, account_id: RowId) -> AccountOut:
     account = accounts.get(session, account_id)
     shown = AccountOut.of(session, account)
     accounts.remove(session, account)
@@ -289,14 +305,14 @@ class RuleOut(BaseModel):
     team: TeamOut = Field(description="The rule's own rotation of its agents.")
 
     @classmethod
-    def of(cls, session: Session, rule: RoutingRule) -> RuleOut:
+    def of(cls, session: Session, lineup: SkipReasons, rule: RoutingRule) -> RuleOut:
         return cls(
             key=rule.key,
             name=rule.name,
             description=rule.description,
             priority=rule.priority,
             conditions=rule.conditions,
-            team=TeamOut.of(session, rules.team_of(session, rule)),
+            team=TeamOut.of(session, lineup, rules.team_of(session, rule)),
         )
 
 
@@ -331,12 +347,12 @@ def _agents(session: Session, emails: list[str] | None) -> list[Agent] | None:
 
 
 @router.get("/routing/rules", summary="Routing rules in the order they are tried")
-def list_rules(session: DbSession, _: Router) -> list[RuleOut]:
-    return [RuleOut.of(session, rule) for rule in rules.list_rules(session)]
+def list_rules(lineup: Lineup, session: DbSession, _: Router) -> list[RuleOut]:
+    return [RuleOut.of(session, lineup, rule) for rule in rules.list_rules(session)]
 
 
 @router.post("/routing/rules", status_code=201, summary="Create a routing rule")
-def create_rule(session: DbSession, _: Router, body: RuleCreate) -> RuleOut:
+def create_rule(lineup: Lineup, session: DbSession, _: Router, body: RuleCreate) -> RuleOut:
     rule = rules.create(
         session,
         body.key,
@@ -346,21 +362,21 @@ def create_rule(session: DbSession, _: Router, body: RuleCreate) -> RuleOut:
         description=body.description,
         priority=body.priority,
     )
-    return RuleOut.of(session, rule)
+    return RuleOut.of(session, lineup, rule)
 
 
 @router.put("/routing/rules/order", summary="Set the order rules are tried in (priorities become 10, 20, ...)")
-def reorder_rules(session: DbSession, _: Router, body: RuleOrder) -> list[RuleOut]:
-    return [RuleOut.of(session, rule) for rule in rules.reorder(session, body.keys)]
+def reorder_rules(lineup: Lineup, session: DbSession, _: Router, body: RuleOrder) -> list[RuleOut]:
+    return [RuleOut.of(session, lineup, rule) for rule in rules.reorder(session, body.keys)]
 
 
 @router.get("/routing/rules/{key}", summary="One routing rule")
-def get_rule(session: DbSession, _: Router, key: Key) -> RuleOut:
-    return RuleOut.of(session, rules.get(session, key))
+def get_rule(lineup: Lineup, session: DbSession, _: Router, key: Key) -> RuleOut:
+    return RuleOut.of(session, lineup, rules.get(session, key))
 
 
 @router.patch("/routing/rules/{key}", summary="Change a routing rule (only what is sent)")
-def update_rule(session: DbSession, _: Router, key: Key, body: RuleUpdate) -> RuleOut:
+def update_rule(lineup: Lineup, session: DbSession, _: Router, key: Key, body: RuleUpdate) -> RuleOut:
     rule = rules.update(
         session,
         rules.get(session, key),
@@ -370,13 +386,13 @@ def update_rule(session: DbSession, _: Router, key: Key, body: RuleUpdate) -> Ru
         conditions=body.conditions,
         agents=_agents(session, body.agents),
     )
-    return RuleOut.of(session, rule)
+    return RuleOut.of(session, lineup, rule)
 
 
 @router.delete("/routing/rules/{key}", summary="Delete a routing rule and its rotation")
-def delete_rule(session: DbSession, _: Router, key: Key) -> RuleOut:
+def delete_rule(lineup: Lineup, session: DbSession, _: Router, key: Key) -> RuleOut:
     rule = rules.get(session, key)
-    shown = RuleOut.of(session, rule)
+    shown = RuleOut.of(session, lineup, rule)
     rules.delete(session, rule)
     return shown
 

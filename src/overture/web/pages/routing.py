@@ -10,10 +10,11 @@ from fastapi import Depends, Form, Path, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from overture.db import utcnow
 from overture.dialogues.document import KEY_PATTERN
 from overture.dialogues.yaml_io import dump_yaml, load_yaml
 from overture.errors import Conflict, InvalidInput, NotFound, Problem
-from overture.scheduling import accounts, meeting_types, rules, teams
+from overture.scheduling import accounts, lineup, meeting_types, rules, teams
 from overture.scheduling.models import TEAM_MODES, Agent, RoutingRule, Team
 from overture.users.models import User
 from overture.users.roles import Area
@@ -59,15 +60,20 @@ def _agent_ids(session: Session, ids: list[int]) -> list[Agent]:
 # --- the page ---------------------------------------------------------------------------------------------------
 
 
-def _overview(session: Session) -> dict[str, Any]:
+def _skip_reasons(request: Request) -> lineup.SkipReasons:
+    """Why booking would pass each agent over now: read before the page's own queries (it may read calendars)."""
+    return lineup.skip_reasons(request.app.state.context.calendar_world, utcnow())
+
+
+def _overview(session: Session, reasons: lineup.SkipReasons) -> dict[str, Any]:
     agents = teams.list_agents(session)
     by_id = {agent.id: agent for agent in agents}
     return {
-        "teams": [teams.info(session, team) for team in teams.list_teams(session)],
+        "teams": [teams.info(session, team, reasons) for team in teams.list_teams(session)],
         "agents": agents,
         "accounts": [(account, by_id.get(account.agent_id)) for account in accounts.list_accounts(session)],
         "rules": [
-            (rule, rules.described(rule), teams.info(session, rules.team_of(session, rule)))
+            (rule, rules.described(rule), teams.info(session, rules.team_of(session, rule), reasons))
             for rule in rules.list_rules(session)
         ],
         "meeting_types": [(row, meeting_types.team_key(session, row)) for row in meeting_types.list_types(session)],
@@ -80,7 +86,7 @@ def _page(request: Request, session: Session, user: User, status: int = 200, **e
     forms: dict[str, dict[str, Any]] = {"team_form": {}, "account_form": {}, "type_form": {}}
     return render(
         request, "admin/routing.html", user, status=status, active_area=Area.routing,
-        **{**_overview(session), **forms, **extra},
+        **{**_overview(session, _skip_reasons(request)), **forms, **extra},
     )  # fmt: skip
 
 
@@ -115,8 +121,8 @@ def _team_page(request: Request, session: Session, user: User, team: Team, statu
     form = {"name": team.name, "mode": team.mode, "credit_back": team.credit_back}
     return render(
         request, "admin/routing_team.html", user, status=status, active_area=Area.routing,
-        info=teams.info(session, team), naming=teams.dialogues_naming(session, team.key), modes=TEAM_MODES,
-        mode_labels=MODE_LABELS, **{"form": form, **extra},
+        info=teams.info(session, team, _skip_reasons(request)), naming=teams.dialogues_naming(session, team.key),
+        modes=TEAM_MODES, mode_labels=MODE_LABELS, **{"form": form, **extra},
     )  # fmt: skip
 
 
@@ -308,7 +314,7 @@ def _rule_page(
     form: dict[str, Any] = {"priority": 100, "conditions": EXAMPLE_CONDITIONS, "agents": []}
     info = None
     if rule is not None:
-        info = teams.info(session, rules.team_of(session, rule))
+        info = teams.info(session, rules.team_of(session, rule), _skip_reasons(request))
         form = {
             "name": rule.name,
             "description": rule.description,
