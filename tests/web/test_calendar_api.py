@@ -68,6 +68,10 @@ def test_settings_change_through_the_api_with_every_mistake_named(
     )
     assert wrong.status_code == 422
     assert {p["path"] for p in wrong.json()["errors"]} == {"time_zone", "weekly_hours.mon", "daily_max"}
+    backwards = {"out_of_office": [{"start": "2026-08-15", "end": "2026-08-01"}], "holidays": []}
+    refused = client.patch(f"{API}/{dana}/settings", json=backwards, headers=headers)
+    assert refused.status_code == 422
+    assert {p["path"] for p in refused.json()["errors"]} == {"out_of_office.0", "holidays"}
 
     changed = client.patch(
         f"{API}/{dana}/settings", json={"time_zone": "Europe/Paris", "duration_minutes": 60}, headers=headers

@@ -304,6 +304,36 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     return Problem(path, message)
 
 
+class AgentSettingsChanges(BaseModel):
+    """A change of an agent's settings: only the settings sent change. The shapes are read here (what the API's
+    schema shows); the values are checked with the agent's other settings by `changed_settings`, which names each
+    problem by its setting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = None
+    photo_url: str | None = None
+    time_zone: str | None = Field(None, description="An IANA time zone, e.g. Europe/Paris.")
+    weekly_hours: dict[Weekday, list[str]] | None = Field(
+        None, description='Ranges per weekday on the agent\'s clock, e.g. {"mon": ["09:00-12:00", "13:00-17:00"]}.'
+    )
+    date_overrides: list[DateOverrideIn] | None = None
+    out_of_office: list[OutOfOfficeIn] | None = None
+    duration_minutes: int | None = None
+    buffer_before_minutes: int | None = None
+    buffer_after_minutes: int | None = None
+    notice_minutes: int | None = None
+    horizon_days: int | None = None
+    step_minutes: int | None = None
+    daily_max: int | None = Field(None, description="Meetings per day at most; null: no cap.")
+    weekly_max: int | None = Field(None, description="Meetings per week at most; null: no cap.")
+    meeting_link: str | None = None
+
+    def sent(self) -> dict[str, Any]:
+        """The settings sent, as plain JSON values."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
 def parse_settings(data: Mapping[str, Any]) -> AgentSettingsIn:
     """The settings in `data`, checked. Raises InvalidInput listing every problem, each naming its setting."""
     try:

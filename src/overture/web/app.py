@@ -40,7 +40,7 @@ from overture.web.api import (
     widget_visits,
 )
 from overture.web.context import AppContext
-from overture.web.deps import csrf_token
+from overture.web.deps import API_TOKEN, csrf_token
 from overture.web.errors import install_error_handlers
 from overture.web.pages import (
     account,
@@ -149,19 +149,12 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(widget_visits.router)
     app.include_router(widget_conversations.router)
     app.include_router(widget_identify.router)
-    app.include_router(admin_appearance.router)
     app.include_router(widget_assets.router)
     app.include_router(health.router)
-    app.include_router(admin_users.router)
-    app.include_router(admin_outbox.router)
-    app.include_router(admin_dialogues.router)
-    app.include_router(admin_people.router)
-    app.include_router(admin_sites.router)
-    app.include_router(admin_fields.router)
-    app.include_router(admin_targeting.router)
-    app.include_router(admin_calendar.router)
-    app.include_router(admin_routing.router)
-    app.include_router(admin_meetings.router)
+    admin_api = (admin_appearance, admin_users, admin_outbox, admin_dialogues, admin_people, admin_sites,
+                 admin_fields, admin_targeting, admin_calendar, admin_routing, admin_meetings)  # fmt: skip
+    for module in admin_api:
+        app.include_router(module.router, dependencies=[API_TOKEN])
     app.include_router(meeting_links.router)
     for pages in (
         auth,

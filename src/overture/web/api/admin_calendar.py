@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Request
 from pydantic import BaseModel, Field
@@ -19,7 +19,7 @@ from overture.calendars import connections
 from overture.calendars.models import CalendarConnection
 from overture.db import utcnow
 from overture.scheduling import agents
-from overture.scheduling.agents import AgentSettingsIn
+from overture.scheduling.agents import AgentSettingsChanges, AgentSettingsIn
 from overture.scheduling.models import Agent
 from overture.users.models import User
 from overture.users.roles import Area
@@ -147,11 +147,12 @@ def update_settings(
     user: CalendarUser,
     agent_id: RowId,
     changes: Annotated[
-        dict[str, Any], Body(description="Any settings of `AgentPublic.settings`; those left out keep their value.")
+        AgentSettingsChanges,
+        Body(description="Any settings of `AgentPublic.settings`; those left out keep their value."),
     ],
 ) -> AgentPublic:
     agent = agents.agent_for(session, user, agent_id)
-    agents.update_settings(session, agent, agents.changed_settings(agent, changes))
+    agents.update_settings(session, agent, agents.changed_settings(agent, changes.sent()))
     return public(session, agent)
 
 
