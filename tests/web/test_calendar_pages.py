@@ -105,6 +105,26 @@ def test_an_agent_sees_their_own_calendar_with_every_way_to_connect(
     assert 'name="hours_mon" value="09:00-17:00"' in page.text and 'name="notice_minutes" value="1440"' in page.text
 
 
+def test_an_unconfigured_provider_is_shown_with_exactly_what_the_admin_must_set(
+    calendar_client: TestClient, personas: Personas
+) -> None:
+    sign_in(calendar_client, personas.bob)
+
+    page = calendar_client.get(PAGE)
+
+    google, microsoft = (_card(page.text, provider) for provider in ("google", "microsoft"))
+    assert 'action="/admin/calendar/me/oauth/google"' in google and "Not set up yet" not in google
+    assert "Connect Microsoft Outlook" not in microsoft and "Not set up yet" in microsoft
+    assert "http://testserver/admin/calendar/oauth/microsoft/callback" in microsoft
+    for variable in ("OVERTURE_MICROSOFT_CLIENT_ID", "OVERTURE_MICROSOFT_CLIENT_SECRET", "OVERTURE_MICROSOFT_TENANT"):
+        assert f"<code>{variable}</code>" in microsoft
+    assert "docs/meetings.md, section “Microsoft Outlook (Microsoft 365)”" in text_of(microsoft)
+
+
+def _card(page: str, provider: str) -> str:
+    return page.split(f'id="provider-{provider}"', 1)[1].split('<div class="provider"', 1)[0].split("</div>", 1)[0]
+
+
 def test_an_agent_cannot_open_or_change_another_agents_calendar(
     calendar_client: TestClient, db: Database, personas: Personas
 ) -> None:

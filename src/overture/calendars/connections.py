@@ -90,6 +90,29 @@ def offered(settings: Settings) -> tuple[str, ...]:
     return tuple(found)
 
 
+@dataclass(frozen=True)
+class OAuthSetup:
+    """What an administrator does to offer an OAuth provider: register Overture with the provider, giving it
+    `callback` as the redirect URL, then set `variables` and restart."""
+
+    provider: str
+    registry: str  # where the app is registered
+    callback: str
+    variables: tuple[str, ...]
+    guide: str  # the section of docs/meetings.md with every step
+
+
+def oauth_setup(settings: Settings, provider: str) -> OAuthSetup:
+    callback = callback_url(settings, provider)
+    if provider == "google":
+        google = ("OVERTURE_GOOGLE_CLIENT_ID", "OVERTURE_GOOGLE_CLIENT_SECRET")
+        return OAuthSetup(provider, "the Google Cloud console (an OAuth client of type Web application)", callback,
+                          google, "Google Calendar")  # fmt: skip
+    return OAuthSetup(provider, "Microsoft Entra (App registrations, platform Web)", callback,
+                      ("OVERTURE_MICROSOFT_CLIENT_ID", "OVERTURE_MICROSOFT_CLIENT_SECRET", "OVERTURE_MICROSOFT_TENANT"),
+                      "Microsoft Outlook (Microsoft 365)")  # fmt: skip
+
+
 def callback_url(settings: Settings, provider: str) -> str:
     return settings.base_url.rstrip("/") + CALLBACK_PATH.format(provider=provider)
 

@@ -163,6 +163,7 @@ def _agent_page(
         state_label=STATUS_LABELS[state],
         state_class=STATUS_CLASSES[state],
         offered=connections.offered(context.settings),
+        oauth_setups=[connections.oauth_setup(context.settings, p) for p in connections.OAUTH_PROVIDERS],
         provider_labels=connections.PROVIDER_LABELS,
         day_labels=DAY_LABELS,
         **{"form": settings_form(values), "errors": {}, "section": "", **extra},
