@@ -22,7 +22,7 @@ from overture.dialogues.models import Dialogue, DialogueVersion
 from overture.errors import Conflict, InvalidInput, NotFound, OvertureError, Unauthenticated
 from overture.people import service as people
 from overture.people.fields import FieldSchema
-from overture.people.models import Company, Person, VisitorIdentity
+from overture.people.models import Company, CompanyDomain, Person, VisitorIdentity
 
 from support import example, publish, publish_qualify_lead
 
@@ -552,3 +552,107 @@ def test_a_link_of_a_called_flow_counts_as_shown(db: Database) -> None:
     with db.write() as session:
         conversations.link_clicked(session, chat.conversation_id, chat.token, "https://example.com/pricing", NOW)
     assert activity_types(db)[-1] == "link.clicked"
+
+
+# --- going back over an email: the company ------------------------------------------------------------------------
+
+# Asks about the company before the email, then a name to go back from.
+COMPANY_FIRST = {
+    "key": "company-first",
+    "name": "Company first",
+    "flow": {
+        "start": "ask_size",
+        "cards": {
+            "ask_size": {"ask": "How many people work there?", "capture": "company.employees", "goto": "ask_email"},
+            "ask_email": {"ask": "Your work email?", "capture": "person.email", "goto": "ask_name"},
+            "ask_name": {"ask": "And your first name?", "capture": "person.first_name", "goto": "done"},
+            "done": {"say": "Thanks!", "end": True},
+        },
+    },
+}
+# Asks the email first.
+EMAIL_FIRST = {
+    "key": "email-first",
+    "name": "Email first",
+    "flow": {
+        "start": "ask_email",
+        "cards": {
+            "ask_email": {"ask": "Your work email?", "capture": "person.email", "goto": "ask_name"},
+            "ask_name": {"ask": "And your first name?", "capture": "person.first_name", "goto": "done"},
+            "done": {"say": "Thanks!", "end": True},
+        },
+    },
+}
+
+
+def add_acme(db: Database) -> int:
+    with db.write() as session:
+        acme = Company(name="Acme Corporation", domain="acme.com", industry="Manufacturing", fields={})
+        session.add(acme)
+        session.flush()
+        session.add(CompanyDomain(domain="acme.com", company_id=acme.id))
+        return acme.id
+
+
+def go_back(db: Database, chat: Chat) -> conversations.View:
+    with db.write() as session:
+        view = conversations.back(session, chat.conversation_id, chat.token, chat.step, NOW)
+    chat.step = view.conversation.step
+    return view
+
+
+def company_rows(db: Database) -> list[tuple[int, str | None, str | None, int | None]]:
+    with db.read() as session:
+        rows = session.scalars(select(Company).order_by(Company.id))
+        return [(c.id, c.name, c.domain, c.employees) for c in rows]
+
+
+def test_back_over_the_email_leaves_the_visitor_without_the_company_its_domain_gave(db: Database) -> None:
+    acme_id = add_acme(db)
+    publish(db, EMAIL_FIRST)
+    chat, _ = begin(db, "email-first")
+    say(db, chat, text="ada@acme.com")
+    assert person_of(db, chat).company_id == acme_id
+
+    view = go_back(db, chat)
+
+    assert view.turn.expected.card == "ask_email"
+    person = person_of(db, chat)
+    assert (person.email, person.company_id) == (None, None)
+    assert "company.name" not in view.turn.state.values, "the question no longer knows Acme"
+
+
+def test_back_over_the_email_gives_the_visitors_company_back_its_answers_without_the_domain(db: Database) -> None:
+    publish(db, COMPANY_FIRST)
+    chat, _ = begin(db, "company-first")
+    say(db, chat, text="40")
+    own_id = person_of(db, chat).company_id
+    say(db, chat, text="ada@globex.com")
+    assert company_rows(db) == [(own_id, "Globex", "globex.com", 40)]
+
+    go_back(db, chat)
+
+    assert person_of(db, chat).company_id == own_id
+    assert company_rows(db) == [(own_id, None, None, 40)]
+    with db.read() as session:
+        assert list(session.scalars(select(CompanyDomain.domain))) == []
+    say(db, chat, text="ada@initech.com")
+    assert company_rows(db) == [(own_id, "Initech", "initech.com", 40)], "a corrected email names it again"
+
+
+def test_back_over_an_email_that_joined_a_known_company_takes_the_visitor_out_of_it(db: Database) -> None:
+    acme_id = add_acme(db)
+    publish(db, COMPANY_FIRST)
+    chat, _ = begin(db, "company-first")
+    say(db, chat, text="250")
+    say(db, chat, text="ada@acme.com")
+    assert person_of(db, chat).company_id == acme_id
+    assert company_rows(db) == [(acme_id, "Acme Corporation", "acme.com", 250)]
+
+    view = go_back(db, chat)
+
+    own_id = person_of(db, chat).company_id
+    assert own_id not in (None, acme_id)
+    # The visitor has their answers back on a company of their own; Acme no longer holds them.
+    assert company_rows(db) == [(acme_id, "Acme Corporation", "acme.com", None), (own_id, None, None, 250)]
+    assert (view.turn.state.values["company.employees"], "company.industry" in view.turn.state.values) == (250, False)

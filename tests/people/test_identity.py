@@ -341,6 +341,86 @@ def test_a_company_the_person_already_has_is_kept_and_gets_the_domain(db: Databa
     assert (company.industry, company.domain, company.name) == ("SaaS", "globex.com", "Globex")
 
 
+def add_company(db: Database, name: str, domain: str, **values: Any) -> int:
+    """A company known by its domain, as an import or an earlier visitor left it; returns its id."""
+    with db.write() as session:
+        company = Company(name=name, domain=domain, fields={}, created_at=EARLIER, updated_at=EARLIER, **values)
+        session.add(company)
+        session.flush()
+        session.add(CompanyDomain(domain=domain, company_id=company.id))
+        return company.id
+
+
+def answer_about_company(db: Database, person_id: int, **answers: Any) -> int:
+    """The person answers questions about their company (`company.employees=250`...) before giving an email, which
+    gives them a company without a domain; returns its id."""
+    with db.write() as session:
+        person = session.get(Person, person_id)
+        assert person is not None
+        for name, value in answers.items():
+            people.set_field(session, person, f"company.{name}", value, NOW)
+        session.flush()
+        assert person.company_id is not None
+        return person.company_id
+
+
+def companies(db: Database) -> list[tuple[int, str | None, str | None]]:
+    with db.read() as session:
+        return [(c.id, c.name, c.domain) for c in session.scalars(select(Company).order_by(Company.id))]
+
+
+def test_a_visitors_company_answers_join_the_company_that_owns_the_emails_domain(db: Database) -> None:
+    acme_id = add_company(db, "Acme Corporation", "acme.com", industry="Manufacturing")
+    person_id, _ = new_person(db)
+    answer_about_company(db, person_id, employees=250, industry="SaaS", segment="enterprise")
+
+    capture(db, person_id, "ada@eu.acme.com")
+
+    company = company_of(db, person_id)
+    assert company is not None and company.id == acme_id
+    # Acme's own values win; it takes what it lacked from the visitor's answers.
+    assert (company.name, company.industry, company.employees) == ("Acme Corporation", "Manufacturing", 250)
+    assert company.fields == {"company.segment": "enterprise"}
+    assert companies(db) == [(acme_id, "Acme Corporation", "acme.com")], "the emptied anonymous company is gone"
+
+
+def test_a_visitors_company_answers_take_a_domain_no_company_owns_and_its_name(db: Database) -> None:
+    person_id, _ = new_person(db)
+    own_id = answer_about_company(db, person_id, employees=40)
+
+    capture(db, person_id, "ada@sales.globex.co.uk")
+
+    assert companies(db) == [(own_id, "Globex", "globex.co.uk")]
+    company = company_of(db, person_id)
+    assert company is not None and (company.id, company.employees) == (own_id, 40)
+    with db.read() as session:
+        assert list(session.scalars(select(CompanyDomain.domain))) == ["globex.co.uk"]
+
+
+def test_a_free_mail_address_neither_names_nor_joins_a_company(db: Database) -> None:
+    add_company(db, "Google", "gmail.com")
+    person_id, _ = new_person(db)
+    own_id = answer_about_company(db, person_id, employees=12)
+
+    capture(db, person_id, "ada@gmail.com")
+
+    company = company_of(db, person_id)
+    assert company is not None and (company.id, company.name, company.domain) == (own_id, None, None)
+
+
+def test_a_company_without_a_domain_that_others_belong_to_is_never_merged_away(db: Database) -> None:
+    add_company(db, "Acme Corporation", "acme.com")
+    ada_id, _ = new_person(db)
+    shared_id = answer_about_company(db, ada_id, name="Acme Labs")
+    bob_id, _ = new_person(db, company_id=shared_id)
+
+    capture(db, ada_id, "ada@acme.com")
+
+    for person_id in (ada_id, bob_id):
+        company = company_of(db, person_id)
+        assert company is not None and (company.id, company.name) == (shared_id, "Acme Labs")
+
+
 # --- at the same moment --------------------------------------------------------------------------------------------
 
 
@@ -426,3 +506,23 @@ def test_two_simultaneous_captures_at_one_new_domain_give_one_company(db: Databa
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Company)) == 1
         assert list(session.scalars(select(CompanyDomain.domain))) == ["initech.com"]
+
+
+def test_two_visitors_with_company_answers_giving_one_new_domain_at_once_end_on_one_company(db: Database) -> None:
+    ada_id, _ = new_person(db)
+    bob_id, _ = new_person(db)
+    adas = answer_about_company(db, ada_id, employees=40)
+    answer_about_company(db, bob_id, industry="SaaS")
+
+    *_, statements = simultaneously(
+        db, capturing(ada_id, "ada@initech.com"), capturing(bob_id, "bob@initech.com"), "INSERT INTO company_domains"
+    )
+
+    # Ada's company took the domain; Bob's answers filled what it lacked and his own company is gone.
+    assert companies(db) == [(adas, "Initech", "initech.com")]
+    for person_id in (ada_id, bob_id):
+        company = company_of(db, person_id)
+        assert company is not None and (company.id, company.employees, company.industry) == (adas, 40, "SaaS")
+    if ENGINE == "postgresql":
+        # Bob's company claimed the domain too, was refused by the unique index once Ada's committed, and merged.
+        assert any(statement.startswith("ROLLBACK TO SAVEPOINT") for statement in statements)

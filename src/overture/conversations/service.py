@@ -22,11 +22,12 @@ from overture.activities.service import ActivityType, record
 from overture.calendars.world import CalendarWorld
 from overture.conversations import engine
 from overture.conversations.models import Conversation
+from overture.conversations.turns import note_company
 from overture.dialogues import service as dialogues
 from overture.dialogues.document import DialogueDocument, FlowDocument, choose_language
 from overture.dialogues.models import Dialogue, DialogueVersion
 from overture.errors import Conflict, InvalidInput, Problem, Unauthenticated
-from overture.people import identity
+from overture.people import companies, identity
 from overture.people import service as people
 from overture.people.email_domains import blocklist
 from overture.people.models import Person, PersonMerge
@@ -165,7 +166,6 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
     """Writes the turn's state and applies its effects to the person, recording the activities they mean. Returns
     the person the conversation goes on with: an email that belongs to a known person merges the visitor into them.
     """
-    conversation.state = turn.state.model_dump(mode="json")
     conversation.updated_at = now
     page = {"page_url": conversation.page_url}
     for effect in turn.effects:
@@ -174,7 +174,10 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
                 pass  # going back does not undo into a known person what they were known by before this chat
             case engine.SetField(field="person.email", value=str(email), source=source) if source != "back":
                 where = f"in conversation {conversation.public_id}"
-                person = identity.capture_email(session, person, email, now, where=where)
+                captured = identity.capture(session, person, email, now, where=where)
+                if captured.company_before is not None:
+                    note_company(turn.state, captured.company_before)
+                person = captured.person
                 if source in ("capture", "button"):
                     _record(
                         session,
@@ -204,6 +207,7 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
                     _record(session, conversation, person, ActivityType.dialogue_completed, now, page)
             case _:
                 pass  # LinkShown: a click is recorded when it happens; BookMeeting: the meetings issue
+    conversation.state = turn.state.model_dump(mode="json")  # after the effects: an email notes the company
     return person
 
 
@@ -469,7 +473,12 @@ def no_times(session: Session, public_id: str, token: str, step: int, now: datet
 
 
 def back(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:
-    """Undoes the visitor's last answer."""
+    """Undoes the visitor's last answer. The company an email of that answer changed is put back first, so the
+    question comes back with the company's fields as they were (a refused step rolls it back with the rest)."""
+    conversation, person = _owned(session, public_id, token)
+    undone = engine.State.model_validate(conversation.state).history[-1:]
+    if undone and undone[0].company and not _absorbed_this_visitor(session, person, conversation):
+        companies.restore(session, person, undone[0].company, now)
     return _advance(session, public_id, token, step, now, engine.go_back, engaged=False)
 
 

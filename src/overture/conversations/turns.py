@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from overture.dialogues.document import BookMeeting as BookMeetingSpec
 from overture.dialogues.document import DialogueDocument, FlowDocument
 from overture.errors import OvertureError
+from overture.people.companies import CompanyBefore
 
 STATE_VERSION = 1
 
@@ -219,6 +220,9 @@ class Snapshot(BaseModel):
     # The path and transcript only grow between snapshots, so their lengths are enough to restore them.
     path_length: int
     transcript_length: int
+    # The visitor's company before the email this answer gave changed it: the service notes it (`note_company`) and
+    # puts it back when the answer is undone. The engine never reads it.
+    company: CompanyBefore | None = None
 
 
 class State(BaseModel):
@@ -241,6 +245,13 @@ class State(BaseModel):
     @classmethod
     def _upgrade(cls, data: Any) -> Any:
         return upgrade(data) if isinstance(data, dict) else data
+
+
+def note_company(state: State, before: CompanyBefore) -> None:
+    """Keeps `before` with the last answer, the one going back would undo; the first note of an answer stays (it
+    is the company as it was before that answer)."""
+    if state.history and state.history[-1].company is None:
+        state.history[-1] = state.history[-1].model_copy(update={"company": before})
 
 
 class Turn(BaseModel):

@@ -6,7 +6,7 @@
   moves to the known one, the anonymous row is deleted and the merge is recorded (`PersonMerge`).
 - Two known people are never merged: a known person who gives another person's email keeps their own.
 - A visitor id is never matched to another one: people merge only through an email.
-- The person's company comes from the email's domain (free-mail domains say nothing), created when unknown.
+- The person's company comes from the email's domain (`companies.py`).
 
 Concurrency: `people.email` and `company_domains.domain` are unique. Each is written in a SAVEPOINT; when another
 transaction wrote the same value first, the unique index refuses ours (PostgreSQL makes us wait for the other
@@ -16,6 +16,7 @@ person.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Column, select, update
@@ -25,23 +26,39 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from overture.db import Base
-from overture.people.email_domains import company_domains, company_name, domain_of, is_free, normalize_email
-from overture.people.models import Company, CompanyDomain, Person, PersonMerge, VisitorIdentity
+from overture.people.companies import CompanyBefore, link_company
+from overture.people.email_domains import normalize_email
+from overture.people.models import Person, PersonMerge, VisitorIdentity
 
 # Person columns a survivor takes from the merged person when it has no value of its own.
 FILLED_ON_MERGE = ("first_name", "last_name", "phone", "title", "language", "consent", "company_id")
 REASON_MAX = 200
 
 
+@dataclass(frozen=True)
+class Captured:
+    """The person the visitor is after giving an email, and their company as it was before when the email changed
+    it (None when it did not, or when the visitor was merged into another person)."""
+
+    person: Person
+    company_before: CompanyBefore | None
+
+
 def capture_email(session: Session, person: Person, email: str, now: datetime, *, where: str) -> Person:
+    """`capture` for callers that only need the person."""
+    return capture(session, person, email, now, where=where).person
+
+
+def capture(session: Session, person: Person, email: str, now: datetime, *, where: str) -> Captured:
     """Gives `person` the email they told us (stored stripped and lower-cased); returns the person the visitor is
     from now on: `person`, or the existing person they were merged into. `where` completes the merge's reason
-    ("in conversation c_..."). Also finds or creates the person's company from the email's domain.
+    ("in conversation c_..."). Also gives the person the company of the email's domain (`link_company`).
 
     A known person (with another email) who gives the email of someone else keeps their own email, and nothing is
     merged: an email typed in a chat does not prove that two known people are one.
     """
     email = normalize_email(email)
+    given = person
     if person.email != email:
         owner = _owner(session, email, person.id)
         if owner is None and _claim_email(session, person, email):
@@ -53,10 +70,10 @@ def capture_email(session: Session, person: Person, email: str, now: datetime, *
                 raise RuntimeError(f"The email {email} was refused by the database but belongs to nobody.")
         if owner is not person:
             if person.email is not None:
-                return person
+                return Captured(person, None)
             person = merge(session, person, owner, now, reason=f"email {email} captured {where}")
-    link_company(session, person, now)
-    return person
+    before = link_company(session, person, now, merge_answers=True)
+    return Captured(person, before if person is given else None)
 
 
 def _owner(session: Session, email: str, other_than: int) -> Person | None:
@@ -146,59 +163,3 @@ def _repoint_loaded(session: Session, merged_id: int, survivor_id: int) -> None:
                 continue
             if instance.__dict__.get(attribute.key) == merged_id:
                 set_committed_value(instance, attribute.key, survivor_id)
-
-
-# --- the company of an email -----------------------------------------------------------------------------------
-
-
-def link_company(session: Session, person: Person, now: datetime) -> Company | None:
-    """Gives a person without a company the company of their email's domain, found by any of its domains or
-    created from it; free-mail domains give none. A company the person already has (e.g. made by an earlier
-    answer about its industry) gets the domain when it has none and nobody else owns it. Returns the company."""
-    domain = domain_of(person.email or "")
-    if not domain or is_free(domain):
-        return None
-    company = session.get(Company, person.company_id) if person.company_id is not None else None
-    if company is not None:
-        if company.domain is None and _company_by_domain(session, domain) is None:
-            _claim_domain(session, company, domain, now)
-        return company
-    company = _company_by_domain(session, domain)
-    if company is None:
-        company = Company(fields={}, created_at=now, updated_at=now)
-        if not _claim_domain(session, company, domain, now):
-            company = _company_by_domain(session, domain)  # created by another transaction at the same moment
-    if company is not None:
-        person.company_id = company.id
-    return company
-
-
-def _company_by_domain(session: Session, domain: str) -> Company | None:
-    candidates = company_domains(domain)
-    rows = session.execute(
-        select(CompanyDomain.domain, Company)
-        .join(Company, Company.id == CompanyDomain.company_id)
-        # The most specific domain wins: "eu.acme.com" before "acme.com".
-        .where(CompanyDomain.domain.in_(candidates))
-    ).all()
-    ranked = sorted(rows, key=lambda row: candidates.index(row[0]))
-    return ranked[0][1] if ranked else None
-
-
-def _claim_domain(session: Session, company: Company, domain: str, now: datetime) -> bool:
-    """Writes the company (new or not) with the email's registrable domain in a savepoint; False (and nothing
-    written) when another company owns that domain."""
-    main = company_domains(domain)[-1]
-    session.flush()
-    try:
-        with session.begin_nested():
-            company.domain = main
-            company.name = company.name or company_name(main)
-            company.updated_at = now
-            session.add(company)
-            session.flush()
-            session.add(CompanyDomain(domain=main, company_id=company.id))
-            session.flush()
-    except IntegrityError:
-        return False  # the rollback expunged a new company and expired an existing one: nothing of ours is left
-    return True

@@ -28,8 +28,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from overture.errors import InvalidInput, Problem
+from overture.people.companies import link_company
 from overture.people.fields import FieldSchema, FieldSpec
-from overture.people.identity import link_company
 from overture.people.import_values import BadValue, parse_value
 from overture.people.models import Company, CompanyDomain, Person
 from overture.people.service import COMPANY_COLUMNS, PERSON_COLUMNS, field_schema, set_company_field, set_field

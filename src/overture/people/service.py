@@ -92,9 +92,14 @@ def field_values(person: Person, company: Company | None = None) -> dict[str, An
     """Every known person and company field by dotted name (empty fields left out)."""
     values = {name: getattr(person, column) for name, column in PERSON_COLUMNS.items()}
     values.update(person.fields or {})
-    if company is not None:
-        values.update({name: getattr(company, column) for name, column in COMPANY_COLUMNS.items()})
-        values.update(company.fields or {})
+    known = {name: value for name, value in values.items() if value not in (None, "")}
+    return {**known, **company_values(company)} if company is not None else known
+
+
+def company_values(company: Company) -> dict[str, Any]:
+    """Every known field of a company by dotted name (empty fields left out)."""
+    values = {name: getattr(company, column) for name, column in COMPANY_COLUMNS.items()}
+    values.update(company.fields or {})
     return {name: value for name, value in values.items() if value not in (None, "")}
 
 
