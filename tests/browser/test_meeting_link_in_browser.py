@@ -20,6 +20,7 @@ from overture.sites.models import Site
 from scheduling.meetingfactory import SECRET_KEY, at, make_agent, make_meeting, make_person
 
 from browsing import shoot
+from widgetry import axe_violations
 
 NOW = at(3, 9)  # Tuesday 3 March 2026, 09:00 UTC
 PHONE = {"width": 390, "height": 844}
@@ -143,4 +144,17 @@ def test_without_javascript_the_days_are_sections_and_a_time_still_moves_the_mee
 
     expect(page.get_by_role("heading", name="Your meeting is moved")).to_be_visible()
     assert meeting_start(db) == at(6, 15)
+    context.close()
+
+
+def test_axe_finds_nothing_to_fix_on_the_reschedule_page(
+    browser: Browser, live_server: str, reschedule_path: str
+) -> None:
+    # bypass_csp: axe-core is injected as an inline script, which the page's CSP rightly refuses.
+    context, page, _ = open_context(browser, live_server, viewport=PHONE, bypass_csp=True)
+    page.goto(reschedule_path)
+    expect(page.get_by_role("tab", name="Wed 4 Mar")).to_have_attribute("aria-selected", "true")
+    page.get_by_text("Change time zone").click()
+
+    assert axe_violations(page) == []
     context.close()

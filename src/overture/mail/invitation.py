@@ -259,8 +259,12 @@ def _values(details: InvitationDetails, *, html: bool) -> dict[str, Any]:
         # In UTC: Python subtracts two times of one zone by the wall clock, which lies on the night clocks change.
         "duration": format_duration(details.end.astimezone(UTC) - details.start.astimezone(UTC)),
         "meeting_link": link(details.meeting_link),
-        "reschedule_link": _button(details.reschedule_link, "Pick another time") if html else details.reschedule_link,
-        "cancel_link": _button(details.cancel_link, "Cancel the meeting") if html else details.cancel_link,
+        "reschedule_link": _button(details.reschedule_link, "Pick another time", _BUTTON_STYLE)
+        if html
+        else details.reschedule_link,
+        "cancel_link": _button(details.cancel_link, "Cancel the meeting", _QUIET_BUTTON_STYLE)
+        if html
+        else details.cancel_link,
     }
 
 
@@ -273,17 +277,21 @@ def _anchor(url: str) -> Markup | str:
 # Inline styles: mail clients drop <style> blocks. White on #1f5fbf has a contrast of 6.09:1 (WCAG AA); Outlook's
 # Word engine ignores the padding and shows a coloured link, which still reads as one.
 _BUTTON_STYLE = (
-    "display:inline-block;margin:4px 0;padding:10px 18px;border-radius:6px;background-color:#1f5fbf;"
-    "color:#ffffff;font-weight:600;text-decoration:none"
+    "display:inline-block;margin:4px 0;padding:10px 18px;border:2px solid #1f5fbf;border-radius:6px;"
+    "background-color:#1f5fbf;color:#ffffff;font-weight:600;text-decoration:none"
+)
+# Cancelling is the quieter choice: the same shape, outlined (#1f5fbf on white, 6.09:1).
+_QUIET_BUTTON_STYLE = _BUTTON_STYLE.replace(
+    "background-color:#1f5fbf;color:#ffffff", "background-color:#ffffff;color:#1f5fbf"
 )
 
 
-def _button(url: str, label: str) -> Markup | str:
+def _button(url: str, label: str, style: str) -> Markup | str:
     """A link that looks like a button, named by what it does: the 100-character signed URL says nothing to a
     reader (the text part still carries it)."""
     if not re.match(r"https?://", url):
         return url  # autoescaped as text
-    return Markup('<a href="{0}" style="{1}">{2}</a>').format(url, _BUTTON_STYLE, label)
+    return Markup('<a href="{0}" style="{1}">{2}</a>').format(url, style, label)
 
 
 class _Unknown(str):
