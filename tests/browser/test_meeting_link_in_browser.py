@@ -52,8 +52,10 @@ def reschedule_path(db: Database, clock: None) -> str:
     return f"/meetings/link/{links.token(SECRET_KEY, public_id, 'reschedule')}"
 
 
-def open_context(browser: Browser, live_server: str, **options: object) -> tuple[BrowserContext, Page, list[str]]:
-    context = browser.new_context(base_url=live_server, timezone_id="Europe/Paris", **options)  # type: ignore[arg-type]
+def open_context(
+    browser: Browser, live_server: str, zone: str = "Europe/Paris", **options: object
+) -> tuple[BrowserContext, Page, list[str]]:
+    context = browser.new_context(base_url=live_server, timezone_id=zone, **options)  # type: ignore[arg-type]
     context.set_default_timeout(15_000)  # a bound on failure, not a timing
     page = context.new_page()
     errors: list[str] = []
@@ -157,4 +159,19 @@ def test_axe_finds_nothing_to_fix_on_the_reschedule_page(
     page.get_by_text("Change time zone").click()
 
     assert axe_violations(page) == []
+    context.close()
+
+
+def test_a_device_in_another_zone_is_offered_its_own_clock(
+    browser: Browser, live_server: str, reschedule_path: str
+) -> None:
+    context, page, errors = open_context(browser, live_server, zone="America/New_York", viewport=PHONE)
+    page.goto(reschedule_path)
+
+    page.get_by_role("link", name="show the times in America/New_York").click()
+
+    expect(page.get_by_text("Free times on your clock: America/New_York")).to_be_visible()
+    expect(page.get_by_text("Thursday 5 March 2026 at 05:00 EST (America/New_York)")).to_be_visible()
+    expect(page.get_by_text("Your device is set to another time zone")).to_be_hidden()
+    assert errors == []
     context.close()
