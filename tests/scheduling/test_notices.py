@@ -72,11 +72,11 @@ def email_of(message: OutboxMessage) -> EmailMessage:
 
 
 def calendar_of(email: EmailMessage) -> Calendar:
-    """The iMIP part: the last alternative of the body, text/calendar with the same method as the object."""
-    (alternative,) = [part for part in email.walk() if part.get_content_type() == "multipart/alternative"]
-    assert isinstance(alternative, EmailMessage)
-    part = list(alternative.iter_parts())[-1]
-    assert part.get_content_type() == "text/calendar"
+    """The one iMIP part: the last alternative of the body, text/calendar with the same method as the object, and
+    no second copy as a file."""
+    assert email.get_content_type() == "multipart/alternative"
+    (part,) = [part for part in email.walk() if part.get_content_type() in ("text/calendar", "application/ics")]
+    assert part is list(email.iter_parts())[-1]
     calendar = Calendar.from_ical(part.get_payload(decode=True))
     assert part.get_param("method") == str(calendar["METHOD"])
     return calendar
@@ -136,7 +136,7 @@ def test_the_invitation_text_is_on_the_visitor_clock_with_signed_cancel_and_resc
     email = email_of(invitation)
     assert email["Subject"] == "Invitation: Product demo — Tuesday 10 March 2026 at 16:00 CET (Europe/Paris)"
     text = text_of(email)
-    assert text.startswith("Hello Chloé Martin,")
+    assert text.startswith("Hello Chloé,")
     assert "Rita Rep is looking forward to meeting you on Tuesday 10 March 2026 at 16:00 CET (Europe/Paris)" in text
     assert "for 45 minutes" in text
     assert sorted(signed_links(text)) == [(meeting.public_id, "cancel"), (meeting.public_id, "reschedule")]
@@ -210,11 +210,35 @@ def test_the_invitation_reaches_a_real_smtp_server_and_a_calendar_client_can_rea
     assert (str(calendar["METHOD"]), str(event["UID"]), event["SEQUENCE"]) == ("REQUEST", meeting.uid, 0)
     assert str(event["ORGANIZER"]) == "mailto:rita@example.com"
     assert event["DTSTART"].params["TZID"] == "America/New_York" and event.decoded("DTSTART") == START
-    (attachment,) = invitation.iter_attachments()
-    assert attachment.get_filename() == "invite.ics"
-    assert Calendar.from_ical(attachment.get_payload(decode=True)).walk("VEVENT")[0]["UID"] == meeting.uid
+    assert list(invitation.iter_attachments()) == []
     notification = text_of(received[("rita@example.com",)])
     assert "Visitor: chloe@customer.example" in notification
+
+
+def test_a_visitor_who_gave_no_name_is_greeted_neutrally_in_every_mail(db: Database) -> None:
+    with db.write() as session:
+        agent = make_agent(session)
+        dana = make_person(session, "dana@customer.example", first_name=None, last_name=None)
+        meeting = make_meeting(session, agent, dana, START, 45)
+        notices.queue_booked(session, meeting, base_url=BASE_URL, secret_key=SECRET_KEY, transcript=[], now=NOW)
+        meeting.sequence += 1
+        notices.queue_rescheduled(session, meeting, base_url=BASE_URL, secret_key=SECRET_KEY, now=NOW)
+        notices.queue_due_reminders(session, START - timedelta(hours=1), [60], base_url=BASE_URL, secret_key=SECRET_KEY)
+        meeting.status = "cancelled"
+        notices.queue_cancelled(session, meeting, by="visitor", base_url=BASE_URL, secret_key=SECRET_KEY, now=NOW)
+
+    mails = to(db, "dana@customer.example")
+    assert [mail.subject.split(":")[0] for mail in mails] == [
+        "Invitation",
+        "Updated invitation",
+        "Reminder",
+        "Cancelled",
+    ]
+    for mail in mails:
+        assert mail.text_body.startswith("Hello,\n\n")
+        assert "dana@" not in mail.text_body
+    (event,) = calendar_of(email_of(mails[0])).walk("VEVENT")
+    assert str(event["ATTENDEE"]) == "mailto:dana@customer.example" and "CN" not in event["ATTENDEE"].params
 
 
 # --- changes ------------------------------------------------------------------------------------------------

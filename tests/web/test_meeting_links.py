@@ -15,6 +15,8 @@ from overture.activities.models import Activity
 from overture.db import Database
 from overture.scheduling import links
 from overture.scheduling.models import Meeting
+from overture.sites import appearance, avatars
+from overture.sites.models import Site
 from scheduling.meetingfactory import SECRET_KEY, at, make_agent, make_meeting, make_person
 
 from support import Personas
@@ -127,6 +129,9 @@ def test_an_unknown_meeting_says_so(client: TestClient, clock: object) -> None:
 # --- reschedule ---------------------------------------------------------------------------------------------------
 
 
+GIF = bytes.fromhex("47494638396101000100800000ffffff00000021f90401000000002c00000000010001000002024401003b")
+
+
 def offered(html: str) -> list[str]:
     return re.findall(r'name="start" value="([^"]+)"', html)
 
@@ -141,10 +146,97 @@ def test_the_reschedule_link_offers_free_times_on_the_visitors_clock(
     assert times[0] == "2026-03-04T12:00:00+00:00"
     assert "2026-03-05T14:00:00+00:00" not in times
     assert "2026-03-05T13:30:00+00:00" in times  # back to back is fine
-    assert "2026-03-05T10:00:00+00:00" in times  # its own time does not block it
-    assert "Free times, on your clock (Europe/Paris)" in page.text
-    assert "<legend>Wednesday 4 March 2026</legend>" in page.text
-    assert 'value="2026-03-04T12:00:00+00:00" required> 13:00</label>' in page.text  # 13:00 in Paris
+    assert "2026-03-05T10:30:00+00:00" in times  # its own time does not block the next one
+    assert "Free times on your clock: <strong>Europe/Paris</strong>" in page.text
+    assert '<h2 id="day-0-name">Wednesday 4 March 2026</h2>' in page.text
+    assert 'data-short="Wed 4 Mar"' in page.text
+    # 13:00 in Paris, a button that submits the time
+    assert (
+        '<button type="submit" class="slot" name="start" value="2026-03-04T12:00:00+00:00" '
+        'aria-label="Wednesday 4 March 2026, 13:00">13:00</button>'
+    ) in page.text
+
+
+def test_the_reschedule_page_never_offers_the_meetings_own_time(
+    client: TestClient, db: Database, public_id: str, clock: object
+) -> None:
+    assert "2026-03-05T10:00:00+00:00" not in offered(client.get(link(public_id, "reschedule")).text)
+
+    same = confirm(client, link(public_id, "reschedule"), start="2026-03-05T10:00:00+00:00")
+
+    assert same.status_code == 409  # type: ignore[attr-defined]
+    assert "no longer free" in same.text  # type: ignore[attr-defined]
+    assert (stored(db, public_id).status, stored(db, public_id).sequence) == ("booked", 0)
+    assert activity_types(db) == []
+
+
+def test_the_reschedule_page_wears_the_sites_colours_font_bot_name_and_avatar(
+    client: TestClient, db: Database, public_id: str, clock: object
+) -> None:
+    look = {
+        "bot_name": "Fernbot",
+        "colors": {"header": "#0b3d2e", "buttons": "#ffd166", "text": "#1b2330", "launcher": "#0b3d2e"},
+        "font": {"family": "web", "name": "Fira Sans", "url": "https://fonts.example.com/fira.css"},
+        "corner_radius": 4,
+    }
+    with db.write() as session:
+        site = Site(key="fern", name="Fern", origins=[], blocked_email_domains=[])
+        session.add(site)
+        session.flush()
+        appearance.save(session, site, look)
+        sha = avatars.upload(session, site, GIF, NOW).sha256
+        found = session.scalar(select(Meeting).where(Meeting.public_id == public_id))
+        assert found is not None
+        found.site_key = "fern"
+
+    page = client.get(link(public_id, "reschedule"))
+
+    nonce = re.search(r"'nonce-([^']+)'", page.headers["content-security-policy"])
+    assert nonce is not None
+    (style,) = re.findall(rf'<style nonce="{re.escape(nonce.group(1))}">(.*?)</style>', page.text)
+    # The site's header and buttons, with text that reads on each: white on the dark green header.
+    for variable in ("--ov-header:#0b3d2e;", "--ov-header-text:#ffffff;", "--ov-buttons:#ffd166;",
+                     "--ov-buttons-text:#1b2330;", "--ov-radius:4px;", '--ov-font:"Fira Sans", system-ui'):  # fmt: skip
+        assert variable in style
+    assert '<span class="bot">Fernbot</span>' in page.text
+    assert f'<img class="avatar" src="{avatars.url_path("fern", sha)}"' in page.text
+    assert '<script src="/admin/static/meeting_link.js" defer></script>' in page.text
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+
+
+def test_a_meeting_without_a_site_shows_the_default_look(client: TestClient, public_id: str, clock: object) -> None:
+    page = client.get(link(public_id, "cancel"))
+
+    defaults = appearance.defaults()
+    assert f"--ov-header:{defaults.colors.header};" in page.text
+    assert f'<span class="bot">{defaults.bot_name}</span>' in page.text
+
+
+def test_the_visitor_may_see_the_times_in_another_zone_and_the_meeting_then_keeps_it(
+    client: TestClient, db: Database, public_id: str, clock: object
+) -> None:
+    page = client.get(link(public_id, "reschedule"), params={"zone": "America/New_York"})
+
+    assert "Free times on your clock: <strong>America/New_York</strong>" in page.text
+    assert "<option selected>America/New_York</option>" in page.text
+    assert "Thursday 5 March 2026 at 05:00 EST (America/New_York)" in page.text  # the meeting, on that clock
+    assert 'value="2026-03-04T12:00:00+00:00" aria-label="Wednesday 4 March 2026, 07:00">07:00</button>' in page.text
+    assert '<input type="hidden" name="zone" value="America/New_York">' in page.text
+
+    done = confirm(client, link(public_id, "reschedule"), start="2026-03-06T15:00:00+00:00", zone="America/New_York")
+
+    assert "Friday 6 March 2026 at 10:00 EST (America/New_York)" in done.text  # type: ignore[attr-defined]
+    assert stored(db, public_id).visitor_zone == "America/New_York"
+
+
+def test_an_unknown_zone_is_named_and_the_meetings_own_zone_used(
+    client: TestClient, public_id: str, clock: object
+) -> None:
+    page = client.get(link(public_id, "reschedule"), params={"zone": "Mars/Olympus"})
+
+    assert page.status_code == 200
+    assert "“Mars/Olympus” is not a time zone we know: times are shown in Europe/Paris." in page.text
+    assert "Free times on your clock: <strong>Europe/Paris</strong>" in page.text
 
 
 def test_picking_a_time_moves_the_meeting(client: TestClient, db: Database, public_id: str, clock: object) -> None:

@@ -2,7 +2,7 @@
 
 A calendar invitation (a message of a kind in CALENDAR_KINDS) is an iMIP message (RFC 6047): its text/calendar rows
 are not files but the last, richest alternative of the body, next to the text and the HTML, so that mail clients
-show the invitation with its accept buttons; its other rows (the invite.ics file) stay attachments.
+show the invitation with its accept buttons; any other row stays an attachment.
 """
 
 from __future__ import annotations

@@ -141,7 +141,7 @@ def reminder(details: InvitationDetails, now: datetime) -> NewMessage:
     when = format_start(details.start, details.visitor_zone)
     soon = _roughly(details.start.astimezone(UTC) - now.astimezone(UTC))
     parts = [
-        f"Hello {details.visitor_name},",
+        f"Hello {details.visitor_first_name}," if details.visitor_first_name else "Hello,",
         f"A reminder: your meeting “{details.title}” with {details.agent_name} starts in {soon}, on {when}.",
     ]
     if details.meeting_link:

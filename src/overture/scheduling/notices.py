@@ -233,10 +233,6 @@ def _visitor(session: Session, person: Person | None) -> notification.Visitor:
     )
 
 
-def _visitor_name(facts: _Facts) -> str:
-    return facts.visitor.name or facts.visitor.email
-
-
 def _invite(facts: _Facts) -> invites.MeetingInvite:
     meeting = facts.meeting
     return invites.MeetingInvite(
@@ -247,7 +243,7 @@ def _invite(facts: _Facts) -> invites.MeetingInvite:
         agent_zone=facts.agent.time_zone,
         agent_name=facts.agent.name,
         agent_email=facts.agent.email,
-        visitor_name=_visitor_name(facts),
+        visitor_name=facts.visitor.name,
         visitor_email=facts.visitor.email,
         title=meeting.title,
         meeting_link=meeting.meeting_link,
@@ -257,7 +253,8 @@ def _invite(facts: _Facts) -> invites.MeetingInvite:
 def _details(facts: _Facts, base_url: str, secret_key: str) -> InvitationDetails:
     meeting = facts.meeting
     return InvitationDetails(
-        visitor_name=_visitor_name(facts),
+        visitor_name=facts.visitor.name,
+        visitor_first_name=((facts.person.first_name or "").strip() if facts.person is not None else ""),
         visitor_email=facts.visitor.email,
         visitor_zone=meeting.visitor_zone or "UTC",
         agent_name=facts.agent.name,
