@@ -73,10 +73,12 @@ def test_the_preview_is_the_real_widget_on_a_sample_conversation_that_writes_not
         "Assistant: This is a preview: nothing was sent."
     )
     assert rows(db) == before
+    stored = page.evaluate("() => Object.keys(localStorage).filter((key) => key.startsWith('overture_'))")
+    assert stored == [], "the preview kept nothing in this origin's storage, where a real widget keeps its own"
     assert console_errors == []
 
 
-def test_typing_a_dark_header_colour_changes_the_preview_before_saving_and_keeps_the_bubbles_readable(
+def test_typing_changes_the_preview_before_saving_and_a_dark_header_keeps_the_bubbles_readable(
     page: Page, db: Database, personas: Personas
 ) -> None:
     open_the_page(page, personas)
@@ -91,6 +93,9 @@ def test_typing_a_dark_header_colour_changes_the_preview_before_saving_and_keeps
     expect(colour(page, "Header colours", "Header text")).to_have_value("#ffffff")
     expect(page.locator(".contrast-warning:visible")).to_have_count(0)
     expect(page.get_by_role("status").filter(has_text="not saved yet")).to_be_visible()
+    page.get_by_label("Teaser text").fill("Need a hand choosing a plan?")
+    teaser = page.frame_locator("iframe.teaser-frame").locator("#overture-widget .t b")
+    expect(teaser).to_have_text("Need a hand choosing a plan?")
     with db.read() as session:
         assert sites.get(session, "www").appearance == {}, "nothing is saved before Save"
 
@@ -108,6 +113,10 @@ def test_a_low_contrast_pair_is_warned_about_as_it_is_typed(page: Page, personas
     expect(page.locator(".contrast-warning:visible")).to_have_count(1)
     page.get_by_role("group", name="Buttons colours").get_by_label("Automatic").check()
     expect(warning).to_be_hidden()
+    page.get_by_label("Bot name").fill("")
+    expect(page.locator("#preview-status")).to_have_text(
+        "The preview waits for a valid form: bot_name: This is empty: write one."
+    )
 
 
 def test_the_appearance_page_on_desktop_and_phone(page: Page, personas: Personas, screenshots: Path) -> None:

@@ -187,7 +187,9 @@ def test_the_check_answers_the_widgets_appearance_and_the_warnings_of_the_form_w
     assert list(unreadable.json()["contrast"]) == ["buttons"]  # type: ignore[attr-defined]
     refused = post_form(client, f"{PAGE}/check", form(corner_radius="90"), page=PAGE)
     assert refused.status_code == 422  # type: ignore[attr-defined]
-    assert refused.json()["problems"] == {"corner_radius": "Use a number from 0 to 32."}  # type: ignore[attr-defined]
+    assert refused.json()["errors"] == [  # type: ignore[attr-defined]
+        {"path": "corner_radius", "message": "Use a number from 0 to 32."}
+    ]
     assert stored(db) == {}
 
 

@@ -83,7 +83,8 @@
     if (f.family === "inherit" || !f.family) css.setProperty("--ov-font", getComputedStyle(document.body).fontFamily);
     else if (f.family === "web" && /^[\w -]+$/.test(f.name || "") && /^https:\/\//.test(f.url || "")) {
       // The site chose a web font: its stylesheet is loaded once in the page, where the shadow roots see it.
-      if (!document.querySelector("link[data-overture-font]")) document.head.append(h("link", { rel: "stylesheet", href: f.url, "data-overture-font": "" }));
+      const link = document.querySelector("link[data-overture-font]") || document.head.appendChild(h("link", { rel: "stylesheet", "data-overture-font": "" }));
+      if (link.href !== f.url) link.href = f.url;
       css.setProperty("--ov-font", `"${f.name}",system-ui,sans-serif`);
     } else css.removeProperty("--ov-font");
   };

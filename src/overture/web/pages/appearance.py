@@ -23,19 +23,20 @@ from overture.sites.models import Site
 from overture.users.models import User
 from overture.users.roles import Area
 from overture.web.deps import AreaGuard, DbSession
+from overture.web.errors import error_body
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
 Configurer = Annotated[User, Depends(AreaGuard(Area.configuration, api=False))]
 SiteKey = Annotated[str, Path(max_length=80, pattern=sites.KEY_PATTERN)]
 SITES = "/admin/configuration/sites"
-# Each element and the text on it, in the order of the form: (element's label, text's label).
+# Each element and the text on it, in the order of the form: (element's label, text's label, text's setting).
 COLOR_PAIRS = {
-    "header": ("Header", "Header text"),
-    "bot_bubble": ("Bot's bubbles", "Bot's bubble text"),
-    "visitor_bubble": ("Visitor's bubbles", "Visitor's bubble text"),
-    "buttons": ("Buttons", "Button text"),
-    "background": ("Panel background", "Panel text"),
+    "header": ("Header", "Header text", "header_text"),
+    "bot_bubble": ("Bot's bubbles", "Bot's bubble text", "bot_bubble_text"),
+    "visitor_bubble": ("Visitor's bubbles", "Visitor's bubble text", "visitor_bubble_text"),
+    "buttons": ("Buttons", "Button text", "buttons_text"),
+    "background": ("Panel background", "Panel text", "text"),
 }
 # The text colours that may be automatic: the form sends "auto.colors.NAME" = true for them.
 AUTOMATIC = tuple(name for name, field in Colors.model_fields.items() if field.default is None)
@@ -134,9 +135,7 @@ def _page(request: Request, session: Session, user: User, site: Site, status: in
         form=form,
         inks=_automatic_inks(form),
         contrast=appearances.contrast_by_color(appearance),
-        color_pairs={
-            element: (*COLOR_PAIRS[element], pair[0]) for element, pair in appearances.TEXT_BACKGROUNDS.items()
-        },
+        color_pairs=COLOR_PAIRS,
         automatic=AUTOMATIC,
         icons=appearances.LAUNCHER_ICONS,
         sounds=appearances.SOUNDS,
@@ -191,13 +190,13 @@ def remove_avatar(request: Request, session: DbSession, user: Configurer, key: S
 @router.post(SITES + "/{key}/appearance/check")
 def check_appearance(session: DbSession, user: Configurer, key: SiteKey, document: FormDocument) -> Response:
     """The form as it is being typed, nothing saved: the appearance the widget would get and the contrast
-    warnings by element; or (422) each problem by its path. The page's script shows them in the preview."""
+    warnings by element; or (422) the API's error shape, each problem with its path. The page's script shows them in
+    the preview."""
     site = sites.get(session, key)
     try:
         appearance = appearances.validate(document)
-    except InvalidInput as exc:
-        problems = {problem.path: problem.message for problem in exc.problems}
-        return JSONResponse({"ok": False, "error": exc.message, "problems": problems}, status_code=exc.status)
+    except InvalidInput as exc:  # answered, not raised: a page route's errors are pages, this one is read by a script
+        return JSONResponse(error_body(exc.status, exc.message, exc.problems), status_code=exc.status)
     return JSONResponse(
         {
             "ok": True,

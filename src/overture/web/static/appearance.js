@@ -19,8 +19,8 @@ document.querySelectorAll("form[data-check-url]").forEach((form) => {
     const data = await response.json();
     if (asked !== latest) return; // an older answer must not replace a newer one
     if (!data.ok) {
-      const [path, problem] = Object.entries(data.problems || {})[0] || ["", data.error];
-      status.textContent = `The preview waits for a valid form: ${path ? path + ": " : ""}${problem}`;
+      const first = (data.errors || [])[0];
+      status.textContent = "The preview waits for a valid form: " + (first ? `${first.path}: ${first.message}` : data.error);
       return;
     }
     status.textContent = "The preview shows your changes: they are not saved yet.";
