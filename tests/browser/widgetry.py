@@ -25,6 +25,11 @@ def teaser(page: Page) -> Locator:
     return page.locator("#overture-widget .t")
 
 
+def teaser_words(page: Page) -> Locator:
+    """The bot's latest words in the teaser, under the site's teaser text."""
+    return teaser(page).locator("span")
+
+
 def panel(page: Page) -> Locator:
     return page.get_by_role("dialog")
 

@@ -105,15 +105,60 @@ def test_contrast_ratio_follows_wcag_2_1(foreground: str, background: str, ratio
     assert appearances.contrast_ratio(background, foreground) == pytest.approx(ratio, abs=0.01)
 
 
-def test_text_below_4_5_to_1_on_an_element_is_warned_about_by_name() -> None:
-    appearance = appearances.validate({"colors": {"text": "#777777", "header": "#ffffff", "buttons": "#767676"}})
+def test_text_below_4_5_to_1_on_an_element_is_warned_about_naming_the_pair() -> None:
+    appearance = appearances.validate(
+        {"colors": {"header_text": "#777777", "header": "#ffffff", "buttons_text": "#767676", "text": "#999999"}}
+    )
     warnings = appearances.contrast_warnings(appearance)
-    assert any("on the header (#ffffff) has a contrast of 4.47:1" in w for w in warnings)
-    assert any("on the buttons" in w for w in warnings)
-    assert all("4.5:1" in w for w in warnings)
-    assert set(appearances.contrast_by_color(appearance)) >= {"header", "buttons", "background"}
+    assert warnings[0] == (
+        "The header's text (#777777) on the header (#ffffff) has a contrast of 4.47:1, below the 4.5:1 that WCAG 2.1 "
+        "AA asks for: some visitors cannot read it."
+    )
+    assert "The button text (#767676) on the buttons (#c9dcff)" in warnings[1]
+    assert "The panel text (#999999) on the panel's background (#ffffff)" in warnings[2]
+    assert list(appearances.contrast_by_color(appearance)) == ["header", "buttons", "background"]
     readable = appearances.validate({"colors": {"text": "#000000"}})
     assert appearances.contrast_warnings(readable) == []
+
+
+def test_an_automatic_text_colour_is_dark_or_white_whichever_reads_better_on_its_element() -> None:
+    appearance = appearances.validate({"colors": {"header": "#0b3d91", "buttons": "#222222"}})
+    assert appearance.colors.header_text is None  # automatic, as stored
+    assert appearance.colors.text_on("header") == "#ffffff" and appearance.colors.text_on("buttons") == "#ffffff"
+    assert appearance.colors.text_on("bot_bubble") == "#1b2330"
+    assert appearances.contrast_warnings(appearance) == []
+
+
+def test_a_dark_header_with_white_text_leaves_the_bubbles_dark_on_light_for_the_widget() -> None:
+    chosen = appearances.validate({"colors": {"header": "#0b3d91", "header_text": "#ffffff"}})
+    painted = appearances.WidgetAppearance.model_validate(chosen.model_dump()).colors
+    assert (painted.header_text, painted.bot_bubble_text, painted.visitor_bubble_text, painted.buttons_text) == (
+        "#ffffff",
+        "#1b2330",
+        "#1b2330",
+        "#1b2330",
+    )
+    assert appearances.WidgetAppearance().colors.header_text == "#1b2330"  # the visit call's defaults, worked out
+
+
+def test_a_version_1_document_is_upgraded_when_read_and_keeps_its_look() -> None:
+    old = {"bot_name": "Ada", "colors": {"header": "#0b3d91", "text": "#ffffff"}}
+    upgraded = appearances.stored(old)
+    assert upgraded.version == 2 and upgraded.bot_name == "Ada"
+    colors = upgraded.colors
+    assert {colors.header_text, colors.bot_bubble_text, colors.visitor_bubble_text, colors.buttons_text} == {"#ffffff"}
+    assert colors.text == "#ffffff"
+    assert appearances.stored({"colors": {"header": "#0b3d91"}}).colors.header_text == "#1b2330"  # v1's default ink
+    assert appearances.stored({}) == appearances.defaults()  # nothing saved: today's defaults, automatic text
+
+
+def test_a_text_colour_is_a_hex_colour_or_none() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        appearances.validate({"colors": {"header_text": "white", "text": None}})
+    assert {p.path: p.message for p in caught.value.problems} == {
+        "colors.header_text": "Use a hex colour such as #1f5fbf.",
+        "colors.text": "Use a hex colour such as #1f5fbf.",
+    }
 
 
 def test_a_stored_document_that_no_longer_validates_gives_the_defaults() -> None:
@@ -126,6 +171,7 @@ def test_saving_stores_the_complete_document(db: Database) -> None:
     with db.read() as session:
         stored = sites.get(session, "www").appearance
     assert stored["bot_name"] == "Ada" and stored["colors"]["text"] == appearances.defaults().colors.text
+    assert stored["version"] == 2 and stored["colors"]["header_text"] is None
 
 
 # --- avatar images -----------------------------------------------------------------------------------------------

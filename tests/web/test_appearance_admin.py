@@ -38,14 +38,25 @@ def test_a_marketer_reads_and_replaces_the_appearance_through_the_api(
     assert first["appearance"]["bot_name"] == "Assistant" and first["contrast_warnings"] == []
     body = {
         "bot_name": "Ada",
-        "colors": {"text": "#777777", "header": "#ffffff"},
+        "colors": {"header_text": "#777777", "header": "#ffffff"},
         "launcher": {"position": "bottom-left"},
     }
     saved = client.put(f"{API}/appearance", json=body, headers=headers)
     assert saved.status_code == 200, saved.text
     assert saved.json()["appearance"]["launcher"]["position"] == "bottom-left"
-    assert any("on the header" in warning for warning in saved.json()["contrast_warnings"])
+    assert saved.json()["contrast_warnings"][0].startswith("The header's text (#777777) on the header (#ffffff)")
     assert stored(db)["bot_name"] == "Ada"
+
+
+def test_an_appearance_saved_before_version_2_keeps_its_look_through_the_api(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    with db.write() as session:  # as version 1 stored it: one text colour for every element
+        sites.get(session, "www").appearance = {"colors": {"header": "#0b3d91", "text": "#ffffff"}}
+    answer = client.get(f"{API}/appearance", headers=auth(db, personas.mark)).json()
+    assert answer["appearance"]["version"] == 2
+    assert answer["appearance"]["colors"]["header_text"] == answer["appearance"]["colors"]["buttons_text"] == "#ffffff"
+    assert any(w.startswith("The button text (#ffffff) on the buttons") for w in answer["contrast_warnings"])
 
 
 def test_a_bad_appearance_is_refused_with_every_problem_and_nothing_changes(
@@ -139,12 +150,47 @@ def test_the_page_shows_each_problem_beside_its_setting_and_keeps_what_was_typed
     assert stored(db) == {}
 
 
-def test_low_contrast_is_warned_about_beside_the_colour(client: TestClient, db: Database, personas: Personas) -> None:
+def test_low_contrast_is_warned_about_beside_the_pair(client: TestClient, db: Database, personas: Personas) -> None:
     sign_in(client, personas.mark)
-    post_form(client, PAGE, form(**{"colors.text": "#999999"}), page=PAGE)
+    post_form(client, PAGE, form(**{"colors.header_text": "#999999"}), page=PAGE)
     page = client.get(PAGE).text
-    assert 'id="contrast-header" class="contrast-warning"' in page
-    assert "below the 4.5:1 that WCAG 2.1 AA asks for" in page
+    assert (
+        'data-element="header" aria-live="polite">⚠ The header\'s text (#999999) on the header (#dbe7f7) has a '
+        "contrast of 2.27:1, below the 4.5:1 that WCAG 2.1 AA asks for" in page.replace("&#39;", "'")
+    )
+    assert stored(db)["colors"]["header_text"] == "#999999"  # type: ignore[index]
+
+
+def test_an_automatic_text_colour_is_saved_as_automatic_and_shown_as_its_colour(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    sign_in(client, personas.mark)
+    fields = form(**{"colors.header": "#0b3d91", "colors.header_text": "#123456", "auto.colors.header_text": "true"})
+    post_form(client, PAGE, fields, page=PAGE)
+    assert stored(db)["colors"]["header_text"] is None  # type: ignore[index]
+    page = client.get(PAGE).text
+    assert 'name="colors.header_text" value="#ffffff"' in page
+    assert 'name="auto.colors.header_text" value="true" data-automatic="colors.header_text" checked' in page
+
+
+def test_the_check_answers_the_widgets_appearance_and_the_warnings_of_the_form_without_saving(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    sign_in(client, personas.mark)
+    dark = form(**{"colors.header": "#0b3d91", "auto.colors.header_text": "true", "header_label": "Talk to sales"})
+    answer = post_form(client, f"{PAGE}/check", dark, page=PAGE).json()  # type: ignore[attr-defined]
+    assert answer["ok"] is True and answer["contrast"] == {}
+    assert answer["appearance"]["header_label"] == "Talk to sales"
+    assert answer["appearance"]["colors"]["header_text"] == "#ffffff"
+    assert answer["appearance"]["colors"]["bot_bubble_text"] == "#1b2330"
+    unreadable = post_form(client, f"{PAGE}/check", form(**{"colors.buttons_text": "#c0d0f0"}), page=PAGE)
+    assert list(unreadable.json()["contrast"]) == ["buttons"]  # type: ignore[attr-defined]
+    refused = post_form(client, f"{PAGE}/check", form(corner_radius="90"), page=PAGE)
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert refused.json()["errors"] == [  # type: ignore[attr-defined]
+        {"path": "corner_radius", "message": "Use a number from 0 to 32."}
+    ]
+    assert stored(db) == {}
 
 
 def test_an_avatar_is_uploaded_shown_and_removed_on_the_page(
@@ -169,7 +215,7 @@ def test_an_avatar_is_uploaded_shown_and_removed_on_the_page(
     assert "No avatar: the widget shows the bot" in client.get(PAGE).text
 
 
-def test_the_preview_page_may_be_framed_by_overture_only_and_loads_the_widget_or_a_drawing(
+def test_the_preview_page_runs_the_real_widget_and_may_be_framed_by_overture_only(
     client: TestClient, db: Database, personas: Personas
 ) -> None:
     sign_in(client, personas.mark)
@@ -177,8 +223,12 @@ def test_the_preview_page_may_be_framed_by_overture_only_and_loads_the_widget_or
     assert preview.status_code == 200
     assert "frame-ancestors 'self'" in preview.headers["content-security-policy"]
     assert preview.headers["x-frame-options"] == "SAMEORIGIN"
-    assert '<script src="/widget.js" data-site="www" async></script>' in preview.text or "still drawing" in preview.text
+    sample, widget = preview.text.index("/admin/static/appearance_preview.js"), preview.text.index("/widget.js")
+    assert sample < widget, "the sample conversation's script runs before the widget asks anything"
+    assert '<script src="/widget.js" data-site="www" async></script>' in preview.text
     assert "frame-ancestors 'none'" in client.get(PAGE).headers["content-security-policy"]
+    assert client.get(f"{PAGE}/preview?show=teaser").status_code == 200
+    assert client.get(f"{PAGE}/preview?show=everything").status_code == 422
 
 
 def test_the_site_page_shows_the_identify_secret_and_rotates_it(
@@ -200,3 +250,4 @@ def test_an_agent_cannot_open_the_appearance_page(client: TestClient, personas: 
     sign_in(client, personas.bob)
     assert client.get(PAGE).status_code == 403
     assert client.get(f"{PAGE}/preview").status_code == 403
+    assert client.post(f"{PAGE}/check", data={"csrf_token": csrf_from(client, "/admin")}).status_code == 403

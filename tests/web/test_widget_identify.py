@@ -117,7 +117,8 @@ def test_the_avatar_is_served_publicly_with_an_etag_and_answers_304_when_unchang
 
 def test_the_visit_answer_carries_the_full_appearance_with_defaults(client: TestClient) -> None:
     appearance = visit(client)["appearance"]
-    assert appearance == {**appearances.defaults().model_dump(mode="json"), "avatar_url": None}
+    assert appearance == appearances.WidgetAppearance().model_dump(mode="json")  # automatic colours worked out
+    assert appearance["colors"]["header_text"] == "#1b2330" and appearance["avatar_url"] is None
 
 
 def test_a_saved_appearance_and_avatar_reach_the_visit_answer(app: FastAPI, client: TestClient, db: Database) -> None:

@@ -3,6 +3,10 @@
 The document is stored in `sites.appearance` ({} = every default) and returned by the visit call. Every setting has
 a default, so a partial document is complete once validated; unknown settings are refused, so a typo is not
 silently ignored. The avatar is not part of the document: it is a file (see `avatars.py`).
+
+Version 2 gave the header, each bubble and the buttons their own text colour (none: black or white, whichever reads
+better); version 1 had one `colors.text` for all of them. A stored version 1 document is upgraded when read, keeping
+its look: each element's text colour is its old `text`.
 """
 
 from __future__ import annotations
@@ -11,7 +15,15 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.orm import Session
 
 from overture import signals
@@ -23,14 +35,17 @@ Sound = Literal["off", "chime", "pop", "ding"]  # the sounds the widget ships; o
 LAUNCHER_ICONS: tuple[str, ...] = get_args(LauncherIcon)
 SOUNDS: tuple[str, ...] = get_args(Sound)
 CONTRAST_MINIMUM = 4.5  # WCAG 2.1 AA for normal text
-# Every element the visitor reads the text colour on, with the name shown in warnings.
+VERSION: Literal[2] = 2
+# Each element the visitor reads text on: its text colour's setting, and the pair's names in warnings.
 TEXT_BACKGROUNDS = {
-    "header": "the header",
-    "bot_bubble": "the bot's bubbles",
-    "visitor_bubble": "the visitor's bubbles",
-    "buttons": "the buttons",
-    "background": "the panel's background",
+    "header": ("header_text", "The header's text", "the header"),
+    "bot_bubble": ("bot_bubble_text", "The bot's bubble text", "the bot's bubbles"),
+    "visitor_bubble": ("visitor_bubble_text", "The visitor's bubble text", "the visitor's bubbles"),
+    "buttons": ("buttons_text", "The button text", "the buttons"),
+    "background": ("text", "The panel text", "the panel's background"),
 }
+# The automatic text colour: the default dark ink or white, whichever contrasts more with the element.
+DARK_INK, LIGHT_INK = "#1b2330", "#ffffff"
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A font family name as CSS reads it unquoted: letters, digits, spaces and hyphens.
@@ -58,25 +73,44 @@ class _Part(BaseModel):
 
 
 class Colors(_Part):
-    """A hex colour (#rrggbb) for each element; `text` is written on all the others but the launcher."""
+    """A hex colour (#rrggbb) for each element, and for each element's text. A text colour left empty (None) is
+    automatic: dark or white, whichever reads better on its element. `text` is the panel's own text (on
+    `background`); the launcher's icon is always black or white."""
 
     header: str = "#dbe7f7"
+    header_text: str | None = None
     bot_bubble: str = "#eef1f5"
+    bot_bubble_text: str | None = None
     visitor_bubble: str = "#d4e4ff"
+    visitor_bubble_text: str | None = None
     buttons: str = "#c9dcff"
-    text: str = "#1b2330"
+    buttons_text: str | None = None
+    text: str = DARK_INK
     background: str = "#ffffff"
     launcher: str = "#1f5fbf"
 
     @field_validator("*", mode="before")
     @classmethod
-    def _hex(cls, value: object) -> str:
+    def _hex(cls, value: object, info: ValidationInfo) -> str | None:
+        if value is None and cls.model_fields[str(info.field_name)].default is None:
+            return None
         if not isinstance(value, str) or not _HEX.fullmatch(value.strip()):
             raise ValueError("Use a hex colour such as #1f5fbf.")
         value = value.strip().lower()
         if len(value) == 4:  # #abc is #aabbcc
             value = "#" + "".join(digit * 2 for digit in value[1:])
         return value
+
+    def text_on(self, element: str) -> str:
+        """The colour of the text on `element` (a key of TEXT_BACKGROUNDS): the chosen one, or the automatic one."""
+        chosen: str | None = getattr(self, TEXT_BACKGROUNDS[element][0])
+        return chosen or readable_on(getattr(self, element))
+
+    def resolved(self) -> Colors:
+        """Every automatic text colour replaced by the colour it stands for (what the widget paints)."""
+        return self.model_copy(
+            update={setting: self.text_on(element) for element, (setting, *_) in TEXT_BACKGROUNDS.items()}
+        )
 
 
 class Font(_Part):
@@ -137,6 +171,7 @@ class Teaser(_Part):
 class Appearance(_Part):
     """The whole appearance document, every setting with its default."""
 
+    version: Literal[2] = Field(default=VERSION, description="The document's shape; older ones are upgraded.")
     header_label: str = Field(default="Chat with us", min_length=1, max_length=60)
     bot_name: str = Field(default="Assistant", min_length=1, max_length=40)
     colors: Colors = Field(default_factory=Colors)
@@ -164,6 +199,13 @@ class WidgetAppearance(Appearance):
     """What the widget receives: the appearance with the avatar's address (None: no avatar, show initials)."""
 
     avatar_url: str | None = None
+    colors: Colors = Field(default_factory=Colors, validate_default=True)
+
+    @field_validator("colors", mode="after")
+    @classmethod
+    def _painted(cls, colors: Colors) -> Colors:
+        """The widget gets every text colour as a colour: the automatic ones are worked out here, once."""
+        return colors.resolved()
 
 
 def defaults() -> Appearance:
@@ -182,12 +224,26 @@ def validate(data: Mapping[str, Any]) -> Appearance:
 
 
 def stored(data: Mapping[str, Any] | None) -> Appearance:
-    """A stored document as the widget uses it; one that no longer validates (an older version) gives the
+    """A stored document as the widget uses it, upgraded to this version; one that no longer validates gives the
     defaults rather than a broken widget."""
     try:
-        return Appearance.model_validate(dict(data or {}))
+        return Appearance.model_validate(upgrade(data or {}))
     except ValidationError:
         return Appearance()
+
+
+def upgrade(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored document in this version's shape. Version 1 (no `version`) wrote its one `colors.text` on the
+    header, both bubbles and the buttons: each of them keeps that colour, so a saved look does not change."""
+    document = dict(data)
+    if not document or "version" in document:
+        return document
+    colors = dict(document.get("colors") or {})
+    ink = colors.get("text", DARK_INK)
+    for element, (setting, *_) in TEXT_BACKGROUNDS.items():
+        if element != "background":
+            colors.setdefault(setting, ink)
+    return {**document, "colors": colors, "version": VERSION}
 
 
 def save(session: Session, site: Site, data: Mapping[str, Any]) -> Appearance:
@@ -258,19 +314,26 @@ def contrast_ratio(foreground: str, background: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
+def readable_on(background: str) -> str:
+    """DARK_INK or LIGHT_INK, whichever contrasts more with `background`."""
+    dark, light = contrast_ratio(DARK_INK, background), contrast_ratio(LIGHT_INK, background)
+    return DARK_INK if dark >= light else LIGHT_INK
+
+
 def _low_contrasts(appearance: Appearance) -> list[tuple[str, str]]:
-    """(element, warning) for each element whose text contrast is below 4.5:1, in a fixed order."""
+    """(element, warning) for each element whose text contrast is below 4.5:1, in a fixed order; the warning names
+    both colours of the pair."""
     colors = appearance.colors
     found = []
-    for element, label in TEXT_BACKGROUNDS.items():
-        background = getattr(colors, element)
-        ratio = contrast_ratio(colors.text, background)
+    for element, (_, text, label) in TEXT_BACKGROUNDS.items():
+        background, ink = getattr(colors, element), colors.text_on(element)
+        ratio = contrast_ratio(ink, background)
         if ratio < CONTRAST_MINIMUM:
             found.append(
                 (
                     element,
-                    f"The text ({colors.text}) on {label} ({background}) has a contrast of {_floor(ratio)}:1, below "
-                    f"the {CONTRAST_MINIMUM}:1 that WCAG 2.1 AA asks for: some visitors cannot read it.",
+                    f"{text} ({ink}) on {label} ({background}) has a contrast of {_floor(ratio)}:1, below the "
+                    f"{CONTRAST_MINIMUM}:1 that WCAG 2.1 AA asks for: some visitors cannot read it.",
                 )
             )
     return found

@@ -75,15 +75,16 @@
   // one's); the launcher's own look is the loader's.
   const restyle = (a, host) => {
     const c = a.colors || {}, f = a.font || {}, css = host.style;
-    for (const k of ["header", "bot_bubble", "visitor_bubble", "buttons", "text", "background"]) {
-      const p = "--ov-" + k.replace("_", "-"), v = c[k];
+    for (const k of ["header", "header_text", "bot_bubble", "bot_bubble_text", "visitor_bubble", "visitor_bubble_text", "buttons", "buttons_text", "text", "background"]) {
+      const p = "--ov-" + k.replace(/_/g, "-"), v = c[k];
       typeof v === "string" && /^#[0-9a-f]{3,8}$/i.test(v) ? css.setProperty(p, v) : css.removeProperty(p);
     }
     Number.isFinite(a.corner_radius) ? css.setProperty("--ov-radius", a.corner_radius + "px") : css.removeProperty("--ov-radius");
     if (f.family === "inherit" || !f.family) css.setProperty("--ov-font", getComputedStyle(document.body).fontFamily);
     else if (f.family === "web" && /^[\w -]+$/.test(f.name || "") && /^https:\/\//.test(f.url || "")) {
       // The site chose a web font: its stylesheet is loaded once in the page, where the shadow roots see it.
-      if (!document.querySelector("link[data-overture-font]")) document.head.append(h("link", { rel: "stylesheet", href: f.url, "data-overture-font": "" }));
+      const link = document.querySelector("link[data-overture-font]") || document.head.appendChild(h("link", { rel: "stylesheet", "data-overture-font": "" }));
+      if (link.href !== f.url) link.href = f.url;
       css.setProperty("--ov-font", `"${f.name}",system-ui,sans-serif`);
     } else css.removeProperty("--ov-font");
   };
@@ -133,10 +134,20 @@
 
     const css = ctx.sheet.then((sheet) => { root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet]; }).catch(() => {});
 
+    // The header (the avatar or the bot's initial, the label, the bot's name) and the privacy link: drawn again
+    // whenever the appearance changes.
+    const dress = (u) => {
+      const a = look(), bot = a.bot_name || L.bot, src = a.avatar_url && safeUrl(a.avatar_url, ctx.host);
+      const privacy = a.privacy_policy_url && safeUrl(a.privacy_policy_url, location.href);
+      u.title.textContent = a.header_label || bot;
+      u.name.textContent = bot;
+      u.name.hidden = u.title.textContent === bot;
+      u.avatar.replaceChildren(src ? h("img", { src, alt: "" }) : [...bot][0].toUpperCase());
+      u.footer.replaceChildren(...(privacy ? [h("a", { href: privacy, target: "_blank", rel: "noopener", textContent: L.privacy })] : []));
+    };
     const build = () => {
-      const a = look();
-      const title = h("h2", { id: "ov-title", textContent: a.header_label || a.bot_name || L.title });
-      const avatarUrl = a.avatar_url && safeUrl(a.avatar_url, ctx.host);
+      const title = h("h2", { id: "ov-title" }), name = h("p", { className: "name" });
+      const avatar = h("span", { className: "avatar", "aria-hidden": "true" });
       const button = (cls, label, glyph) => h("button", { type: "button", className: "icon " + cls, title: label, "aria-label": label }, h("span", { "aria-hidden": "true", textContent: glyph }));
       const back = button("back", L.back, "←"), restart = button("restart", L.restart, "↻");
       const minimize = button("min", L.minimize, "–"), close = button("close", L.close, "×");
@@ -156,10 +167,8 @@
       const form = h("form", { className: "composer", noValidate: true }, picker, choices, row, error);
       const ended = h("p", { className: "ended", hidden: true, textContent: L.ended });
       const footer = h("footer");
-      const privacy = a.privacy_policy_url && safeUrl(a.privacy_policy_url, location.href);
-      if (privacy) footer.append(h("a", { href: privacy, target: "_blank", rel: "noopener", textContent: L.privacy }));
       const panel = h("section", { className: "panel", role: "dialog", "aria-labelledby": "ov-title", "aria-modal": "false", hidden: true },
-        h("header", {}, ...(avatarUrl ? [h("img", { className: "avatar", src: avatarUrl, alt: "" })] : []), title, back, restart, minimize, close),
+        h("header", {}, avatar, h("div", { className: "who" }, title, name), back, restart, minimize, close),
         log, typing, status, ended, form, footer);
       if (inline) { panel.className += " inline"; panel.hidden = false; panel.setAttribute("role", "region"); minimize.hidden = close.hidden = true; }
       root.append(panel);
@@ -173,9 +182,15 @@
       minimize.onclick = () => hide(true);
       close.onclick = dismiss;
       panel.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.preventDefault(); hide(true); } });
-      return { panel, log, typing, offline, retry, booking, picker, choices, input, row, error, ended, back, restart, close, form };
+      const u = { panel, log, typing, offline, retry, booking, picker, choices, input, row, error, ended, back, restart, close, form, title, name, avatar, footer };
+      dress(u);
+      return u;
     };
     const ui = () => built || (built = build());
+    const apply = () => {
+      restyle(look(), host);
+      if (built) dress(built);
+    };
 
     const isOpen = () => built && !built.panel.hidden;
     const delay = () => {
@@ -423,11 +438,10 @@
     const teaser = () => {
       const t = look().teaser || {}, mobile = innerWidth < 480;
       if (inline || t[mobile ? "mobile" : "desktop"] === false || isOpen()) return;
-      // The poke says what the bot just said; the site's teaser text when it said nothing yet.
-      const last = [...ui().log.querySelectorAll(".msg.bot")].pop();
-      const text = last ? last.lastChild.textContent : t.text;
-      if (!text) return;
-      ctx.teaser.textContent = text;
+      // The site's teaser text, and under it what the bot just said (once it said something).
+      const last = [...ui().log.querySelectorAll(".msg.bot")].pop(), words = last ? last.lastChild.textContent : "";
+      if (!t.text && !words) return;
+      ctx.teaser.replaceChildren(...(t.text ? [h("b", { textContent: t.text })] : []), ...(words ? [h("span", { textContent: words })] : []));
       ctx.teaser.hidden = false;
     };
 
@@ -436,7 +450,7 @@
       busy: () => Boolean(isOpen()),
       async open(key) {
         await css;
-        restyle(look(), host);
+        apply();
         show_(true);
         if (key && (!conv || conv.dialogue !== key || conv.over || !conv.id)) await begin(key);
         focusInput();
@@ -445,7 +459,7 @@
       async toggle(key) { acted = true; return isOpen() ? hide(true) : this.open(key); },
       async trigger(key) {
         await css;
-        restyle(look(), host);
+        apply();
         if (conv && conv.id && conv.dialogue === key && !conv.over && isOpen()) return;
         const wasOpen = conv && conv.dialogue === key && conv.open;
         await begin(key);
@@ -454,7 +468,7 @@
       // The visit answer names an engaged conversation: it goes on here, open if it was open.
       async resume(going) {
         await css;
-        restyle(look(), host);
+        apply();
         if (conv && conv.id === going.conversation_id && built) return;
         if (!conv || conv.id !== going.conversation_id) conv = { dialogue: going.dialogue };
         const wasOpen = conv.open;

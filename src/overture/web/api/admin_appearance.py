@@ -63,7 +63,7 @@ def put_appearance(
         Body(
             description="The appearance document (see the GET answer's `appearance` for every setting). Every "
             "problem is answered at once, with its path.",
-            examples=[{"bot_name": "Ada", "colors": {"header": "#0b3d91", "text": "#ffffff"}}],
+            examples=[{"bot_name": "Ada", "colors": {"header": "#0b3d91", "header_text": "#ffffff"}}],
         ),
     ],
 ) -> AppearanceOut:

@@ -1,14 +1,16 @@
 """The Appearance page of a site: every setting of how the widget looks, contrast warnings beside the colours, the
-avatar, and a live preview of the real widget (an iframe of a small page that loads /widget.js with the site).
-Also the rotation of the site's identify secret, shown on the site page."""
+avatar, and a live preview: the real widget (/widget.js and the panel's files) in iframes of a small page of ours,
+on a sample conversation, following the form as it is typed (the page's script asks the check route for the
+appearance and the warnings, and hands the appearance to the frames). Also the rotation of the site's identify
+secret, shown on the site page."""
 
 from __future__ import annotations
 
-from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Path, Request, UploadFile
-from fastapi.responses import Response
+from fastapi import Depends, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from overture.db import utcnow
@@ -16,26 +18,28 @@ from overture.errors import InvalidInput
 from overture.sites import appearance as appearances
 from overture.sites import avatars, identify
 from overture.sites import service as sites
-from overture.sites.appearance import Colors
+from overture.sites.appearance import Appearance, Colors, WidgetAppearance
 from overture.sites.models import Site
 from overture.users.models import User
 from overture.users.roles import Area
 from overture.web.deps import AreaGuard, DbSession
+from overture.web.errors import error_body
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
 Configurer = Annotated[User, Depends(AreaGuard(Area.configuration, api=False))]
 SiteKey = Annotated[str, Path(max_length=80, pattern=sites.KEY_PATTERN)]
 SITES = "/admin/configuration/sites"
-COLOR_LABELS = {
-    "header": "Header",
-    "bot_bubble": "Bot's bubbles",
-    "visitor_bubble": "Visitor's bubbles",
-    "buttons": "Buttons",
-    "text": "Text (on all of the above)",
-    "background": "Panel background",
-    "launcher": "Launcher",
+# Each element and the text on it, in the order of the form: (element's label, text's label, text's setting).
+COLOR_PAIRS = {
+    "header": ("Header", "Header text", "header_text"),
+    "bot_bubble": ("Bot's bubbles", "Bot's bubble text", "bot_bubble_text"),
+    "visitor_bubble": ("Visitor's bubbles", "Visitor's bubble text", "visitor_bubble_text"),
+    "buttons": ("Buttons", "Button text", "buttons_text"),
+    "background": ("Panel background", "Panel text", "text"),
 }
+# The text colours that may be automatic: the form sends "auto.colors.NAME" = true for them.
+AUTOMATIC = tuple(name for name, field in Colors.model_fields.items() if field.default is None)
 NUMBERS = ("corner_radius", "launcher.offset_x", "launcher.offset_y", "response_delay_ms", "z_index")
 OPTIONAL_TEXTS = ("font.name", "font.url", "privacy_policy_url")
 TEXTS = ("header_label", "bot_name", "font.family", "launcher.position", "launcher.icon", "sound", "teaser.text")
@@ -82,6 +86,9 @@ async def form_document(request: Request) -> dict[str, Any]:
     for name in (*TEXTS, *(f"colors.{color}" for color in Colors.model_fields)):
         if name in form:
             _put(document, name, text(name))
+    for color in AUTOMATIC:
+        if text(f"auto.colors.{color}") == "true":
+            _put(document, f"colors.{color}", None)
     for name in NUMBERS:
         if text(name).strip():
             _put(document, name, text(name).strip())
@@ -95,18 +102,41 @@ async def form_document(request: Request) -> dict[str, Any]:
 FormDocument = Annotated[dict[str, Any], Depends(form_document)]
 
 
+def _automatic_inks(form: dict[str, Any]) -> dict[str, str]:
+    """The colour each automatic text colour stands for on the form's element colours, to show in its input."""
+    inks = {}
+    for element, (setting, *_) in appearances.TEXT_BACKGROUNDS.items():
+        try:
+            inks[setting] = appearances.readable_on(str(form.get(f"colors.{element}")))
+        except ValidationError:  # not a colour (the form was refused): its problem is shown beside it
+            inks[setting] = appearances.DARK_INK
+    return inks
+
+
+def _widget_look(session: Session, site: Site, appearance: Appearance) -> dict[str, Any]:
+    """What the widget would get from the visit call with this appearance (automatic colours worked out)."""
+    avatar = avatars.find(session, site)
+    avatar_url = avatars.url_path(site.key, avatar.sha256) if avatar else None
+    return WidgetAppearance.model_validate({**appearance.model_dump(), "avatar_url": avatar_url}).model_dump(
+        mode="json"
+    )
+
+
 def _page(request: Request, session: Session, user: User, site: Site, status: int = 200, **extra: Any) -> Response:
     appearance = appearances.stored(site.appearance)
     avatar = avatars.find(session, site)
+    form = extra.pop("form", None) or flat(appearance.model_dump())
     return render(
         request,
         "admin/appearance.html",
         user,
         status=status,
         site=site,
-        form=extra.pop("form", None) or flat(appearance.model_dump()),
+        form=form,
+        inks=_automatic_inks(form),
         contrast=appearances.contrast_by_color(appearance),
-        color_labels=COLOR_LABELS,
+        color_pairs=COLOR_PAIRS,
+        automatic=AUTOMATIC,
         icons=appearances.LAUNCHER_ICONS,
         sounds=appearances.SOUNDS,
         avatar_url=avatars.url_path(site.key, avatar.sha256) if avatar else None,
@@ -157,26 +187,46 @@ def remove_avatar(request: Request, session: DbSession, user: Configurer, key: S
     return redirect(f"{SITES}/{key}/appearance#avatar")
 
 
-def widget_served(request: Request) -> bool:
-    """Whether this Overture serves /widget.js (its route and its files are there)."""
-    routed = any(getattr(route, "path", None) == "/widget.js" for route in request.app.routes)
-    return routed and (resources.files("overture") / "widget").is_dir()
+@router.post(SITES + "/{key}/appearance/check")
+def check_appearance(session: DbSession, user: Configurer, key: SiteKey, document: FormDocument) -> Response:
+    """The form as it is being typed, nothing saved: the appearance the widget would get and the contrast
+    warnings by element; or (422) the API's error shape, each problem with its path. The page's script shows them in
+    the preview."""
+    site = sites.get(session, key)
+    try:
+        appearance = appearances.validate(document)
+    except InvalidInput as exc:  # answered, not raised: a page route's errors are pages, this one is read by a script
+        return JSONResponse(error_body(exc.status, exc.message, exc.problems), status_code=exc.status)
+    return JSONResponse(
+        {
+            "ok": True,
+            "appearance": _widget_look(session, site, appearance),
+            "contrast": appearances.contrast_by_color(appearance),
+        }
+    )
 
 
 @router.get(SITES + "/{key}/appearance/preview")
-def preview(request: Request, session: DbSession, user: Configurer, key: SiteKey) -> Response:
-    """A plain page with the site's snippet, framed by the Appearance page. Until /widget.js is served, a still
-    drawing of the launcher and panel in the saved colours stands in for it."""
+def preview(
+    request: Request,
+    session: DbSession,
+    user: Configurer,
+    key: SiteKey,
+    show: Annotated[
+        Literal["chat", "teaser"], Query(description="The open chat, or the launcher and teaser.")
+    ] = "chat",
+) -> Response:
+    """A plain page that runs the real widget on a sample conversation, framed by the Appearance page: the open
+    chat, or the closed launcher with its teaser. Its script answers the widget's calls itself, so nothing is
+    written, and takes each new appearance from the Appearance page."""
     site = sites.get(session, key)
-    avatar = avatars.find(session, site)
     response = render(
         request,
         "admin/appearance_preview.html",
         user,
         site=site,
-        appearance=appearances.stored(site.appearance),
-        avatar_url=avatars.url_path(site.key, avatar.sha256) if avatar else None,
-        widget_served=widget_served(request),
+        show=show,
+        look=_widget_look(session, site, appearances.stored(site.appearance)),
     )
     response.headers.update(PREVIEW_HEADERS)
     return response
