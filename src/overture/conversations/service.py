@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from overture.activities.service import ActivityType, record
 from overture.calendars.world import CalendarWorld
@@ -307,24 +308,53 @@ def _require_active(conversation: Conversation, step: int) -> None:
     if conversation.status != "active":
         raise Conflict(f"This conversation has ended ({conversation.status}). Start a new one to chat again.")
     if step != conversation.step:
-        raise Conflict(
-            f"This reply answers step {step}, but the conversation is at step {conversation.step}: it was sent "
-            "twice or out of order. Nothing was changed.",
-            [Problem("step", f"Expected {conversation.step}.")],
-        )
+        raise _stale_step(step, conversation.step)
+
+
+def _stale_step(step: int, current: int | str) -> Conflict:
+    return Conflict(
+        f"This reply answers step {step}, but the conversation is at step {current}: it was sent twice or out of "
+        "order. Nothing was changed.",
+        [Problem("step", f"Expected {current}.")],
+    )
+
+
+# Compare-and-set on the step (STYLE.md habit 4): of the answers to one step, only the one whose update finds the
+# row still at that step goes on. The read in `_require_active` only gives the refusal its message; this holds
+# across transactions and processes (on PostgreSQL the losers wait on the winner's row lock, then match nothing).
+_CLAIM_STEP = (
+    update(Conversation)
+    .where(
+        Conversation.id == bindparam("conversation_id"),
+        Conversation.step == bindparam("step"),
+        Conversation.status == "active",
+    )
+    .values(step=Conversation.step + 1)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _claim(session: Session, public_id: str, token: str, step: int) -> tuple[Conversation, Person]:
+    """The conversation and its person, once this call has taken `step` (the conversation is now at step + 1).
+    Raises Conflict when the conversation has ended or is not at `step`, also when another call just took it."""
+    conversation, person = _owned(session, public_id, token)
+    _require_active(conversation, step)
+    claimed = session.execute(_CLAIM_STEP, {"conversation_id": conversation.id, "step": step})
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise _stale_step(step, "a later step")
+    set_committed_value(conversation, "step", step + 1)
+    return conversation, person
 
 
 def _advance(
     session: Session,
-    public_id: str,
-    token: str,
-    step: int,
+    claimed: tuple[Conversation, Person],
     now: datetime,
     move: Callable[[engine.Program, engine.State, engine.Context], engine.Turn],
     engaged: bool,
 ) -> View:
-    conversation, person = _owned(session, public_id, token)
-    _require_active(conversation, step)
+    """Moves the conversation on from the step `_claim` took."""
+    conversation, person = claimed
     people.touch(person, now)
     program = _program(session, conversation)
     state = engine.State.model_validate(conversation.state)
@@ -343,7 +373,6 @@ def _advance(
         raise InvalidInput(exc.message, [Problem("reply", exc.message)]) from None
     if maybe_engaged:
         _record(session, conversation, person, ActivityType.dialogue_engaged, now, {"page_url": conversation.page_url})
-    conversation.step += 1
     person = _apply(session, conversation, person, turn, now)
     return _viewed(session, View(conversation, person, turn))
 
@@ -360,7 +389,8 @@ def reply(
     """Takes the visitor's answer to the current step (a typed or chosen one: meeting times go through `book`)."""
     if answer.meeting is not None:
         raise InvalidInput("A meeting time is booked through the slot, not as a reply.", [Problem("meeting", "")])
-    view = _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
+    claimed = _claim(session, public_id, token, step)
+    view = _advance(session, claimed, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
     _note_zone(view.conversation, time_zone)
     return view
 
@@ -433,16 +463,14 @@ def book(
     """Books the time the visitor picked (read beforehand with `booking.prepare`) and goes on: to the card's
     on_booked, to on_unavailable when no meeting can be booked at all, or, when the time was just taken, back to
     the same question with a notice (the caller offers fresh times)."""
-    conversation, person = _owned(session, public_id, token)
-    _require_active(conversation, step)
+    conversation, person = claimed = _claim(session, public_id, token, step)
     _note_zone(conversation, time_zone)
     zone = conversation.time_zone or "UTC"
     if isinstance(prepared, booking.Unavailable):
         outcome: booking.Outcome = prepared
     else:
         outcome = booking.book(session, world, prepared, visitor_zone=zone, now=now)
-    if isinstance(outcome, booking.Taken):
-        conversation.step += 1
+    if isinstance(outcome, booking.Taken):  # the step taken is used up: the fresh offer answers the next one
         state = engine.State.model_validate(conversation.state)
         return _viewed(session, View(conversation, person, _waiting(state), notice=outcome.reason))
     if isinstance(outcome, booking.Booked):
@@ -457,7 +485,7 @@ def book(
     else:
         result = engine.MeetingOutcome(booked=False)
     answer = engine.Reply(meeting=result)
-    view = _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
+    view = _advance(session, claimed, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
     view.booked = outcome if isinstance(outcome, booking.Booked) else None
     return view
 
@@ -465,17 +493,18 @@ def book(
 def no_times(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:
     """Nobody can meet the visitor (no slot in the coming weeks): the dialogue goes on at on_unavailable."""
     answer = engine.Reply(meeting=engine.MeetingOutcome(booked=False))
-    return _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), False)
+    claimed = _claim(session, public_id, token, step)
+    return _advance(session, claimed, now, lambda p, s, c: engine.answer(p, s, answer, c), False)
 
 
 def back(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:
     """Undoes the visitor's last answer."""
-    return _advance(session, public_id, token, step, now, engine.go_back, engaged=False)
+    return _advance(session, _claim(session, public_id, token, step), now, engine.go_back, engaged=False)
 
 
 def restart(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:
     """Starts the dialogue over from its first card (the transcript keeps what came before, retracted)."""
-    return _advance(session, public_id, token, step, now, engine.restart, engaged=False)
+    return _advance(session, _claim(session, public_id, token, step), now, engine.restart, engaged=False)
 
 
 def resume(session: Session, public_id: str, token: str) -> View:
