@@ -5,20 +5,19 @@ process it reached; the others are told the step was already answered (409)."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from overture.conversations.models import Conversation
 from overture.db import Database
 from overture.people.models import Person
 from processes import free_port, running_all
+from racing import lined_up
 
 from support import ENGINE, publish
 
@@ -55,32 +54,6 @@ def servers(db: Database, database_url: str, tmp_path: Path) -> Iterator[list[st
         yield [f"http://127.0.0.1:{port}" for port in ports]
 
 
-@contextmanager
-def held_until_every_process_waits(db: Database, conversation: str, processes: int) -> Iterator[None]:
-    """On PostgreSQL, holds the conversation's visitor row locked (each answer updates it) until `processes`
-    transactions wait on a lock, then lets them go: each process has then read the conversation and has an answer
-    under way, so their answers overlap for certain. On SQLite, with its one process and one writer, nothing."""
-    if ENGINE != "postgresql":
-        yield
-        return
-    with db.engine.connect() as holder:
-        person = select(Conversation.person_id).where(Conversation.public_id == conversation).scalar_subquery()
-        holder.execute(select(Person.id).where(Person.id == person).with_for_update())
-        yield
-        deadline = time.monotonic() + 30
-        while waiting_on_locks(db) < processes and time.monotonic() < deadline:
-            time.sleep(0.05)  # polling other processes' progress (bounded), not timing behaviour
-        assert waiting_on_locks(db) == processes, "every process has an answer waiting"
-        holder.rollback()
-
-
-def waiting_on_locks(db: Database) -> int:
-    with db.engine.connect() as connection:
-        return int(connection.scalar(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )) or 0)  # fmt: skip
-
-
 def test_ten_answers_sent_at_once_to_one_step_are_taken_once(db: Database, servers: list[str]) -> None:
     publish(db, QUESTION)
     started = httpx2.post(f"{servers[0]}{URL}", json={"dialogue": "question", "page_url": "https://example.com/"})
@@ -97,7 +70,10 @@ def test_ten_answers_sent_at_once_to_one_step_are_taken_once(db: Database, serve
             return reply.status_code
 
     with ThreadPoolExecutor(max_workers=ANSWERS) as pool:
-        with held_until_every_process_waits(db, conversation, len(servers)):
+        # On PostgreSQL, the visitor's row (each answer updates it) is held until each process has an answer waiting
+        # on a lock: every process has read the conversation before any answer commits.
+        visitor = select(Conversation.person_id).where(Conversation.public_id == conversation).scalar_subquery()
+        with lined_up(db, select(Person.id).where(Person.id == visitor), contenders=len(servers)):
             replies = [pool.submit(answer, number) for number in range(ANSWERS)]
         statuses = sorted(reply.result() for reply in replies)
 
