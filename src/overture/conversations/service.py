@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from overture.activities.service import ActivityType, record
 from overture.calendars.world import CalendarWorld
-from overture.conversations import engine
+from overture.conversations import claims, engine
 from overture.conversations.models import Conversation
 from overture.dialogues import service as dialogues
 from overture.dialogues.document import DialogueDocument, FlowDocument, choose_language
@@ -304,57 +303,36 @@ def _owned(session: Session, public_id: str, token: str) -> tuple[Conversation, 
     return found[0], found[1]
 
 
-def _require_active(conversation: Conversation, step: int) -> None:
-    if conversation.status != "active":
-        raise Conflict(f"This conversation has ended ({conversation.status}). Start a new one to chat again.")
-    if step != conversation.step:
-        raise _stale_step(step, conversation.step)
-
-
-def _stale_step(step: int, current: int | str) -> Conflict:
-    return Conflict(
-        f"This reply answers step {step}, but the conversation is at step {current}: it was sent twice or out of "
-        "order. Nothing was changed.",
-        [Problem("step", f"Expected {current}.")],
-    )
-
-
-# Compare-and-set on the step (STYLE.md habit 4): of the answers to one step, only the one whose update finds the
-# row still at that step goes on. The read in `_require_active` only gives the refusal its message; this holds
-# across transactions and processes (on PostgreSQL the losers wait on the winner's row lock, then match nothing).
-_CLAIM_STEP = (
-    update(Conversation)
-    .where(
-        Conversation.id == bindparam("conversation_id"),
-        Conversation.step == bindparam("step"),
-        Conversation.status == "active",
-    )
-    .values(step=Conversation.step + 1)
-    .execution_options(synchronize_session=False)
-)
-
-
 def _claim(session: Session, public_id: str, token: str, step: int) -> tuple[Conversation, Person]:
     """The conversation and its person, once this call has taken `step` (the conversation is now at step + 1).
     Raises Conflict when the conversation has ended or is not at `step`, also when another call just took it."""
     conversation, person = _owned(session, public_id, token)
-    _require_active(conversation, step)
-    claimed = session.execute(_CLAIM_STEP, {"conversation_id": conversation.id, "step": step})
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise _stale_step(step, "a later step")
-    set_committed_value(conversation, "step", step + 1)
+    claims.take_step(session, conversation, step)
     return conversation, person
 
 
 def _advance(
     session: Session,
-    claimed: tuple[Conversation, Person],
+    public_id: str,
+    token: str,
+    step: int,
     now: datetime,
     move: Callable[[engine.Program, engine.State, engine.Context], engine.Turn],
     engaged: bool,
 ) -> View:
-    """Moves the conversation on from the step `_claim` took."""
-    conversation, person = claimed
+    conversation, person = _claim(session, public_id, token, step)
+    return _move_on(session, conversation, person, now, move, engaged)
+
+
+def _move_on(
+    session: Session,
+    conversation: Conversation,
+    person: Person,
+    now: datetime,
+    move: Callable[[engine.Program, engine.State, engine.Context], engine.Turn],
+    engaged: bool,
+) -> View:
+    """Moves the conversation on from the step this call took (`_claim`)."""
     people.touch(person, now)
     program = _program(session, conversation)
     state = engine.State.model_validate(conversation.state)
@@ -389,8 +367,7 @@ def reply(
     """Takes the visitor's answer to the current step (a typed or chosen one: meeting times go through `book`)."""
     if answer.meeting is not None:
         raise InvalidInput("A meeting time is booked through the slot, not as a reply.", [Problem("meeting", "")])
-    claimed = _claim(session, public_id, token, step)
-    view = _advance(session, claimed, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
+    view = _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
     _note_zone(view.conversation, time_zone)
     return view
 
@@ -443,7 +420,7 @@ def awaiting_time(session: Session, public_id: str, token: str, step: int) -> bo
     """What a meeting time picked at `step` is booked for. Raises Conflict when the conversation is not waiting
     for a time at that step."""
     conversation, person = _owned(session, public_id, token)
-    _require_active(conversation, step)
+    claims.require_active(conversation, step)
     state = engine.State.model_validate(conversation.state)
     if state.awaiting is None or state.awaiting.kind != "meeting":
         raise Conflict("This conversation is not waiting for a meeting time.", [Problem("slot", "Not expected.")])
@@ -463,7 +440,7 @@ def book(
     """Books the time the visitor picked (read beforehand with `booking.prepare`) and goes on: to the card's
     on_booked, to on_unavailable when no meeting can be booked at all, or, when the time was just taken, back to
     the same question with a notice (the caller offers fresh times)."""
-    conversation, person = claimed = _claim(session, public_id, token, step)
+    conversation, person = _claim(session, public_id, token, step)
     _note_zone(conversation, time_zone)
     zone = conversation.time_zone or "UTC"
     if isinstance(prepared, booking.Unavailable):
@@ -485,7 +462,7 @@ def book(
     else:
         result = engine.MeetingOutcome(booked=False)
     answer = engine.Reply(meeting=result)
-    view = _advance(session, claimed, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
+    view = _move_on(session, conversation, person, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
     view.booked = outcome if isinstance(outcome, booking.Booked) else None
     return view
 
@@ -493,18 +470,17 @@ def book(
 def no_times(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:
     """Nobody can meet the visitor (no slot in the coming weeks): the dialogue goes on at on_unavailable."""
     answer = engine.Reply(meeting=engine.MeetingOutcome(booked=False))
-    claimed = _claim(session, public_id, token, step)
-    return _advance(session, claimed, now, lambda p, s, c: engine.answer(p, s, answer, c), False)
+    return _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), False)
 
 
 def back(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:
     """Undoes the visitor's last answer."""
-    return _advance(session, _claim(session, public_id, token, step), now, engine.go_back, engaged=False)
+    return _advance(session, public_id, token, step, now, engine.go_back, engaged=False)
 
 
 def restart(session: Session, public_id: str, token: str, step: int, now: datetime) -> View:
     """Starts the dialogue over from its first card (the transcript keeps what came before, retracted)."""
-    return _advance(session, _claim(session, public_id, token, step), now, engine.restart, engaged=False)
+    return _advance(session, public_id, token, step, now, engine.restart, engaged=False)
 
 
 def resume(session: Session, public_id: str, token: str) -> View:
@@ -517,9 +493,7 @@ def resume(session: Session, public_id: str, token: str) -> View:
 def dismiss(session: Session, public_id: str, token: str, now: datetime) -> View:
     """The visitor closed the conversation before it ended."""
     conversation, person = _owned(session, public_id, token)
-    if conversation.status == "active":
-        conversation.status = "dismissed"
-        conversation.ended_at = now
+    if conversation.status == "active" and claims.end(session, conversation, "dismissed", now):
         _record(
             session,
             conversation,
@@ -552,14 +526,15 @@ def link_clicked(session: Session, public_id: str, token: str, url: str, now: da
 
 def drop_abandoned(session: Session, now: datetime) -> int:
     """Marks conversations with no reply for a whole visitor session as dropped; returns how many."""
+    silent_since = now - people.SESSION_TIMEOUT
     stale = session.scalars(
-        select(Conversation).where(
-            Conversation.status == "active", Conversation.updated_at < now - people.SESSION_TIMEOUT
-        )
+        select(Conversation).where(Conversation.status == "active", Conversation.updated_at < silent_since)
     ).all()
+    dropped = 0
     for conversation in stale:
-        conversation.status = "dropped"
-        conversation.ended_at = now
+        if not claims.end(session, conversation, "dropped", now, silent_since=silent_since):
+            continue  # answered, dismissed or dropped by another call since it was read
+        dropped += 1
         person = session.get(Person, conversation.person_id) if conversation.person_id is not None else None
         if person is None:
             continue
@@ -571,7 +546,7 @@ def drop_abandoned(session: Session, now: datetime) -> int:
             now,
             {"page_url": conversation.page_url, "step": conversation.step},
         )
-    return len(stale)
+    return dropped
 
 
 def for_dialogue(session: Session, dialogue: Dialogue, limit: int = 100) -> list[Conversation]:
