@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
@@ -18,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from overture.cli import main
 from overture.db import Database
+from processes import free_port, running
 
 from support import Personas
 
@@ -130,42 +126,6 @@ def test_the_cli_reference_is_up_to_date() -> None:
 
 
 # --- real processes -------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def running(args: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[str]]:
-    """Starts the command and waits (bounded) until /healthz answers."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "overture", *args],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(f"exited early: {process.stdout.read() if process.stdout else ''}")
-            try:
-                if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                time.sleep(0.1)  # polling a starting process, not timing behaviour
-        else:
-            raise AssertionError("no answer on /healthz within 30 s")
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        if process.stdout:
-            process.stdout.close()
 
 
 def output_of(process: subprocess.Popen[str]) -> str:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Connection, func, insert, select
 
 from overture.db import Database, utcnow
-from overture.group_commit import GroupCommitter
+from overture.group_commit import GroupCommitter, WriterStopped
 from overture.signals import Signal
 
 signals = Signal.__table__
@@ -96,3 +96,58 @@ def test_a_job_alone_in_its_batch_that_fails_leaves_nothing_behind(db: Database)
     finally:
         committer.stop()
     assert "half-written" not in names(db) and "next" in names(db)
+
+
+def test_a_waiter_cancelled_before_its_batch_does_not_stop_the_writer(db: Database) -> None:
+    committer = GroupCommitter(db.engine)
+    release = threading.Event()
+    started = threading.Event()
+
+    def slow(connection: Connection) -> None:
+        started.set()
+        release.wait(10)
+
+    try:
+        first = committer.submit(slow)
+        started.wait(10)
+        abandoned = committer.submit(add_signal("abandoned"))
+        after = committer.submit(add_signal("after"))
+        assert abandoned.cancel(), "what asyncio.wrap_future does when the request awaiting it is cancelled"
+        release.set()
+        first.result(10)
+        assert after.result(10) == "after", "the batch of the cancelled waiter answers its other waiters"
+        assert committer.run_sync(add_signal("later")) == "later", "and the writer goes on"
+        assert committer.problem() is None
+    finally:
+        committer.stop()
+    assert {"after", "later"} <= names(db) and "abandoned" not in names(db), "a cancelled job is not run"
+
+
+def test_a_job_that_ends_the_writer_fails_every_waiter_at_once_instead_of_leaving_them_waiting(db: Database) -> None:
+    committer = GroupCommitter(db.engine)
+    release = threading.Event()
+    started = threading.Event()
+
+    def exit_after_release(connection: Connection) -> None:
+        started.set()
+        release.wait(10)
+        raise SystemExit("asked to exit")
+
+    try:
+        ending = committer.submit(exit_after_release)
+        started.wait(10)
+        queued = committer.submit(add_signal("queued"))
+        release.set()
+        with pytest.raises(WriterStopped, match=r"writer thread of this process has stopped \(SystemExit"):
+            ending.result(10)
+        with pytest.raises(WriterStopped):
+            queued.result(10)
+        with pytest.raises(WriterStopped):
+            committer.submit(add_signal("later"))
+        assert committer.problem() == (
+            "The database writer thread of this process has stopped (SystemExit: asked to exit); nothing can be "
+            "written until the process restarts."
+        )
+    finally:
+        committer.stop()
+    assert not {"queued", "later"} & names(db)

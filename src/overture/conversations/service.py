@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from overture.activities.service import ActivityType, record
 from overture.calendars.world import CalendarWorld
-from overture.conversations import engine
+from overture.conversations import claims, engine
 from overture.conversations.models import Conversation
 from overture.conversations.turns import note_company
 from overture.dialogues import service as dialogues
@@ -307,15 +307,12 @@ def _owned(session: Session, public_id: str, token: str) -> tuple[Conversation, 
     return found[0], found[1]
 
 
-def _require_active(conversation: Conversation, step: int) -> None:
-    if conversation.status != "active":
-        raise Conflict(f"This conversation has ended ({conversation.status}). Start a new one to chat again.")
-    if step != conversation.step:
-        raise Conflict(
-            f"This reply answers step {step}, but the conversation is at step {conversation.step}: it was sent "
-            "twice or out of order. Nothing was changed.",
-            [Problem("step", f"Expected {conversation.step}.")],
-        )
+def _claim(session: Session, public_id: str, token: str, step: int) -> tuple[Conversation, Person]:
+    """The conversation and its person, once this call has taken `step` (the conversation is now at step + 1).
+    Raises Conflict when the conversation has ended or is not at `step`, also when another call just took it."""
+    conversation, person = _owned(session, public_id, token)
+    claims.take_step(session, conversation, step)
+    return conversation, person
 
 
 def _advance(
@@ -327,8 +324,19 @@ def _advance(
     move: Callable[[engine.Program, engine.State, engine.Context], engine.Turn],
     engaged: bool,
 ) -> View:
-    conversation, person = _owned(session, public_id, token)
-    _require_active(conversation, step)
+    conversation, person = _claim(session, public_id, token, step)
+    return _move_on(session, conversation, person, now, move, engaged)
+
+
+def _move_on(
+    session: Session,
+    conversation: Conversation,
+    person: Person,
+    now: datetime,
+    move: Callable[[engine.Program, engine.State, engine.Context], engine.Turn],
+    engaged: bool,
+) -> View:
+    """Moves the conversation on from the step this call took (`_claim`)."""
     people.touch(person, now)
     program = _program(session, conversation)
     state = engine.State.model_validate(conversation.state)
@@ -347,7 +355,6 @@ def _advance(
         raise InvalidInput(exc.message, [Problem("reply", exc.message)]) from None
     if maybe_engaged:
         _record(session, conversation, person, ActivityType.dialogue_engaged, now, {"page_url": conversation.page_url})
-    conversation.step += 1
     person = _apply(session, conversation, person, turn, now)
     return _viewed(session, View(conversation, person, turn))
 
@@ -417,7 +424,7 @@ def awaiting_time(session: Session, public_id: str, token: str, step: int) -> bo
     """What a meeting time picked at `step` is booked for. Raises Conflict when the conversation is not waiting
     for a time at that step."""
     conversation, person = _owned(session, public_id, token)
-    _require_active(conversation, step)
+    claims.require_active(conversation, step)
     state = engine.State.model_validate(conversation.state)
     if state.awaiting is None or state.awaiting.kind != "meeting":
         raise Conflict("This conversation is not waiting for a meeting time.", [Problem("slot", "Not expected.")])
@@ -437,16 +444,14 @@ def book(
     """Books the time the visitor picked (read beforehand with `booking.prepare`) and goes on: to the card's
     on_booked, to on_unavailable when no meeting can be booked at all, or, when the time was just taken, back to
     the same question with a notice (the caller offers fresh times)."""
-    conversation, person = _owned(session, public_id, token)
-    _require_active(conversation, step)
+    conversation, person = _claim(session, public_id, token, step)
     _note_zone(conversation, time_zone)
     zone = conversation.time_zone or "UTC"
     if isinstance(prepared, booking.Unavailable):
         outcome: booking.Outcome = prepared
     else:
         outcome = booking.book(session, world, prepared, visitor_zone=zone, now=now)
-    if isinstance(outcome, booking.Taken):
-        conversation.step += 1
+    if isinstance(outcome, booking.Taken):  # the step taken is used up: the fresh offer answers the next one
         state = engine.State.model_validate(conversation.state)
         return _viewed(session, View(conversation, person, _waiting(state), notice=outcome.reason))
     if isinstance(outcome, booking.Booked):
@@ -461,7 +466,7 @@ def book(
     else:
         result = engine.MeetingOutcome(booked=False)
     answer = engine.Reply(meeting=result)
-    view = _advance(session, public_id, token, step, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
+    view = _move_on(session, conversation, person, now, lambda p, s, c: engine.answer(p, s, answer, c), True)
     view.booked = outcome if isinstance(outcome, booking.Booked) else None
     return view
 
@@ -497,9 +502,7 @@ def resume(session: Session, public_id: str, token: str) -> View:
 def dismiss(session: Session, public_id: str, token: str, now: datetime) -> View:
     """The visitor closed the conversation before it ended."""
     conversation, person = _owned(session, public_id, token)
-    if conversation.status == "active":
-        conversation.status = "dismissed"
-        conversation.ended_at = now
+    if conversation.status == "active" and claims.end(session, conversation, "dismissed", now):
         _record(
             session,
             conversation,
@@ -532,14 +535,15 @@ def link_clicked(session: Session, public_id: str, token: str, url: str, now: da
 
 def drop_abandoned(session: Session, now: datetime) -> int:
     """Marks conversations with no reply for a whole visitor session as dropped; returns how many."""
+    silent_since = now - people.SESSION_TIMEOUT
     stale = session.scalars(
-        select(Conversation).where(
-            Conversation.status == "active", Conversation.updated_at < now - people.SESSION_TIMEOUT
-        )
+        select(Conversation).where(Conversation.status == "active", Conversation.updated_at < silent_since)
     ).all()
+    dropped = 0
     for conversation in stale:
-        conversation.status = "dropped"
-        conversation.ended_at = now
+        if not claims.end(session, conversation, "dropped", now, silent_since=silent_since):
+            continue  # answered, dismissed or dropped by another call since it was read
+        dropped += 1
         person = session.get(Person, conversation.person_id) if conversation.person_id is not None else None
         if person is None:
             continue
@@ -551,7 +555,7 @@ def drop_abandoned(session: Session, now: datetime) -> int:
             now,
             {"page_url": conversation.page_url, "step": conversation.step},
         )
-    return len(stale)
+    return dropped
 
 
 def for_dialogue(session: Session, dialogue: Dialogue, limit: int = 100) -> list[Conversation]:

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from overture.calendars.connections import open_calendar
 from overture.calendars.models import BusyCache, CalendarConnection
@@ -112,12 +114,21 @@ def _remember(
                 if answer.reason in LASTING_FAILURES:
                     attention.mark(session, agent, answer.message, now, world.settings.base_url)
                 continue
-            entry = session.get(BusyCache, connection.agent_id) or BusyCache(agent_id=connection.agent_id)
-            entry.range_start, entry.range_end, entry.fetched_at = start, end, now
-            entry.intervals = [[busy.start.isoformat(), busy.end.isoformat()] for busy in answer]
-            session.add(entry)
+            intervals = [[busy.start.isoformat(), busy.end.isoformat()] for busy in answer]
+            _store(session, connection.agent_id, start, end, now, intervals)
             live = session.get(CalendarConnection, connection.id)
             if live is not None:
                 live.checked_at = now
             if agent.attention is not None:
                 attention.clear(session, agent)
+
+
+def _store(
+    session: Session, agent_id: int, start: datetime, end: datetime, now: datetime, intervals: list[list[str]]
+) -> None:
+    """Writes the agent's cache row whether or not one exists: an upsert, because visitors reaching a booking card
+    at the same moment all find no row and all store one (a get-or-create would break on the primary key)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    values = {"range_start": start, "range_end": end, "fetched_at": now, "intervals": intervals}
+    statement = insert(BusyCache).values(agent_id=agent_id, **values)
+    session.execute(statement.on_conflict_do_update(index_elements=[BusyCache.agent_id], set_=values))
