@@ -277,7 +277,7 @@ def test_publishing_a_valid_draft_shows_version_1_and_links_to_its_read_only_pag
     assert "Version 1 is published and live." in page
     assert ">Published</span>" in editor.text and "live version v1" in page
     assert '<a href="/admin/dialogues/demo/versions/1">v1</a>' in editor.text
-    assert "Publish the saved draft as v2" in editor.text
+    assert "The draft is the live version (v1)" in editor.text
     dialogue = row(db, "demo")
     assert (dialogue.status, dialogue.published_version, dialogue.versions[0].published_by) == (
         "published",
@@ -304,6 +304,23 @@ def test_a_second_publish_keeps_version_1_as_it_was(marketer: TestClient, db: Da
     assert "/admin/dialogues/demo/versions/2" in editor.text and "/admin/dialogues/demo/versions/1" in editor.text
     assert "say: Hi!" in marketer.get("/admin/dialogues/demo/versions/1").text
     assert "say: Hello!" in marketer.get("/admin/dialogues/demo/versions/2").text
+
+
+def test_publishing_is_offered_only_when_the_draft_is_another_document_than_the_live_version(
+    marketer: TestClient, db: Database
+) -> None:
+    demo(db, publish=True)
+    live = marketer.get("/admin/dialogues/demo")
+    assert "The draft is the live version (v1)" in live.text and "Publish the saved draft" not in live.text
+    relaid = "# the same document, laid out again\n" + DEMO.replace("say: Hi!", "say:   'Hi!'")
+    assert save(marketer, "demo", relaid, 1).status_code == 303
+    same = marketer.get("/admin/dialogues/demo")
+    assert textarea(same) == relaid
+    assert "The draft is the live version (v1)" in same.text and "Publish the saved draft" not in same.text
+    save(marketer, "demo", DEMO.replace("Hi!", "Hello!"), 2)
+    changed = marketer.get("/admin/dialogues/demo")
+    assert "disabled" not in publish_button(changed) and "Publish the saved draft as v2" in changed.text
+    assert "The draft is the live version" not in changed.text
 
 
 def test_publishing_a_draft_with_problems_is_refused_and_lists_them(marketer: TestClient, db: Database) -> None:
