@@ -128,14 +128,14 @@ def test_the_list_says_how_to_start_when_there_is_no_dialogue(marketer: TestClie
 def test_creating_from_the_form_lands_on_the_editor_with_the_starter_document(
     marketer: TestClient, db: Database
 ) -> None:
-    form = {"key": "spring", "name": "Spring offer", "kind": "dialogue"}
+    form = {"key": "spring", "name": "Spring offer", "kind": "dialogue", "site": "www"}
     created = post_form(marketer, "/admin/dialogues", form, "/admin/dialogues")
     assert created.status_code == 303
     assert created.headers["location"] == "/admin/dialogues/spring"
     editor = marketer.get("/admin/dialogues/spring")
     assert editor.status_code == 200
     assert "'Spring offer' is created. Write its flow below, then publish it." in shown(editor)
-    assert textarea(editor) == dump_yaml(starter("spring", "Spring offer"))
+    assert textarea(editor) == dump_yaml(starter("spring", "Spring offer", "www"))
     assert "Ready to publish" in editor.text and "disabled" not in publish_button(editor)
     assert (row(db, "spring").status, row(db, "spring").kind) == ("draft", "dialogue")
 
@@ -157,6 +157,38 @@ def test_creating_with_a_key_in_use_or_a_malformed_key_keeps_the_form(marketer: 
     assert malformed.status_code == 422
     assert 'value="Not A Key"' in malformed.text
     assert [d.key for d in _all(db)] == ["demo"]
+
+
+def site_options(response: Response) -> list[tuple[str, bool]]:
+    """The Site select of the create form: (key, preselected) of each option."""
+    select = re.search(r'<select name="site"[^>]*>(.*?)</select>', response.text, re.S)
+    assert select, "the create form asks for the site"
+    return [(key, bool(chosen)) for key, chosen in re.findall(r'<option value="([^"]+)"( selected)?>', select.group(1))]
+
+
+def test_a_new_dialogue_is_written_for_the_site_chosen_in_the_form(marketer: TestClient, db: Database) -> None:
+    assert site_options(marketer.get("/admin/dialogues")) == [("default", True), ("www", False)]
+    form = {"key": "spring", "name": "Spring offer", "kind": "dialogue", "site": "www"}
+    post_form(marketer, "/admin/dialogues", form, "/admin/dialogues")
+    assert row(db, "spring").draft["site"] == "www"
+    assert "site: www" in textarea(marketer.get("/admin/dialogues/spring"))
+    # Now that a dialogue is for www, the form offers www first (in the demo: its website, not the empty default).
+    assert site_options(marketer.get("/admin/dialogues")) == [("default", False), ("www", True)]
+
+
+def test_a_new_dialogue_for_the_default_site_shows_its_site_line(marketer: TestClient, db: Database) -> None:
+    form = {"key": "spring", "name": "Spring offer", "kind": "dialogue", "site": "default"}
+    post_form(marketer, "/admin/dialogues", form, "/admin/dialogues")
+    assert "site: default" in textarea(marketer.get("/admin/dialogues/spring"))
+
+
+def test_creating_a_dialogue_for_a_site_that_does_not_exist_is_refused(marketer: TestClient, db: Database) -> None:
+    form = {"key": "spring", "name": "Spring offer", "kind": "dialogue", "site": "blog"}
+    refused = post_form(marketer, "/admin/dialogues", form, "/admin/dialogues")
+    assert refused.status_code == 422
+    assert "Choose the site the dialogue is for. There is no site 'blog'." in shown(refused)
+    assert 'value="Spring offer"' in refused.text
+    assert _all(db) == []
 
 
 def _all(db: Database) -> list[Dialogue]:
