@@ -57,3 +57,24 @@ def test_a_marketer_fixes_the_mistake_shown_on_its_line_and_publishes(
     expect(page.get_by_role("link", name="v1")).to_be_visible()
     page.screenshot(path=screenshots / "dialogue-editor-published.png", full_page=True)
     assert console_errors == []
+
+
+def test_the_create_form_asks_for_the_site_and_the_editor_shows_it(
+    page: Page, personas: Personas, screenshots: Path, console_errors: list[str]
+) -> None:
+    sign_in(page, personas.mark.email, personas.mark.password)
+    page.goto("/admin/dialogues")
+    site = page.get_by_label("Site")
+    expect(site.locator("option")).to_have_text(["Default site (default)", "Example website (www)"])
+    expect(site).to_have_value("default")
+    page.screenshot(path=screenshots / "dialogues-create-form.png", full_page=True)
+    page.get_by_label("Name").fill("Website chat")
+    page.get_by_label("Key").fill("website-chat")
+    site.select_option("www")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Website chat")
+    expect(page.get_by_label("Document (YAML)")).to_contain_text("site: www")
+    page.get_by_role("link", name="← Dialogues").click()
+    expect(page.get_by_label("Site")).to_have_value("www")  # the site the dialogues are for is offered first now
+    page.screenshot(path=screenshots / "dialogues-list-with-site.png", full_page=True)
+    assert console_errors == []

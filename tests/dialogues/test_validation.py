@@ -10,7 +10,7 @@ import pytest
 
 from overture.dialogues.document import Document, FlowDocument, document_to_data
 from overture.dialogues.validation import check_document, parse_document, raise_for_problems, validate
-from overture.dialogues.yaml_io import dump_yaml, load_yaml
+from overture.dialogues.yaml_io import dump_yaml, line_of, load_yaml
 from overture.errors import InvalidInput, Problem
 from overture.people.fields import FieldSchema, FieldSpec, FieldType
 
@@ -606,6 +606,52 @@ def test_tokens_with_defaults_are_accepted(text: str) -> None:
 def test_a_bad_token_is_a_problem_with_the_path_of_its_text(text: str, message: str) -> None:
     data = dialogue({"bye": {"say": ["Thanks!", text], "end": True}})
     assert only(data) == Problem("flow.cards.bye.say.1", message)
+
+
+ALLOWED = "A token may use fields, texts, numbers, the filters default, d, upper, lower, title, capitalize, trim, \
+truncate, string, length and operators over them."
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("Hi {{ ''.__class__ or 'there' }}!", "reads .__class__ of a value: only fields (person.X, company.X, "
+         "visit.X) can be read"),
+        ("Hi {{ 'there'.upper or 'x' }}!", "reads .upper of a value: only fields (person.X, company.X, visit.X) "
+         "can be read"),
+        ("Hi {{ person.first_name.upper() or 'there' }}!", "calls a function or method"),
+        ("Hi {{ (person.first_name or 'there')[0] }}!", "takes an item or a slice with [ ]"),
+        ("Hi {{ '%s' % (person.first_name or 'there') }}!", "uses % (text formatting)"),
+        ("Hi {{ {'a': 1} or 'there' }}!", "uses a dict expression, which a text cannot"),
+        ("Hi{% if person.first_name %} there{% endif %}!", "uses a {% %} statement, which a text cannot"),
+    ],
+)  # fmt: skip
+def test_a_token_that_is_not_fields_literals_filters_and_operators_is_refused_with_its_path(
+    text: str, refusal: str
+) -> None:
+    data = dialogue({"bye": {"say": ["Thanks!", text], "end": True}})
+    assert Problem("flow.cards.bye.say.1", f"A {{{{ }}}} token here {refusal}. {ALLOWED}") in problems(data)
+
+
+def test_a_refused_token_in_a_text_of_several_lines_names_the_line_of_the_text() -> None:
+    text = "Hello!\nWelcome back, {{ person.first_name.__class__ or 'friend' }}."
+    found = only(dialogue({"bye": {"say": text, "end": True}}))
+    assert found.path == "flow.cards.bye.say"
+    assert found.message.startswith("A {{ }} token here reads .__class__ of a value: only fields (person.X, "
+                                    "company.X, visit.X) can be read (line 2 of the text).")  # fmt: skip
+
+
+def test_a_filter_the_renderer_does_not_have_is_refused_though_jinja_has_it() -> None:
+    data = dialogue({"bye": {"say": "Hi {{ person.first_name | center(99999) or 'there' }}!", "end": True}})
+    assert only(data) == Problem("flow.cards.bye.say", "'center' is not a filter that personalization knows.")
+
+
+def test_the_editor_shows_a_refused_token_on_the_line_of_its_text() -> None:
+    text = dump_yaml(dialogue({"bye": {"say": "Hi {{ ''.__class__ or 'there' }}!", "end": True}}))
+    data, _ = load_yaml(text)
+    found = only(data)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "__class__" in row)
+    assert (found.path, line_of(text, found.path)) == ("flow.cards.bye.say", line)
 
 
 def test_tokens_are_checked_in_every_visible_text_and_language() -> None:

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from overture.dialogues.document import PageRule, Pages
+from overture.dialogues.document import Link, PageRule, Pages
+from overture.sites.addresses import lower_scheme_and_host, normalise_origin
 from overture.targeting.pages import Address, compile_pages, compile_rule
+from overture.visits.schemas import VisitIn
 
 
 def matches(rule: dict[str, Any], url: str) -> bool:
@@ -125,6 +127,50 @@ def test_a_query_with_a_url_needs_both() -> None:
     assert matches(rule, "https://example.com/pricing?utm_source=ads")
     assert not matches(rule, "https://example.com/pricing")
     assert not matches(rule, "https://example.com/about?utm_source=ads")
+
+
+# --- scheme and host ignore case wherever an address is read ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        ("HTTPS://Example.COM", "https://example.com"),
+        ("HTTPS://Example.COM:443/Pricing?Plan=Pro#Top", "https://example.com/Pricing?Plan=Pro#Top"),
+        ("Http://Bob@LocalHost:80/A", "http://Bob@localhost/A"),
+        ("https://Example.com:8443/", "https://example.com:8443/"),
+        ("HTTPS://*.Example.COM/*", "https://*.example.com/*"),
+        ("/Pricing*", "/Pricing*"),
+        ("Example.COM/Pricing", "Example.COM/Pricing"),
+    ],
+)
+def test_an_address_is_read_with_scheme_and_host_in_lower_case_and_its_path_as_written(given: str, read: str) -> None:
+    assert lower_scheme_and_host(given) == read
+
+
+@pytest.mark.parametrize(
+    "pattern", ["HTTPS://Example.COM/pricing", "HTTPS://Example.COM:443/pricing", "HTTPS://*.Example.COM/pricing"]
+)
+def test_a_page_rule_written_in_capitals_matches_the_page(pattern: str) -> None:
+    assert matches({"url": pattern}, "https://example.com/pricing")
+    assert matches({"url": pattern}, "HTTPS://EXAMPLE.COM:443/pricing")
+    assert not matches({"url": pattern}, "https://example.com/Pricing")
+
+
+def test_the_visit_call_takes_a_page_address_in_capitals_and_reads_it_in_lower_case() -> None:
+    visit = VisitIn.model_validate({"site": "www", "url": "HTTPS://Example.COM/Pricing?Plan=Pro"})
+    assert visit.url == "https://example.com/Pricing?Plan=Pro"
+    assert pages(include=[{"url": "HTTPS://Example.COM/Pricing*"}]).matches(Address(visit.url))
+
+
+def test_a_site_origin_in_capitals_is_stored_as_browsers_send_it() -> None:
+    assert normalise_origin("HTTPS://WWW.Example.COM:443") == "https://www.example.com"
+    assert normalise_origin("HTTP://LocalHost:8000/") == "http://localhost:8000"
+
+
+def test_a_link_in_capitals_is_a_link() -> None:
+    card = Link.model_validate({"label": "Guide", "url": "HTTPS://Example.COM/Guide.pdf"})
+    assert card.url == "https://example.com/Guide.pdf"
 
 
 def test_an_address_that_cannot_be_parsed_matches_only_catch_alls() -> None:

@@ -92,7 +92,7 @@ def test_explain_gives_a_reason_for_every_dialogue() -> None:
     assert [item.key for item in explained] == [
         "blog-news", "scheduled", "pricing-demo", "legal-help", "dismissed", "everywhere"
     ]  # fmt: skip
-    assert by_key["blog-news"].reasons == ("belongs to site blog",)
+    assert by_key["blog-news"].reasons == ("belongs to site blog; this page is on site www",)
     assert by_key["scheduled"].reasons == ("outside business hours (Europe/Paris)",)
     assert by_key["pricing-demo"].reasons == (
         "page https://example.com/legal/terms is not in the include list",

@@ -128,14 +128,14 @@ def test_the_list_says_how_to_start_when_there_is_no_dialogue(marketer: TestClie
 def test_creating_from_the_form_lands_on_the_editor_with_the_starter_document(
     marketer: TestClient, db: Database
 ) -> None:
-    form = {"key": "spring", "name": "Spring offer", "kind": "dialogue"}
+    form = {"key": "spring", "name": "Spring offer", "kind": "dialogue", "site": "www"}
     created = post_form(marketer, "/admin/dialogues", form, "/admin/dialogues")
     assert created.status_code == 303
     assert created.headers["location"] == "/admin/dialogues/spring"
     editor = marketer.get("/admin/dialogues/spring")
     assert editor.status_code == 200
     assert "'Spring offer' is created. Write its flow below, then publish it." in shown(editor)
-    assert textarea(editor) == dump_yaml(starter("spring", "Spring offer"))
+    assert textarea(editor) == dump_yaml(starter("spring", "Spring offer", "www"))
     assert "Ready to publish" in editor.text and "disabled" not in publish_button(editor)
     assert (row(db, "spring").status, row(db, "spring").kind) == ("draft", "dialogue")
 
@@ -157,6 +157,38 @@ def test_creating_with_a_key_in_use_or_a_malformed_key_keeps_the_form(marketer: 
     assert malformed.status_code == 422
     assert 'value="Not A Key"' in malformed.text
     assert [d.key for d in _all(db)] == ["demo"]
+
+
+def site_options(response: Response) -> list[tuple[str, bool]]:
+    """The Site select of the create form: (key, preselected) of each option."""
+    select = re.search(r'<select name="site"[^>]*>(.*?)</select>', response.text, re.S)
+    assert select, "the create form asks for the site"
+    return [(key, bool(chosen)) for key, chosen in re.findall(r'<option value="([^"]+)"( selected)?>', select.group(1))]
+
+
+def test_a_new_dialogue_is_written_for_the_site_chosen_in_the_form(marketer: TestClient, db: Database) -> None:
+    assert site_options(marketer.get("/admin/dialogues")) == [("default", True), ("www", False)]
+    form = {"key": "spring", "name": "Spring offer", "kind": "dialogue", "site": "www"}
+    post_form(marketer, "/admin/dialogues", form, "/admin/dialogues")
+    assert row(db, "spring").draft["site"] == "www"
+    assert "site: www" in textarea(marketer.get("/admin/dialogues/spring"))
+    # Now that a dialogue is for www, the form offers www first (in the demo: its website, not the empty default).
+    assert site_options(marketer.get("/admin/dialogues")) == [("default", False), ("www", True)]
+
+
+def test_a_new_dialogue_for_the_default_site_shows_its_site_line(marketer: TestClient, db: Database) -> None:
+    form = {"key": "spring", "name": "Spring offer", "kind": "dialogue", "site": "default"}
+    post_form(marketer, "/admin/dialogues", form, "/admin/dialogues")
+    assert "site: default" in textarea(marketer.get("/admin/dialogues/spring"))
+
+
+def test_creating_a_dialogue_for_a_site_that_does_not_exist_is_refused(marketer: TestClient, db: Database) -> None:
+    form = {"key": "spring", "name": "Spring offer", "kind": "dialogue", "site": "blog"}
+    refused = post_form(marketer, "/admin/dialogues", form, "/admin/dialogues")
+    assert refused.status_code == 422
+    assert "Choose the site the dialogue is for. There is no site 'blog'." in shown(refused)
+    assert 'value="Spring offer"' in refused.text
+    assert _all(db) == []
 
 
 def _all(db: Database) -> list[Dialogue]:
@@ -277,7 +309,7 @@ def test_publishing_a_valid_draft_shows_version_1_and_links_to_its_read_only_pag
     assert "Version 1 is published and live." in page
     assert ">Published</span>" in editor.text and "live version v1" in page
     assert '<a href="/admin/dialogues/demo/versions/1">v1</a>' in editor.text
-    assert "Publish the saved draft as v2" in editor.text
+    assert "The draft is the live version (v1)" in editor.text
     dialogue = row(db, "demo")
     assert (dialogue.status, dialogue.published_version, dialogue.versions[0].published_by) == (
         "published",
@@ -304,6 +336,23 @@ def test_a_second_publish_keeps_version_1_as_it_was(marketer: TestClient, db: Da
     assert "/admin/dialogues/demo/versions/2" in editor.text and "/admin/dialogues/demo/versions/1" in editor.text
     assert "say: Hi!" in marketer.get("/admin/dialogues/demo/versions/1").text
     assert "say: Hello!" in marketer.get("/admin/dialogues/demo/versions/2").text
+
+
+def test_publishing_is_offered_only_when_the_draft_is_another_document_than_the_live_version(
+    marketer: TestClient, db: Database
+) -> None:
+    demo(db, publish=True)
+    live = marketer.get("/admin/dialogues/demo")
+    assert "The draft is the live version (v1)" in live.text and "Publish the saved draft" not in live.text
+    relaid = "# the same document, laid out again\n" + DEMO.replace("say: Hi!", "say:   'Hi!'")
+    assert save(marketer, "demo", relaid, 1).status_code == 303
+    same = marketer.get("/admin/dialogues/demo")
+    assert textarea(same) == relaid
+    assert "The draft is the live version (v1)" in same.text and "Publish the saved draft" not in same.text
+    save(marketer, "demo", DEMO.replace("Hi!", "Hello!"), 2)
+    changed = marketer.get("/admin/dialogues/demo")
+    assert "disabled" not in publish_button(changed) and "Publish the saved draft as v2" in changed.text
+    assert "The draft is the live version" not in changed.text
 
 
 def test_publishing_a_draft_with_problems_is_refused_and_lists_them(marketer: TestClient, db: Database) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +127,78 @@ def test_explain_names_an_address_that_cannot_be_taken_apart(
     sign_in(client, personas.mark)
     page = client.get("/admin/dialogues/everyone", params={"explain_url": "http://host:port/"})
     assert page.status_code == 200 and "not a web address" in page.text
+
+
+# --- the site of the page: the one a visitor of that URL gets ------------------------------------------------------
+
+
+def verdict_of(page: Any) -> str:
+    found = re.search(r'<p role="status"[^>]*>\s*(.*?)\s*</p>', page.text, re.S)
+    assert found, "the explain box gives a verdict"
+    return html.unescape(found.group(1))
+
+
+@pytest.fixture
+def two_sites(db: Database) -> None:
+    """www serves https://www.example.com; a dialogue for www and one for the default site (no origins), both live."""
+    publish(db, {**dialogue("for-www", 1), "site": "www"})
+    publish(db, {**dialogue("for-default", 1), "site": "default"})
+    with db.write() as session:
+        session.execute(update(Site).where(Site.key == "www").values(origins=["https://www.example.com"]))
+
+
+def test_the_explain_box_answers_for_the_site_whose_origins_hold_the_page_not_the_dialogues_own(
+    client: TestClient, personas: Personas, two_sites: None
+) -> None:
+    sign_in(client, personas.mark)
+    other_site = client.get("/admin/dialogues/for-default", params={"explain_url": PRICING})
+    assert verdict_of(other_site) == "It would not show: belongs to site default; this page is on site www."
+    assert "Visitors of this page get the dialogues of site <code>www</code>." in other_site.text
+    own_site = client.get("/admin/dialogues/for-www", params={"explain_url": PRICING})
+    assert verdict_of(own_site) == "It would show."
+
+
+def test_the_explain_box_says_no_dialogue_shows_on_a_page_no_site_allows(
+    client: TestClient, personas: Personas, two_sites: None
+) -> None:
+    sign_in(client, personas.mark)
+    page = client.get("/admin/dialogues/for-default", params={"explain_url": "https://elsewhere.test/pricing"})
+    assert verdict_of(page) == (
+        "It would not show: no site allows https://elsewhere.test, so the widget is refused on its pages."
+    )
+
+
+def test_overtures_own_demo_pages_are_on_the_demo_website(
+    client: TestClient, personas: Personas, two_sites: None
+) -> None:
+    sign_in(client, personas.mark)
+    demo_page = "http://testserver/demo/pricing"  # the demo website, served by this Overture (base_url)
+    assert verdict_of(client.get("/admin/dialogues/for-www", params={"explain_url": demo_page})) == "It would show."
+    assert verdict_of(client.get("/admin/dialogues/for-default", params={"explain_url": demo_page})) == (
+        "It would not show: belongs to site default; this page is on site www."
+    )
+
+
+def test_the_api_names_no_site_for_a_page_no_site_allows(
+    client: TestClient, db: Database, personas: Personas, two_sites: None
+) -> None:
+    headers = {"Authorization": f"Bearer {token_for(db, personas.mark)}"}
+    answer = client.post("/api/v1/admin/targeting/explain", json={"url": "https://elsewhere.test/"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["site"] is None
+    assert not any(verdict["shown"] for verdict in answer.json()["dialogues"])
+
+
+def test_an_address_in_capitals_is_explained_like_the_same_address_in_lower_case(
+    client: TestClient, db: Database, personas: Personas, database_url: str, tmp_path: Path, two_sites: None
+) -> None:
+    shouting = "HTTPS://WWW.Example.COM:443/pricing"
+    sign_in(client, personas.mark)
+    assert verdict_of(client.get("/admin/dialogues/for-www", params={"explain_url": shouting})) == "It would show."
+    headers = {"Authorization": f"Bearer {token_for(db, personas.mark)}"}
+    answer = client.post("/api/v1/admin/targeting/explain", json={"url": shouting}, headers=headers).json()
+    assert (answer["site"], answer["url"]) == ("www", PRICING)
+    env = {"OVERTURE_DATABASE_URL": database_url, "OVERTURE_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    result = CliRunner().invoke(main, ["targeting", "explain", "--url", shouting], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"{PRICING} on site www for a new anonymous visitor" in result.output

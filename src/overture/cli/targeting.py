@@ -10,6 +10,7 @@ from overture.cli.common import console, fail, migrated_database, settings_or_ex
 from overture.db import utcnow
 from overture.errors import OvertureError
 from overture.people.models import Person
+from overture.sites.demo import demo_pages
 from overture.visits.explain import explain
 from overture.visits.schemas import parsable_url
 from overture.visits.selector_cache import SelectorCache
@@ -30,13 +31,14 @@ def explain_command(url: str, person_id: int | None, email: str | None, site: st
 
     Without --person or --email, explains for a new anonymous visitor. Nothing is recorded.
     """
-    if not url.startswith(("http://", "https://")):
+    if not url.lower().startswith(("http://", "https://")):
         fail(f"--url must be a full http(s) address, not '{url}'.")
     try:
-        parsable_url(url)
+        url = parsable_url(url)
     except ValueError as exc:
         fail(f"--url cannot be read: {exc}.")
-    db = migrated_database(settings_or_exit())
+    settings = settings_or_exit()
+    db = migrated_database(settings)
     try:
         with db.engine.connect() as connection:
             if email:
@@ -44,13 +46,14 @@ def explain_command(url: str, person_id: int | None, email: str | None, site: st
                 if found is None:
                     fail(f"no person has the email {email}.")
                 person_id = found
-            explained = explain(connection, SelectorCache(), url=url, person_id=person_id, site=site, now=utcnow())
+            explained = explain(connection, SelectorCache(), url=url, person_id=person_id, site=site, now=utcnow(),
+                                embedded=demo_pages(settings.base_url))  # fmt: skip
     except OvertureError as exc:
         fail(exc.message)
     finally:
         db.dispose()
     who = f"person {explained.person_id}" if explained.person_id else "a new anonymous visitor"
-    console.print(f"{explained.url} on site [bold]{explained.site}[/] for {who}:")
+    console.print(f"{explained.url} on site [bold]{explained.site or '(none: no site allows it)'}[/] for {who}:")
     table = Table("Dialogue", "Site", "Shown", "Why")
     for verdict in explained.verdicts:
         table.add_row(verdict.key, verdict.site, "[green]yes[/]" if verdict.shown else "no", verdict.reason)

@@ -23,11 +23,10 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from overture.dialogues.document import Text
+from overture.dialogues.tokens import FILTERS  # the filters publishing allows are the ones that render
 
 NAMESPACES = ("person", "company", "visit")
 OUTPUT_MAX = 4000
-# Filters a marketer may use; the others (center, format, replace, wordwrap...) can build very large texts.
-FILTERS = ("default", "d", "upper", "lower", "title", "capitalize", "trim", "truncate", "string", "length")
 _TOKENS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 # What is left of a token that was never closed: from its opening to the next "}" or the end of the text.
 _OPENINGS = re.compile(r"\{[{%#][^}]*\}?")

@@ -50,7 +50,10 @@ def _is_subsequence(wanted: list[str], visited: list[str]) -> bool:
 def run_scenario(program: engine.Program, scenario: Scenario, now: datetime) -> ScenarioResult:
     """Plays the scenario; never raises: every problem is a failure in the result."""
     result = ScenarioResult(name=scenario.name, passed=False)
-    context = engine.Context(fields=dict(scenario.visitor), language=scenario.language, now=now)
+    # A booking card waits for a time, as it does for a visitor (`ends: booking`); nothing is booked.
+    context = engine.Context(
+        fields=dict(scenario.visitor), language=scenario.language, now=now, meetings_available=True
+    )
     captured: dict[str, Any] = {}
     goals: list[str] = []
 
@@ -95,6 +98,8 @@ def run_scenario(program: engine.Program, scenario: Scenario, now: datetime) -> 
         result.failures.append(f"expected the conversation to complete; it waits at {state.path[-1:]}")
     if expect.ends == "waiting" and state.ended:
         result.failures.append("expected the conversation to wait for an answer; it ended")
+    if expect.ends == "booking" and turn.expected.kind not in ("meeting", "email"):
+        result.failures.append(f"expected the conversation to offer a meeting; it stops at {state.path[-1:]}")
     result.passed = not result.failures
     return result
 

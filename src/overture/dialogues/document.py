@@ -12,11 +12,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from overture.sites.addresses import lower_scheme_and_host
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,79}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
 FIELD_PATTERN = r"^[a-z_]+\.[a-z0-9_]+$"
+LINK_PATTERN = r"^(?i:https?://|/|mailto:)"  # the scheme ignores case, as everywhere an address is read
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN, description="Lower-case letters, digits, - and _.")]
 CardKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")]
@@ -185,7 +188,7 @@ class BookMeeting(Strict):
 
 class Link(Strict):
     label: Text
-    url: str = Field(max_length=2000, pattern=r"^(https?://|/|mailto:)")
+    url: Annotated[str, Field(max_length=2000, pattern=LINK_PATTERN), AfterValidator(lower_scheme_and_host)]
 
 
 class Goal(Strict):

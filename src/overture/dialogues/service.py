@@ -58,9 +58,21 @@ def draft_document(dialogue: Dialogue) -> Document:
     return _parse(dialogue.draft, dialogue.kind)  # type: ignore[arg-type]
 
 
+def _as_document(data: Any, kind: DocumentKind) -> Any:
+    """`data` in its normal form (defaults left out, aliases used), to compare documents rather than how they were
+    written; as it is when it does not parse."""
+    document, _ = parse_document(data, kind)
+    return document_to_data(document) if document is not None else data
+
+
 def has_unpublished_changes(dialogue: Dialogue) -> bool:
-    """True when the draft differs from the last published version (or nothing was ever published)."""
-    return not dialogue.versions or dialogue.versions[-1].document != dialogue.draft
+    """True when the draft is another document than the live version (or nothing was ever published). Layout,
+    comments and defaults written out do not count: the documents are compared, not their text."""
+    live = next((v for v in dialogue.versions if v.number == dialogue.published_version), None)
+    if live is None:
+        return True
+    kind: DocumentKind = "flow" if dialogue.kind == "flow" else "dialogue"
+    return live.document != dialogue.draft and _as_document(live.document, kind) != _as_document(dialogue.draft, kind)
 
 
 def create(session: Session, data: Any, kind: DocumentKind, now: datetime, text: str | None = None) -> Dialogue:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, Discriminator, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
-from overture.dialogues.document import FIELD_PATTERN, KEY_PATTERN, LOCALE_PATTERN
+from overture.dialogues.document import FIELD_PATTERN, KEY_PATTERN, LINK_PATTERN, LOCALE_PATTERN
 from overture.errors import Problem
 
 # What a value matching each pattern of document.py is called, and how to write one.
@@ -28,7 +28,7 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     ),
     FIELD_PATTERN: ("field name", "write it like person.email"),
     LOCALE_PATTERN: ("language code", "write it like en, fr or pt-BR"),
-    r"^(https?://|/|mailto:)": ("link", "start it with https://, http://, / or mailto:"),
+    LINK_PATTERN: ("link", "start it with https://, http://, / or mailto:"),
 }
 _TYPE_ERRORS = {
     "string_type": "This should be a text.",

@@ -40,7 +40,7 @@ from overture.dialogues.document import (
     Text,
 )
 from overture.dialogues.shape import join, shape_problems, show
-from overture.dialogues.tokens import read_tokens
+from overture.dialogues.tokens import FILTERS, read_tokens
 from overture.errors import InvalidInput, Problem
 from overture.people.fields import (
     ACTIVITY_FIELDS,
@@ -270,6 +270,12 @@ class _Checker:
             self.add(path, f"The token {{{{ {name} }}}} has no default: write {{{{ {name} or '...' }}}}.")
         for name in report.unknown_filters:
             self.add(path, f"'{name}' is not a filter that personalization knows.")
+        for reason in report.refused:
+            self.add(
+                path,
+                f"A {{{{ }}}} token here {reason}. A token may use fields, texts, numbers, the filters "
+                f"{', '.join(FILTERS)} and operators over them.",
+            )
 
     # --- conditions
 

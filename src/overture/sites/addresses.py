@@ -1,4 +1,5 @@
-"""The origins and email domains an admin gives a site, checked and normalised before they are stored (pure).
+"""The origins and email domains an admin gives a site, checked and normalised before they are stored, and the one
+rule for reading any web address: scheme and host ignore case (pure).
 
 An origin is what a browser sends in its Origin header: scheme, host and port, no path (`https://www.example.com`).
 `https://*.example.com` covers every subdomain of example.com (matching is in `origins.py`). Stored origins are
@@ -17,10 +18,42 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+# scheme "://" authority, then the rest (path, query, fragment) exactly as given.
+_ADDRESS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)(.*)", re.S)
 
 
 class InvalidValue(ValueError):
     """The value is not valid; the message says why, in a sentence a marketer understands."""
+
+
+def lower_scheme_and_host(url: str) -> str:
+    """`url` with its scheme and host in lower case and a default port (:443 for https, :80 for http) dropped, so that
+    `HTTPS://Example.COM:443/Pricing` reads as `https://example.com/Pricing`. The path, query and fragment keep their
+    case: web servers treat /Pricing and /pricing as different pages. Any user name keeps its case too. A text that
+    does not start with scheme://  is returned as it is (a path-only pattern, or something a later check refuses).
+
+    Every place that reads a web address (page rules, site origins, the visit call, explain) goes through this."""
+    match = _ADDRESS.fullmatch(url)
+    if match is None:
+        return url
+    scheme, authority, rest = match.groups()
+    scheme = scheme.lower()
+    user, at, host = authority.rpartition("@")
+    host = host.lower()
+    default_port = f":{DEFAULT_PORTS[scheme]}" if scheme in DEFAULT_PORTS else None
+    if default_port and host.endswith(default_port):
+        host = host.removesuffix(default_port)
+    return f"{scheme}://{user}{at}{host}{rest}"
+
+
+def origin_of(url: str) -> str:
+    """The origin of a page's address as a browser sends it (`https://www.example.com`): lower-case, without the
+    default port, user name, path or query. "" when `url` has no scheme://host."""
+    match = _ADDRESS.fullmatch(lower_scheme_and_host(url.strip()))
+    if match is None:
+        return ""
+    scheme, authority, _ = match.groups()
+    return f"{scheme}://{authority.rpartition('@')[2]}"
 
 
 def _host_name(host: str) -> str:
@@ -50,8 +83,8 @@ def normalise_origin(text: str) -> str:
         raise InvalidValue(f"'{value}' has spaces or invisible characters; write one origin per line.")
     if "://" not in value:
         raise InvalidValue(f"'{value}' has no scheme: write it in full, e.g. https://{value}.")
-    parts = urlsplit(value)
-    scheme = parts.scheme.lower()
+    parts = urlsplit(lower_scheme_and_host(value))
+    scheme = parts.scheme
     if scheme not in DEFAULT_PORTS:
         raise InvalidValue(f"'{value}' must start with https:// (or http:// for localhost).")
     if parts.path not in ("", "/") or parts.query or parts.fragment or value.endswith(("?", "#")):

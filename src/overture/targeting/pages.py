@@ -27,13 +27,13 @@ from functools import cached_property
 from urllib.parse import parse_qs, urlsplit
 
 from overture.dialogues.document import PageRule, Pages
+from overture.sites.addresses import lower_scheme_and_host
 
 # The longest address a rule is tested against; longer ones are cut (bounds the cost of any regex).
 MAX_ADDRESS = 2048
 # The longest address (without query) a url_regex searches: even a quadratic pattern stays fast on it. Validation
 # (dialogues/validation.py) times every pattern on adversarial addresses up to this length.
 MAX_REGEX_SUBJECT = 512
-_DEFAULT_PORTS = {"https": ":443", "http": ":80"}
 
 
 class Address:
@@ -44,13 +44,11 @@ class Address:
     def __init__(self, url: str) -> None:
         self.url = url[:MAX_ADDRESS]
         try:
-            parts = urlsplit(self.url.strip())
+            parts = urlsplit(lower_scheme_and_host(self.url.strip()))
         except ValueError:  # e.g. an unbalanced [ in the host: nothing but `*` and url_contains can match
             parts = urlsplit("")
-        self.scheme = parts.scheme.lower()
-        host = parts.netloc.rpartition("@")[2].lower()
-        default_port = _DEFAULT_PORTS.get(self.scheme)
-        self.host = host[: -len(default_port)] if default_port and host.endswith(default_port) else host
+        self.scheme = parts.scheme
+        self.host = parts.netloc.rpartition("@")[2]
         self.raw_path = parts.path
         self.path = parts.path.rstrip("/")  # trailing slash tolerant; the root is ""
         self.query = parts.query
@@ -198,7 +196,7 @@ def _path_regex(path: str) -> tuple[str, str]:
 
 def _url_test(pattern: str) -> tuple[Callable[[Address], bool], str | None]:
     """The test of a `url` pattern and the literal start of the paths it matches (see `prefix_of`)."""
-    pattern = pattern.strip()
+    pattern = lower_scheme_and_host(pattern.strip())  # `HTTPS://Example.COM:443/*` is https://example.com/*
     if pattern == "*":
         return (lambda address: True), None
     path_only = pattern.startswith("/")

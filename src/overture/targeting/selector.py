@@ -161,7 +161,7 @@ class Selector:
             dialogue = item.dialogue
             reasons: list[str]
             if dialogue.site != site_key:
-                reasons = [f"belongs to site {dialogue.site}"]
+                reasons = [f"belongs to site {dialogue.site}; this page is on site {site_key}"]
             elif not chat_on:
                 reasons = [f"chat is turned off for site {site_key}"]
             else:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, select
 
 from overture.dialogues.models import Dialogue
 from overture.errors import NotFound
+from overture.sites.addresses import lower_scheme_and_host, origin_of
+from overture.sites.demo import EmbeddedPages
 from overture.sites.origins import origin_allowed
 from overture.targeting.facts import PageFacts, VisitorFacts
 from overture.visits.selector_cache import SelectorCache, Targeting
@@ -27,7 +28,7 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Explained:
-    site: str
+    site: str | None  # None: no site serves the URL
     url: str
     person_id: int | None
     verdicts: list[Verdict]
@@ -37,18 +38,22 @@ class Explained:
         return next((verdict for verdict in self.verdicts if verdict.key == key), None)
 
 
-def site_for(targeting: Targeting, url: str, given: str | None) -> str:
-    """The site asked about, else the one whose allowed origins hold the URL's origin, else "default"."""
+def site_for(targeting: Targeting, url: str, given: str | None, embedded: EmbeddedPages | None = None) -> str | None:
+    """The site asked about; else the site a visitor of `url` gets: the one whose allowed origins hold the URL's origin
+    (the widget is refused on any other), or the site that Overture's own `embedded` pages (the demo website) embed.
+    None when no site serves the URL."""
     if given:
         if given not in targeting.sites:
             raise NotFound(f"There is no site '{given}'.")
         return given
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
+    url = lower_scheme_and_host(url.strip())
+    if embedded is not None and embedded.holds(url) and embedded.site in targeting.sites:
+        return embedded.site
+    origin = origin_of(url)
     for key, site in sorted(targeting.sites.items()):
         if site.origins and origin_allowed(site.origins, origin, own_origin=""):
             return key
-    return "default"
+    return None
 
 
 def explain(
@@ -59,18 +64,26 @@ def explain(
     person_id: int | None,
     now: datetime,
     site: str | None = None,
+    embedded: EmbeddedPages | None = None,
 ) -> Explained:
     """Every dialogue's verdict for `person_id` (None: a new anonymous visitor) on `url`, best ranked first, then
-    the dialogues that are not live."""
+    the dialogues that are not live. Without `site`, the site is the one a visitor of `url` gets (see `site_for`);
+    when none serves it, no dialogue shows."""
     cache.forget()  # the admin just changed something, perhaps: look now
     targeting = cache.current(connection)
-    site_key = site_for(targeting, url, site)
+    url = lower_scheme_and_host(url.strip())
+    site_key = site_for(targeting, url, site, embedded)
     facts = visitor_facts_of(connection, cache, person_id, now) if person_id is not None else VisitorFacts()
-    continuing = engaged_conversation(connection, targeting, person_id, site_key) if person_id is not None else None
+    continuing = (
+        engaged_conversation(connection, targeting, person_id, site_key)
+        if person_id is not None and site_key is not None
+        else None
+    )
+    unserved = f"no site allows {origin_of(url)}, so the widget is refused on its pages" if site_key is None else None
     verdicts = []
-    for explanation in targeting.selector.explain(site_key, PageFacts(url=url), facts, now):
-        shown = explanation.chosen and continuing is None
-        reason = explanation.sentence
+    for explanation in targeting.selector.explain(site_key or "", PageFacts(url=url), facts, now):
+        shown = explanation.chosen and continuing is None and unserved is None
+        reason = unserved or explanation.sentence
         if explanation.chosen and continuing is not None:
             reason = f"matches, but the visitor's engaged conversation with {continuing.dialogue} goes on instead"
         verdicts.append(Verdict(explanation.key, explanation.site, shown, reason))

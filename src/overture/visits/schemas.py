@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from overture.dialogues.document import KEY_PATTERN
+from overture.sites.addresses import lower_scheme_and_host
 from overture.sites.appearance import WidgetAppearance
 
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
@@ -15,7 +16,8 @@ NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 
 def parsable_url(url: str) -> str:
     """A page address the matchers can take apart: urlsplit must succeed and find a host and a numeric port if any
-    (`http://[` and `http://host:port/` do not)."""
+    (`http://[` and `http://host:port/` do not). Returns it with scheme and host in lower case."""
+    url = lower_scheme_and_host(url)
     try:
         parts = urlsplit(url)
         host, _ = parts.hostname, parts.port
@@ -29,7 +31,7 @@ def parsable_url(url: str) -> str:
 # A page's full http(s) address, as the widget reports it and as explain takes it.
 PageUrl = Annotated[
     str,
-    Field(max_length=2000, pattern=r"^https?://[^\x00-\x1f\x7f\s]+$", description="The page's full URL."),
+    Field(max_length=2000, pattern=r"^(?i:https?)://[^\x00-\x1f\x7f\s]+$", description="The page's full URL."),
     AfterValidator(parsable_url),
 ]
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"

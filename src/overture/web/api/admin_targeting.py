@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from overture.db import utcnow
 from overture.dialogues.document import KEY_PATTERN
+from overture.sites.demo import demo_pages
 from overture.users.models import User
 from overture.users.roles import Area
 from overture.visits.explain import explain
@@ -40,7 +41,7 @@ class VerdictOut(BaseModel):
 
 
 class ExplainOut(BaseModel):
-    site: str
+    site: str | None = Field(description="The site a visitor of the URL gets; null when no site's origins hold it.")
     url: str
     person_id: int | None
     continuing: str | None = Field(description="The dialogue of an engaged conversation that goes on instead.")
@@ -56,6 +57,7 @@ def explain_route(session: DbSession, context: Context, _: Marketer, body: Expla
         person_id=body.person_id,
         site=body.site,
         now=utcnow(),
+        embedded=demo_pages(context.settings.base_url),
     )
     return ExplainOut(
         site=explained.site,

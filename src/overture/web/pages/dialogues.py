@@ -3,6 +3,7 @@ publish, pause, resume, archive, clone and the version history. The visual desig
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Form, Path, Query, Request
@@ -20,6 +21,10 @@ from overture.dialogues.yaml_io import dump_yaml, line_of, load_yaml
 from overture.errors import Conflict, InvalidInput, OvertureError, Problem
 from overture.people.models import Person
 from overture.people.service import field_schema
+from overture.sites import service as sites_service
+from overture.sites.demo import demo_pages
+from overture.sites.models import Site
+from overture.sites.service import DEFAULT_SITE
 from overture.users.models import User
 from overture.users.roles import Area
 from overture.visits.explain import explain
@@ -33,13 +38,45 @@ Marketer = Annotated[User, Depends(AreaGuard(Area.dialogues, api=False))]
 DialogueKey = Annotated[str, Path(max_length=80, pattern=KEY_PATTERN)]
 
 
-def starter(key: str, name: str) -> dict[str, object]:
-    """A new document that is valid from the start, to edit from."""
+def starter(key: str, name: str, site: str | None = None) -> dict[str, object]:
+    """A new document that is valid from the start, to edit from; a dialogue names its site, a flow has none."""
     return {
         "key": key,
         "name": name,
+        **({"site": site} if site is not None else {}),
         "flow": {"start": "hello", "cards": {"hello": {"say": "Hello! How can we help you today?", "end": True}}},
     }
+
+
+def _site_choices(session: Session) -> tuple[list[Site], str | None]:
+    """The sites a new dialogue may belong to, and the one offered first: the only one, else the site most dialogues
+    belong to (the demo's website, in the demo), else the first listed."""
+    sites = sites_service.list_sites(session)
+    used = Counter(
+        draft.get("site", DEFAULT_SITE)
+        for draft in session.scalars(select(Dialogue.draft).where(Dialogue.kind == "dialogue"))
+        if isinstance(draft, dict)
+    )
+    keys = [site.key for site in sites]
+    best = max(keys, key=lambda key: (used[key], -keys.index(key)), default=None)
+    return sites, best
+
+
+def _list(
+    request: Request, session: Session, user: User, form: dict[str, str], status: int = 200, **extra: Any
+) -> Response:
+    sites, offered = _site_choices(session)
+    return render(
+        request,
+        "admin/dialogues.html",
+        user,
+        status=status,
+        items=dialogues.list_all(session, archived=True),
+        sites=sites,
+        form={"site": offered, **form},
+        key_pattern=KEY_PATTERN,
+        **extra,
+    )
 
 
 def _located(text: str, problems: list[Problem]) -> list[dict[str, object]]:
@@ -76,7 +113,7 @@ def _editor(
 
 @router.get("/admin/dialogues")
 def list_page(request: Request, session: DbSession, user: Marketer) -> Response:
-    return render(request, "admin/dialogues.html", user, items=dialogues.list_all(session, archived=True), form={})
+    return _list(request, session, user, {})
 
 
 @router.post("/admin/dialogues")
@@ -87,22 +124,20 @@ def create(
     key: Annotated[str, Form(max_length=80)],
     name: Annotated[str, Form(max_length=200)],
     kind: Annotated[Literal["dialogue", "flow"], Form()] = "dialogue",
+    site: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
+    site = site or (_site_choices(session)[1] or "")  # a form without the field: the site the select offers
+    form = {"key": key, "name": name, "kind": kind, "site": site}
     try:
-        dialogue = dialogues.create(session, starter(key.strip(), name.strip()), kind, utcnow())
+        if kind == "dialogue" and sites_service.find(session, site) is None:
+            # A dialogue of a site that does not exist would never show anywhere.
+            raise InvalidInput("Choose the site the dialogue is for.", [Problem("site", f"There is no site '{site}'.")])
+        document = starter(key.strip(), name.strip(), site if kind == "dialogue" else None)
+        # Kept as text too: the stored document leaves out `site: default`, a default value, but the editor shows it.
+        dialogue = dialogues.create(session, document, kind, utcnow(), text=dump_yaml(document))
     except (InvalidInput, Conflict) as exc:
         session.rollback()
-        return render(
-            request,
-            "admin/dialogues.html",
-            user,
-            status=exc.status,
-            items=dialogues.list_all(session, archived=True),
-            form={"key": key, "name": name, "kind": kind},
-            error=exc.message,
-            problems=exc.problems,
-            key_pattern=KEY_PATTERN,
-        )
+        return _list(request, session, user, form, exc.status, error=exc.message, problems=exc.problems)
     flash(request, f"'{dialogue.name}' is created. Write its flow below, then publish it.", "success")
     return redirect(f"/admin/dialogues/{dialogue.key}")
 
@@ -128,10 +163,10 @@ def editor(
 
 def _explain(session: Session, context: AppContext, dialogue: Dialogue, url: str, person: str) -> dict[str, Any]:
     """Why this dialogue would or would not show on `url` to `person` (an email or an id; empty: a new visitor)."""
-    if not url.startswith(("http://", "https://")):
+    if not url.lower().startswith(("http://", "https://")):
         return {"error": "Give the page's full address, starting with https://."}
     try:
-        parsable_url(url)
+        url = parsable_url(url)
     except ValueError as exc:
         return {"error": f"This address cannot be read: {exc}."}
     person_id: int | None = None
@@ -144,14 +179,19 @@ def _explain(session: Session, context: AppContext, dialogue: Dialogue, url: str
         if found is None:
             return {"error": f"No person has the email or id {person}."}
         person_id = found
-    site = dialogue.draft.get("site", "default") if isinstance(dialogue.draft, dict) else None
     try:
+        # The site is the one a visitor of the URL gets (by allowed origins), as in the API and the CLI.
         explained = explain(session.connection(), context.selector_cache, url=url, person_id=person_id, now=utcnow(),
-                            site=site)  # fmt: skip
+                            embedded=demo_pages(context.settings.base_url))  # fmt: skip
     except OvertureError as exc:
         return {"error": exc.message}
     shown = next((verdict.key for verdict in explained.verdicts if verdict.shown), None)
-    return {"verdict": explained.for_dialogue(dialogue.key), "shown": shown, "continuing": explained.continuing}
+    return {
+        "verdict": explained.for_dialogue(dialogue.key),
+        "shown": shown,
+        "continuing": explained.continuing,
+        "site": explained.site,
+    }
 
 
 @router.post("/admin/dialogues/{key}")
