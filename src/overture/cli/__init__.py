@@ -10,13 +10,21 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from overture import __version__
-from overture.cli.common import console, errors, fail, migrated_database, settings_or_exit, with_session
+from overture.cli.common import (
+    console,
+    errors,
+    fail,
+    migrated_database,
+    port_or_exit,
+    settings_or_exit,
+    with_session,
+)
 from overture.cli.dialogues import dialogues_group
 from overture.cli.people import people_group
+from overture.cli.tables import print_table
 from overture.cli.targeting import targeting_group
 from overture.db import Database, current_revision, head_revision, migrate, utcnow
 from overture.settings import Settings, ensure_data_dir
@@ -54,6 +62,7 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = settings_or_exit()
     migrated_database(settings).dispose()
     ensure_data_dir(settings)
+    port_or_exit(host, port)
     uvicorn.run(
         "overture.web.app:app_from_environment",
         factory=True,
@@ -234,24 +243,28 @@ def seed_demo_people(session: Session) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=DEMO_DATA_DIR,
     show_default=True,
-    help="Folder for the demo's SQLite database and keys.",
+    envvar="OVERTURE_DATA_DIR",
+    show_envvar=True,
+    help="Folder for the demo's SQLite database and keys; the option wins over the variable.",
 )
 @click.option("--reset", is_flag=True, help="Delete the demo data and start afresh.")
 def demo(host: str, port: int, data_dir: Path, reset: bool) -> None:
     """Start Overture with a demo website and a demo admin, on SQLite, in one process.
 
     The first start creates the data folder, migrates it, creates the admin user and prints its password once.
-    Later starts keep the data; --reset starts afresh.
+    Later starts keep the data; --reset starts afresh. The data folder is the one --data-dir names, else
+    OVERTURE_DATA_DIR, else overture-demo in the current folder; the demo always uses SQLite there.
     """
     import uvicorn
 
     from overture.logs import configure_logging
     from overture.web.app import create_app
 
-    if reset:
-        _reset_demo_folder(data_dir)
     base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     settings = settings_or_exit(data_dir=data_dir, database_url="", base_url=base_url, demo=True)
+    port_or_exit(host, port)
+    if reset:
+        _reset_demo_folder(data_dir)
     configure_logging(settings)
     ensure_data_dir(settings)
     db = Database.from_url(settings.database_url)
@@ -361,9 +374,9 @@ def users_list() -> None:
     from overture.users import service as service
 
     def show(session: Any, _settings: Settings) -> None:
-        table = Table("Email", "Name", "Role", "State", "Active tokens", "Last sign-in")
-        for user in service.list_users(session):
-            table.add_row(
+        columns = ("Email", "Name", "Role", "State", "Active tokens", "Last sign-in")
+        rows = [
+            (
                 user.email,
                 user.name,
                 user.role,
@@ -371,7 +384,9 @@ def users_list() -> None:
                 str(sum(1 for t in user.tokens if t.revoked_at is None)),
                 f"{user.last_login_at:%Y-%m-%d %H:%M} UTC" if user.last_login_at else "never",
             )
-        console.print(table)
+            for user in service.list_users(session)
+        ]
+        print_table(console, columns, rows)
 
     with_session(show)
 
