@@ -297,6 +297,25 @@ def test_demo_starts_prints_credentials_once_and_keeps_its_data(tmp_path: Path) 
     assert new_password and new_password.group(1) != password.group(1)
 
 
+def test_demo_reset_refuses_to_delete_a_folder_the_demo_did_not_make(tmp_path: Path) -> None:
+    installed = tmp_path / "production"
+    env = {"OVERTURE_DATA_DIR": str(installed)}
+    assert run("migrate", env=env).exit_code == 0
+    started = overture("demo", "--reset", "--port", str(free_port()), env=env)
+    assert started.returncode == 1
+    assert started.stdout + started.stderr == (
+        f"Error: {installed} holds data `overture demo` did not make; not deleting it. Choose another --data-dir.\n"
+    )
+    assert (installed / "overture.db").exists()
+
+
+def test_a_data_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = run("migrate", env={"OVERTURE_DATA_DIR": str(tmp_path / "a-file" / "data")})
+    assert result.exit_code == 2
+    assert result.output == f"Error: OVERTURE_DATA_DIR: cannot create {tmp_path / 'a-file' / 'data'}: Not a directory\n"
+
+
 def test_a_short_secret_key_stops_serve_with_one_line_naming_it(tmp_path: Path) -> None:
     env = {"OVERTURE_DATA_DIR": str(tmp_path / "data")}
     assert run("migrate", env=env).exit_code == 0

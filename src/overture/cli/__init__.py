@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from overture import __version__
 from overture.cli.common import (
     console,
+    data_dir_or_exit,
     errors,
     fail,
     migrated_database,
@@ -27,11 +28,13 @@ from overture.cli.people import people_group
 from overture.cli.tables import print_table
 from overture.cli.targeting import targeting_group
 from overture.db import Database, current_revision, head_revision, migrate, utcnow
-from overture.settings import Settings, ensure_data_dir
+from overture.settings import Settings
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_DATA_DIR = Path("overture-demo")
 OUR_FILES = ("overture.db", "secret_key", "jobs.db")
+# Left in the folders `overture demo` makes: --reset deletes only those (OVERTURE_DATA_DIR may name a real install).
+DEMO_MARK = ".overture-demo"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -61,7 +64,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     settings = settings_or_exit()
     migrated_database(settings).dispose()
-    ensure_data_dir(settings)
+    data_dir_or_exit(settings)
     port_or_exit(host, port)
     uvicorn.run(
         "overture.web.app:app_from_environment",
@@ -93,7 +96,7 @@ def worker(workers: int) -> None:
 def migrate_command() -> None:
     """Apply database migrations (safe to run at every upgrade; does nothing when up to date)."""
     settings = settings_or_exit()
-    ensure_data_dir(settings)
+    data_dir_or_exit(settings)
     db = Database.from_url(settings.database_url)
     try:
         before = current_revision(db.engine)
@@ -114,6 +117,9 @@ def _reset_demo_folder(data_dir: Path) -> None:
     contents = {path.name for path in data_dir.iterdir()}
     if contents and not contents & set(OUR_FILES):
         fail(f"{data_dir} holds files that are not Overture's; not deleting it. Choose another --data-dir.")
+    # Folders of demos started before the mark existed are recognised by the default name.
+    if contents and DEMO_MARK not in contents and data_dir.resolve() != DEMO_DATA_DIR.resolve():
+        fail(f"{data_dir} holds data `overture demo` did not make; not deleting it. Choose another --data-dir.")
     shutil.rmtree(data_dir)
 
 
@@ -247,7 +253,7 @@ def seed_demo_people(session: Session) -> None:
     show_envvar=True,
     help="Folder for the demo's SQLite database and keys; the option wins over the variable.",
 )
-@click.option("--reset", is_flag=True, help="Delete the demo data and start afresh.")
+@click.option("--reset", is_flag=True, help="Delete the demo data and start afresh (only in a folder the demo made).")
 def demo(host: str, port: int, data_dir: Path, reset: bool) -> None:
     """Start Overture with a demo website and a demo admin, on SQLite, in one process.
 
@@ -266,7 +272,9 @@ def demo(host: str, port: int, data_dir: Path, reset: bool) -> None:
     if reset:
         _reset_demo_folder(data_dir)
     configure_logging(settings)
-    ensure_data_dir(settings)
+    data_dir_or_exit(settings)
+    if not any(data_dir.iterdir()):
+        (data_dir / DEMO_MARK).touch()
     db = Database.from_url(settings.database_url)
     with console.status("Preparing the demo database..."):
         migrate(db.engine)

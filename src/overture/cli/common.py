@@ -16,7 +16,14 @@ from sqlalchemy import make_url
 
 from overture.db import Database, needs_migration
 from overture.errors import OvertureError
-from overture.settings import ENV_PREFIX, Settings, SettingsError, load_settings, unknown_variables
+from overture.settings import (
+    ENV_PREFIX,
+    Settings,
+    SettingsError,
+    ensure_data_dir,
+    load_settings,
+    unknown_variables,
+)
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -38,6 +45,14 @@ def settings_or_exit(**overrides: Any) -> Settings:
         warn(line)
     try:
         return load_settings(**overrides)
+    except SettingsError as exc:
+        fail(str(exc), 2)
+
+
+def data_dir_or_exit(settings: Settings) -> None:
+    """Creates the data folder, or exits with one line saying why it cannot be."""
+    try:
+        ensure_data_dir(settings)
     except SettingsError as exc:
         fail(str(exc), 2)
 
