@@ -65,9 +65,9 @@ def test_the_home_page_greets_at_once(client: TestClient, seeded: None) -> None:
 
 
 def test_overtures_own_address_sends_a_browser_to_the_admin(client: TestClient) -> None:
-    answer = client.get("/")
-    assert answer.status_code == 307
-    assert answer.headers["location"] == "/admin"
+    for answer in (client.get("/"), client.head("/")):
+        assert answer.status_code == 307
+        assert answer.headers["location"] == "/admin"
     assert client.get("/", follow_redirects=True).url.path == "/admin/login"
 
 

@@ -183,7 +183,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     if settings.demo:
         app.include_router(demo.router)
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def root() -> RedirectResponse:
         """Someone who types Overture's address gets the admin (its sign-in page when signed out), not a 404."""
         return RedirectResponse("/admin", status_code=307)
