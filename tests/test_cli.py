@@ -1,21 +1,29 @@
-"""The `overture` command: migrate, serve's refusal of an old database, users, tokens, and every --help."""
+"""The `overture` command: migrate, serve's refusal of an old or missing database, one-line errors for bad
+settings and a busy port, users, tokens, tables whole in a pipe and a narrow terminal, and every --help."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
 import re
+import socket
+import struct
 import subprocess
 import sys
+import termios
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
 from click.testing import CliRunner, Result
 
-from overture.cli import main
+from overture.cli import DEMO_DATA_DIR, main
 from overture.db import Database
 from processes import free_port, running
 
-from support import Personas
+from support import TEST_DATABASE_VARIABLE, Personas
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +50,25 @@ def test_serve_refuses_an_unmigrated_database_and_names_the_command(tmp_path: Pa
     result = run("serve", env={"OVERTURE_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 1
     assert "Run `overture migrate` first." in result.output
+
+
+def test_serve_without_its_data_folder_names_the_setting_and_the_command_and_creates_nothing(tmp_path: Path) -> None:
+    result = run("serve", env={"OVERTURE_DATA_DIR": str(tmp_path / "nowhere")})
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: there is no database at {tmp_path / 'nowhere' / 'overture.db'} (from OVERTURE_DATA_DIR). "
+        "Run `overture migrate` first.\n"
+    )
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_misspelt_variable_is_warned_about_with_the_setting_it_resembles(env: dict[str, str]) -> None:
+    test_only = {TEST_DATABASE_VARIABLE: "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"}
+    result = run("users", "list", env={**env, **test_only, "OVERTURE_SMPT_HOST": "mail.example.com"})
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "Warning: OVERTURE_SMPT_HOST is not a setting of Overture and is ignored; did you mean OVERTURE_SMTP_HOST?\n"
+    )
 
 
 def test_a_bad_setting_stops_the_start_with_one_line(tmp_path: Path) -> None:
@@ -71,6 +98,64 @@ def test_users_create_list_and_token(env: dict[str, str]) -> None:
     token = run("users", "token", "ana@example.com", "--name", "script", env=env)
     assert token.exit_code == 0
     assert re.search(r"^ovt_[\w-]{40,}$", token.stdout.strip()), "only the token on standard output"
+
+
+def overture(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Runs the real command with its output piped, as a script would."""
+    return subprocess.run(
+        [sys.executable, "-m", "overture", *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def in_a_terminal(*args: str, env: dict[str, str], columns: int) -> str:
+    """Runs the real command in a terminal `columns` wide (a pseudo-terminal); returns what it showed."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    terminal_env = {**os.environ, **env, "TERM": "xterm", "COLUMNS": str(columns)}
+    for name in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE"):
+        terminal_env.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "overture", *args], env=terminal_env, stdout=follower, stderr=follower
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closes when the command ends
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0, shown
+    return shown.decode()
+
+
+LONG_EMAIL = "someone.with.a.long.address@subsidiary.example-corporation.com"
+
+
+@pytest.fixture
+def long_email(env: dict[str, str]) -> str:
+    created = run("users", "create", LONG_EMAIL, "--role", "marketer", "--no-password", env=env)
+    assert created.exit_code == 0, created.output
+    return LONG_EMAIL
+
+
+def test_users_list_piped_is_plain_and_keeps_every_email_whole(env: dict[str, str], long_email: str) -> None:
+    listed = overture("users", "list", env={**env, "COLUMNS": "40"})
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["Email", "Name", "Role", "State", "Active", "tokens", "Last", "sign-in"]
+    assert lines[1].split() == [long_email, "marketer", "active", "0", "never"]
+    assert not re.search(r"[\u2500-\u257f\x1b…]", listed.stdout), "no box drawing, colour or ellipsis"
+
+
+def test_users_list_in_a_narrow_terminal_keeps_every_email_whole(env: dict[str, str], long_email: str) -> None:
+    shown = in_a_terminal("users", "list", env=env, columns=40)
+    assert long_email in shown and "…" not in shown
+    wide = in_a_terminal("users", "list", env=env, columns=160)
+    assert "┃" in wide and long_email in wide, "a terminal wide enough gets the boxed table"
 
 
 def test_users_create_explains_a_duplicate_and_a_short_password(env: dict[str, str], personas: Personas) -> None:
@@ -150,7 +235,12 @@ def test_demo_starts_prints_credentials_once_and_keeps_its_data(tmp_path: Path) 
     assert re.search(r"dialogue\s+pricing-demo\s+published\s+v1", seeded), "the example dialogues are live"
     assert re.search(r"flow\s+qualify\s+published", seeded)
 
-    with running(args, {}, port) as process, httpx2.Client(base_url=f"http://127.0.0.1:{port}") as client:
+    # The second start names the same folder with OVERTURE_DATA_DIR instead of --data-dir.
+    by_variable = ["demo", "--port", str(port)]
+    with (
+        running(by_variable, {"OVERTURE_DATA_DIR": str(data)}, port) as process,
+        httpx2.Client(base_url=f"http://127.0.0.1:{port}") as client,
+    ):
         login = client.get("/admin/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
         assert token
@@ -161,12 +251,79 @@ def test_demo_starts_prints_credentials_once_and_keeps_its_data(tmp_path: Path) 
         assert signed_in.status_code == 303, "the first run's password still works"
         second = output_of(process)
     assert password.group(1) not in second, "the password is printed only once"
-    assert "Data kept from an earlier run" in second
+    assert f"Data kept from an earlier run in {data}." in second
+    assert not (tmp_path / DEMO_DATA_DIR).exists(), "OVERTURE_DATA_DIR is honoured: no ./overture-demo"
 
     with running([*args, "--reset"], {}, port) as process:
         third = output_of(process)
     new_password = re.search(r"with the password (\S+)", third)
     assert new_password and new_password.group(1) != password.group(1)
+
+
+def test_demo_reset_refuses_to_delete_a_folder_the_demo_did_not_make(tmp_path: Path) -> None:
+    installed = tmp_path / "production"
+    env = {"OVERTURE_DATA_DIR": str(installed)}
+    assert run("migrate", env=env).exit_code == 0
+    started = overture("demo", "--reset", "--port", str(free_port()), env=env)
+    assert started.returncode == 1
+    assert started.stdout + started.stderr == (
+        f"Error: {installed} holds data `overture demo` did not make; not deleting it. Choose another --data-dir.\n"
+    )
+    assert (installed / "overture.db").exists()
+
+
+def test_a_data_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = run("migrate", env={"OVERTURE_DATA_DIR": str(tmp_path / "a-file" / "data")})
+    assert result.exit_code == 2
+    assert result.output == f"Error: OVERTURE_DATA_DIR: cannot create {tmp_path / 'a-file' / 'data'}: Not a directory\n"
+
+
+def test_a_short_secret_key_stops_serve_with_one_line_naming_it(tmp_path: Path) -> None:
+    env = {"OVERTURE_DATA_DIR": str(tmp_path / "data")}
+    assert run("migrate", env=env).exit_code == 0
+    started = overture("serve", "--port", str(free_port()), env={**env, "OVERTURE_SECRET_KEY": "short"})
+    assert started.returncode == 2
+    assert started.stdout + started.stderr == "Error: OVERTURE_SECRET_KEY: must be at least 32 characters long\n"
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port another program listens on."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield int(other.getsockname()[1])
+
+
+def test_the_demo_on_a_busy_port_says_so_in_one_line_before_anything_else(tmp_path: Path, busy_port: int) -> None:
+    started = overture("demo", "--port", str(busy_port), "--data-dir", str(tmp_path / "demo"), env={})
+    assert started.returncode == 1
+    assert started.stdout + started.stderr == (
+        f"Error: port {busy_port} on 127.0.0.1 is already in use by another program: stop it or choose another "
+        "--port.\n"
+    )
+    assert not (tmp_path / "demo").exists(), "nothing prepared for a server that cannot start"
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(tmp_path: Path, busy_port: int) -> None:
+    env = {"OVERTURE_DATA_DIR": str(tmp_path / "data")}
+    assert run("migrate", env=env).exit_code == 0
+    started = overture("serve", "--port", str(busy_port), env=env)
+    assert started.returncode == 1
+    assert started.stdout + started.stderr == (
+        f"Error: port {busy_port} on 127.0.0.1 is already in use by another program: stop it or choose another "
+        "--port.\n"
+    )
+
+
+def test_the_demos_data_dir_option_wins_over_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("OVERTURE_DATA_DIR", str(tmp_path / "from-variable"))
+    demo = main.commands["demo"]
+    with demo.make_context("demo", ["--data-dir", str(tmp_path / "from-option")]) as chosen:
+        assert chosen.params["data_dir"] == tmp_path / "from-option"
+    with demo.make_context("demo", []) as chosen:
+        assert chosen.params["data_dir"] == tmp_path / "from-variable"
 
 
 def test_serve_runs_the_production_server_on_a_migrated_database(tmp_path: Path) -> None:

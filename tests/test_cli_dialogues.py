@@ -18,7 +18,13 @@ from overture.db import Database
 from overture.dialogues.models import Dialogue, DialogueVersion
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "dialogues"
-EXAMPLE_KEYS = {"qualify": "flow", "newsletter": "dialogue", "pricing-demo": "dialogue", "qualify-lead": "dialogue"}
+EXAMPLE_KEYS = {
+    "qualify": "flow",
+    "newsletter": "dialogue",
+    "pricing-demo": "dialogue",
+    "qualify-lead": "dialogue",
+    "welcome": "dialogue",
+}
 
 GOOD = """\
 key: good
@@ -93,7 +99,7 @@ def test_validate_accepts_every_example_without_a_database() -> None:
     result = run("dialogues", "validate", str(EXAMPLES))
     assert result.exit_code == 0, result.output
     assert f"✓ {EXAMPLES / 'flows' / 'qualify.yaml'}: valid flow" in result.output
-    for name in ("newsletter", "pricing-demo", "qualify-lead"):
+    for name in ("newsletter", "pricing-demo", "qualify-lead", "welcome"):
         assert f"✓ {EXAMPLES / name}.yaml: valid dialogue" in result.output
 
 
@@ -140,7 +146,7 @@ def test_test_prints_a_pass_line_per_scenario_of_the_examples() -> None:
     assert f"PASS {EXAMPLES / 'flows' / 'qualify.yaml'} :: A new visitor answers every question" in result.output
     assert f"PASS {EXAMPLES / 'newsletter.yaml'} :: A French reader declines" in result.output
     assert "FAIL" not in result.output
-    assert result.output.splitlines()[-1] == "10 passed, 0 failed"
+    assert result.output.splitlines()[-1] == "14 passed, 0 failed"
 
 
 def test_a_failing_scenario_prints_fail_with_what_went_wrong_and_exits_1(tmp_path: Path) -> None:
@@ -196,7 +202,7 @@ def test_import_creates_every_example_as_a_draft_then_updates_by_key(
         2,
         "draft",
     )
-    assert len(stored(db)) == 4
+    assert len(stored(db)) == len(EXAMPLE_KEYS)
 
 
 def test_import_with_publish_publishes_each_file_and_list_shows_it(env: dict[str, str], db: Database) -> None:
@@ -321,6 +327,7 @@ def test_export_all_writes_dialogues_and_flows_that_reimport_to_the_same_drafts(
         "newsletter.yaml",
         "pricing-demo.yaml",
         "qualify-lead.yaml",
+        "welcome.yaml",
     ]
     assert f"wrote {backup / 'flows' / 'qualify.yaml'}" in result.output
 

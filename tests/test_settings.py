@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from overture.settings import Settings, SettingsError, load_settings, resolve_secret_key
+from overture.settings import Settings, SettingsError, load_settings, resolve_secret_key, unknown_variables
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+from support import TEST_DATABASE_VARIABLE
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "configuration.md"
 
 
 def test_defaults_put_a_sqlite_file_in_the_data_folder(tmp_path: Path) -> None:
@@ -76,6 +79,7 @@ def test_secrets_can_come_from_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("OVERTURE_SMTP_SECURITY", "tls", "OVERTURE_SMTP_SECURITY: Input should be 'starttls', 'ssl' or 'none'"),
         ("OVERTURE_REDIS_URL", "http://x", "OVERTURE_REDIS_URL: must start with redis://"),
         ("OVERTURE_JOBS_IN_PROCESS", "maybe", "OVERTURE_JOBS_IN_PROCESS: Input should be a valid boolean"),
+        ("OVERTURE_SECRET_KEY", "short", "OVERTURE_SECRET_KEY: must be at least 32 characters long"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(
@@ -102,12 +106,37 @@ def test_the_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0, "readable by its owner only"
 
 
-def test_a_short_secret_key_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="OVERTURE_SECRET_KEY: must be at least 32 characters"):
-        resolve_secret_key(Settings(data_dir=tmp_path, secret_key="short"))
+def test_a_short_secret_key_is_refused_with_the_settings_without_showing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OVERTURE_SECRET_KEY", "short")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value) == "OVERTURE_SECRET_KEY: must be at least 32 characters long"
+
+
+def test_a_misspelt_variable_is_named_with_the_setting_it_resembles() -> None:
+    assert unknown_variables({"OVERTURE_SMPT_HOST": "mail.example.com", "OVERTURE_COLOUR": "blue"}) == [
+        "OVERTURE_COLOUR is not a setting of Overture and is ignored (see docs/configuration.md for the list)",
+        "OVERTURE_SMPT_HOST is not a setting of Overture and is ignored; did you mean OVERTURE_SMTP_HOST?",
+    ]
+
+
+def test_every_setting_its_file_variant_the_config_file_and_the_test_suites_own_variables_are_known() -> None:
+    environ = {f"OVERTURE_{name.upper()}": "x" for name in Settings.model_fields}
+    environ |= {"OVERTURE_SMTP_PASSWORD_FILE": "/run/secrets/smtp", "OVERTURE_CONFIG": "overture.toml"}
+    environ |= {TEST_DATABASE_VARIABLE: "postgresql+psycopg://postgres@127.0.0.1/postgres", "HOME": "/root"}
+    assert unknown_variables(environ) == []
 
 
 def test_every_setting_is_documented() -> None:
     documented = set(re.findall(r"`(OVERTURE_[A-Z_]+)`", DOCS.read_text()))
     for name in Settings.model_fields:
         assert f"OVERTURE_{name.upper()}" in documented, f"OVERTURE_{name.upper()} is missing from {DOCS.name}"
+
+
+def test_no_variable_the_tests_or_benchmarks_read_would_be_called_unknown() -> None:
+    read = {TEST_DATABASE_VARIABLE}
+    for folder in ("tests", "bench", "scripts"):
+        for path in (ROOT / folder).rglob("*.py"):
+            read |= set(re.findall(r"environ(?:\.get\(|\[)\s*\"(OVERTURE_[A-Z_]+)\"", path.read_text()))
+    assert "OVERTURE_SCREENSHOTS" in read, "the search finds what it looks for"
+    assert unknown_variables(dict.fromkeys(read, "x")) == []

@@ -7,9 +7,11 @@ A bad value raises `SettingsError` whose message is one line naming the setting 
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -28,8 +30,13 @@ CONFIG_FILE_VARIABLE = "OVERTURE_CONFIG"
 DEFAULT_CONFIG_FILE = Path("overture.toml")
 SECRET_KEY_FILE_NAME = "secret_key"
 
+SECRET_KEY_MIN_LENGTH = 32
+
 # Settings whose value may be read from the file named by OVERTURE_<NAME>_FILE (Docker and systemd secrets).
 FILE_BACKED = ("secret_key", "database_url", "smtp_password", "google_client_secret", "microsoft_client_secret")
+
+# OVERTURE_* variables read by Overture's own test suite and benchmarks, not by Overture: never called unknown.
+TOOLING_VARIABLES = frozenset({"OVERTURE_TEST_DATABASE_URL", "OVERTURE_BENCH_DATABASE_URL", "OVERTURE_SCREENSHOTS"})
 
 
 class SettingsError(Exception):
@@ -148,6 +155,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < SECRET_KEY_MIN_LENGTH:
+            raise ValueError(f"must be at least {SECRET_KEY_MIN_LENGTH} characters long")
+        return value
+
     @field_validator("base_url")
     @classmethod
     def _absolute_http_url(cls, value: str) -> str:
@@ -220,13 +234,33 @@ def describe_validation_error(exc: ValidationError) -> str:
     return f"{ENV_PREFIX}{name.upper()}: {message}{shown}"
 
 
+def known_variables() -> frozenset[str]:
+    """Every OVERTURE_* variable Overture reads: one per setting, NAME_FILE for file-backed secrets, OVERTURE_CONFIG."""
+    names = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+    names |= {f"{ENV_PREFIX}{name.upper()}_FILE" for name in FILE_BACKED}
+    return frozenset(names | {CONFIG_FILE_VARIABLE})
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One line per OVERTURE_* variable of `environ` that no setting reads (a misspelling is otherwise silently
+    ignored), with the closest known name when there is one."""
+    known = known_variables()
+    lines = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in known or name in TOOLING_VARIABLES:
+            continue
+        # Compared without the prefix they all share, which would make any two names look alike.
+        suffixes = sorted(known_name.removeprefix(ENV_PREFIX) for known_name in known)
+        close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), suffixes, n=1, cutoff=0.75)
+        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else " (see docs/configuration.md for the list)"
+        lines.append(f"{name} is not a setting of Overture and is ignored{hint}")
+    return lines
+
+
 def resolve_secret_key(settings: Settings) -> str:
     """Returns the secret key: the configured one, else the one stored in the data folder, made on first start."""
-    if settings.secret_key is not None:
-        key = settings.secret_key.get_secret_value()
-        if len(key) < 32:
-            raise SettingsError(f"{ENV_PREFIX}SECRET_KEY: must be at least 32 characters long")
-        return key
+    if settings.secret_key is not None:  # its length was checked with the other settings
+        return settings.secret_key.get_secret_value()
     path = settings.data_dir / SECRET_KEY_FILE_NAME
     if path.exists():
         return path.read_text(encoding="utf-8").strip()

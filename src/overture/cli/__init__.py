@@ -10,20 +10,31 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from overture import __version__
-from overture.cli.common import console, errors, fail, migrated_database, settings_or_exit, with_session
+from overture.cli.common import (
+    console,
+    data_dir_or_exit,
+    errors,
+    fail,
+    migrated_database,
+    port_or_exit,
+    settings_or_exit,
+    with_session,
+)
 from overture.cli.dialogues import dialogues_group
 from overture.cli.people import people_group
+from overture.cli.tables import print_table
 from overture.cli.targeting import targeting_group
 from overture.db import Database, current_revision, head_revision, migrate, utcnow
-from overture.settings import Settings, ensure_data_dir
+from overture.settings import Settings
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_DATA_DIR = Path("overture-demo")
 OUR_FILES = ("overture.db", "secret_key", "jobs.db")
+# Left in the folders `overture demo` makes: --reset deletes only those (OVERTURE_DATA_DIR may name a real install).
+DEMO_MARK = ".overture-demo"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -53,7 +64,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
     settings = settings_or_exit()
     migrated_database(settings).dispose()
-    ensure_data_dir(settings)
+    data_dir_or_exit(settings)
+    port_or_exit(host, port)
     uvicorn.run(
         "overture.web.app:app_from_environment",
         factory=True,
@@ -84,7 +96,7 @@ def worker(workers: int) -> None:
 def migrate_command() -> None:
     """Apply database migrations (safe to run at every upgrade; does nothing when up to date)."""
     settings = settings_or_exit()
-    ensure_data_dir(settings)
+    data_dir_or_exit(settings)
     db = Database.from_url(settings.database_url)
     try:
         before = current_revision(db.engine)
@@ -105,6 +117,9 @@ def _reset_demo_folder(data_dir: Path) -> None:
     contents = {path.name for path in data_dir.iterdir()}
     if contents and not contents & set(OUR_FILES):
         fail(f"{data_dir} holds files that are not Overture's; not deleting it. Choose another --data-dir.")
+    # Folders of demos started before the mark existed are recognised by the default name.
+    if contents and DEMO_MARK not in contents and data_dir.resolve() != DEMO_DATA_DIR.resolve():
+        fail(f"{data_dir} holds data `overture demo` did not make; not deleting it. Choose another --data-dir.")
     shutil.rmtree(data_dir)
 
 
@@ -234,26 +249,32 @@ def seed_demo_people(session: Session) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=DEMO_DATA_DIR,
     show_default=True,
-    help="Folder for the demo's SQLite database and keys.",
+    envvar="OVERTURE_DATA_DIR",
+    show_envvar=True,
+    help="Folder for the demo's SQLite database and keys; the option wins over the variable.",
 )
-@click.option("--reset", is_flag=True, help="Delete the demo data and start afresh.")
+@click.option("--reset", is_flag=True, help="Delete the demo data and start afresh (only in a folder the demo made).")
 def demo(host: str, port: int, data_dir: Path, reset: bool) -> None:
     """Start Overture with a demo website and a demo admin, on SQLite, in one process.
 
     The first start creates the data folder, migrates it, creates the admin user and prints its password once.
-    Later starts keep the data; --reset starts afresh.
+    Later starts keep the data; --reset starts afresh. The data folder is the one --data-dir names, else
+    OVERTURE_DATA_DIR, else overture-demo in the current folder; the demo always uses SQLite there.
     """
     import uvicorn
 
     from overture.logs import configure_logging
     from overture.web.app import create_app
 
-    if reset:
-        _reset_demo_folder(data_dir)
     base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     settings = settings_or_exit(data_dir=data_dir, database_url="", base_url=base_url, demo=True)
+    port_or_exit(host, port)
+    if reset:
+        _reset_demo_folder(data_dir)
     configure_logging(settings)
-    ensure_data_dir(settings)
+    data_dir_or_exit(settings)
+    if not any(data_dir.iterdir()):
+        (data_dir / DEMO_MARK).touch()
     db = Database.from_url(settings.database_url)
     with console.status("Preparing the demo database..."):
         migrate(db.engine)
@@ -361,9 +382,9 @@ def users_list() -> None:
     from overture.users import service as service
 
     def show(session: Any, _settings: Settings) -> None:
-        table = Table("Email", "Name", "Role", "State", "Active tokens", "Last sign-in")
-        for user in service.list_users(session):
-            table.add_row(
+        columns = ("Email", "Name", "Role", "State", "Active tokens", "Last sign-in")
+        rows = [
+            (
                 user.email,
                 user.name,
                 user.role,
@@ -371,7 +392,9 @@ def users_list() -> None:
                 str(sum(1 for t in user.tokens if t.revoked_at is None)),
                 f"{user.last_login_at:%Y-%m-%d %H:%M} UTC" if user.last_login_at else "never",
             )
-        console.print(table)
+            for user in service.list_users(session)
+        ]
+        print_table(console, columns, rows)
 
     with_session(show)
 

@@ -15,6 +15,7 @@ import click
 from sqlalchemy.orm import Session
 
 from overture.cli.common import console, fail, with_session
+from overture.cli.tables import print_table
 from overture.conversations.scenarios import ScenarioResult, run_scenarios, scenario_check
 from overture.db import utcnow
 from overture.dialogues import service as dialogues
@@ -224,8 +225,17 @@ def list_command() -> None:
     """List dialogues and flows with their state and published version."""
 
     def run(session: Session, _settings: Settings) -> None:
-        for dialogue in dialogues.list_all(session, archived=True):
-            version = f"v{dialogue.published_version}" if dialogue.published_version else "never published"
-            console.print(f"{dialogue.kind:8} {dialogue.key:30} {dialogue.status:9} {version:16} {dialogue.name}")
+        columns = ("Kind", "Key", "State", "Version", "Name")
+        rows = [
+            (
+                dialogue.kind,
+                dialogue.key,
+                dialogue.status,
+                f"v{dialogue.published_version}" if dialogue.published_version else "never published",
+                dialogue.name,
+            )
+            for dialogue in dialogues.list_all(session, archived=True)
+        ]
+        print_table(console, columns, rows)
 
     with_session(run)

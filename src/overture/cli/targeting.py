@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 from sqlalchemy import select
 
 from overture.cli.common import console, fail, migrated_database, settings_or_exit
+from overture.cli.tables import print_table
 from overture.db import utcnow
 from overture.errors import OvertureError
 from overture.people.models import Person
@@ -54,10 +54,9 @@ def explain_command(url: str, person_id: int | None, email: str | None, site: st
         db.dispose()
     who = f"person {explained.person_id}" if explained.person_id else "a new anonymous visitor"
     console.print(f"{explained.url} on site [bold]{explained.site or '(none: no site allows it)'}[/] for {who}:")
-    table = Table("Dialogue", "Site", "Shown", "Why")
-    for verdict in explained.verdicts:
-        table.add_row(verdict.key, verdict.site, "[green]yes[/]" if verdict.shown else "no", verdict.reason)
-    console.print(table)
+    columns = ("Dialogue", "Site", "Shown", "Why")
+    rows = [(v.key, v.site, "yes" if v.shown else "no", v.reason) for v in explained.verdicts]
+    print_table(console, columns, rows)
     if explained.continuing:
         console.print(f"The visitor's engaged conversation with {explained.continuing} goes on instead.")
     elif not any(verdict.shown for verdict in explained.verdicts):

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from importlib import resources
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -174,6 +175,12 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         app.include_router(pages.router)
     if settings.demo:
         app.include_router(demo.router)
+
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    def root() -> RedirectResponse:
+        """Someone who types Overture's address gets the admin (its sign-in page when signed out), not a 404."""
+        return RedirectResponse("/admin", status_code=307)
+
     return app
 
 

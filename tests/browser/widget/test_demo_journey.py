@@ -1,7 +1,7 @@
 """Journey 1, the evaluator, on the demo website seeded exactly as `overture demo` seeds it: a new visitor of the
 pricing page is offered a demo after five seconds, answers three questions, gives an email, picks a time on their own
 clock, books it with the demo's sales team and reaches the goal; the admin finds the meeting and the invitation.
-The product page and the blog have their own dialogues."""
+The home page, the product page and the blog have their own dialogues."""
 
 from __future__ import annotations
 
@@ -134,8 +134,22 @@ def test_the_demo_blog_offers_the_newsletter_and_the_pricing_demo_stays_on_its_p
     expect(teaser_words(visitor)).to_have_text("One email a month with our best articles, and no spam.")
 
     visitor.goto("/demo")
-    visitor.wait_for_load_state("networkidle")
-    expect(launcher(visitor)).to_be_hidden()  # the home page has no dialogue
+    expect(teaser(visitor)).to_have_text("What brings you here today?")  # the home page's own, not pricing-demo
+
+
+def test_the_demo_home_page_greets_at_once_and_points_the_way(visitor: Page, db: Database) -> None:
+    seed_the_demo(db)
+    visitor.goto("/demo")
+    expect(teaser(visitor)).to_have_text("What brings you here today?")
+    teaser(visitor).click()
+    expect(messages(visitor)).to_have_text(
+        ["Assistant: Hi there, welcome to Acme!", "Assistant: What brings you here today?"]
+    )
+    visitor.get_by_role("button", name="How does it work?").click()
+    expect(visitor.get_by_role("link", name="See how it works")).to_have_attribute(
+        "href", re.compile(r"/demo/product$")
+    )
+    expect(visitor.get_by_text("This conversation has ended.")).to_be_visible()
 
 
 def test_the_demo_admin_finds_known_people_of_the_seeded_companies(
