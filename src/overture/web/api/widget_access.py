@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from overture.conversations.models import Conversation
@@ -124,18 +124,38 @@ def check_start(
     raise Conflict(f"Chat is switched off for {where} (Configuration > Sites): no new conversation starts.")
 
 
+# Built once: building a statement costs about as much as running it, and this one runs at every call.
+_DOCUMENT_OF_CONVERSATION = (
+    select(Dialogue.kind, Dialogue.key, Conversation.version_id)
+    .join(Dialogue, Dialogue.id == Conversation.dialogue_id)
+    .where(Conversation.public_id == bindparam("public_id"))
+)
+CONVERSATIONS_KEPT = 10_000
+
+
+def _document_of(session: Session, public_id: str) -> tuple[str, str, int] | None:
+    """The kind, key and version a conversation runs, kept per database (they never change for a conversation;
+    the memo is emptied when full rather than ordered: a miss costs one query)."""
+    memo: dict[str, tuple[str, str, int]] = session.info.setdefault("memo", {}).setdefault("conversation_documents", {})
+    known = memo.get(public_id)
+    if known is None:
+        found = session.execute(_DOCUMENT_OF_CONVERSATION, {"public_id": public_id}).first()
+        if found is None:
+            return None
+        if len(memo) >= CONVERSATIONS_KEPT:
+            memo.clear()
+        known = memo[public_id] = (found.kind, found.key, found.version_id)
+    return known
+
+
 def check_conversation(context: AppContext, session: Session, caller: Caller, public_id: str) -> None:
     """Before any call on a conversation: the page may use the conversation's site (its dialogue's; for a flow
     opened on its own, any site). Raises OriginRefused; an unknown conversation is left to the token check."""
     if caller.origin is None:
         return
-    found = session.execute(
-        select(Dialogue.kind, Dialogue.key, Conversation.version_id)
-        .join(Dialogue, Dialogue.id == Conversation.dialogue_id)
-        .where(Conversation.public_id == public_id)
-    ).first()
-    if found is not None:
-        allowing(_use(context, session, found.kind, found.key, found.version_id, None), caller)
+    document = _document_of(session, public_id)
+    if document is not None:
+        allowing(_use(context, session, *document, None), caller)
 
 
 def allowed_by_some_site(context: AppContext, origin: str) -> bool:
