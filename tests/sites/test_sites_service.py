@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from overture import signals
 from overture.db import Database
 from overture.errors import Conflict, InvalidInput, NotFound
+from overture.sites import origins
 from overture.sites import service as sites
 from overture.sites.models import DEFAULT_BLOCKED_MESSAGE, Site
 from overture.sites.service import SiteChanges
@@ -183,3 +184,24 @@ def test_the_snippet_loads_the_widget_for_the_site() -> None:
 def test_origin_allowed_follows_the_site_s_origins(origin: str | None, allowed: bool) -> None:
     site = site_with(["https://www.example.com", "https://*.example.com"])
     assert sites.origin_allowed(site, origin, "https://overture.example.org/chat") is allowed
+
+
+@pytest.mark.parametrize(
+    ("origin", "page_url", "refused"),
+    [
+        ("https://www.example.com", "https://www.example.com/pricing", None),
+        ("https://www.example.com", "HTTPS://Shop.Example.com:443/cart", None),  # case and default port as browsers
+        ("https://www.example.com", "https://evil.test/pricing", "https://evil.test"),
+        ("https://www.example.com", "https://www.example.com:8443/", "https://www.example.com:8443"),
+        ("https://www.example.com", "", None),  # the call names no page
+        ("https://www.example.com", "about:srcdoc", None),  # not an address of a site: the Origin decides
+        ("https://www.example.com", "http://[", None),
+        ("https://evil.test", "https://www.example.com/pricing", "https://evil.test"),  # the Origin decides first
+        (None, "https://evil.test/pricing", None),  # not a browser page: its page address is only its claim
+    ],
+)
+def test_a_browser_page_is_judged_by_its_origin_and_the_page_address_it_names(
+    origin: str | None, page_url: str, refused: str | None
+) -> None:
+    allowed = ["https://www.example.com", "https://*.example.com"]
+    assert origins.refused_origin(allowed, origin, page_url, "https://overture.example.org") == refused

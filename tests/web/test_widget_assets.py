@@ -8,6 +8,8 @@ import re
 
 from fastapi.testclient import TestClient
 
+from overture.db import Database
+from overture.sites import service as sites
 from overture.web.widget_assets import widget_assets
 
 
@@ -48,7 +50,11 @@ def test_any_site_may_load_the_widget_files(client: TestClient) -> None:
     assert answer.headers["x-content-type-options"] == "nosniff"
 
 
-def test_conversation_answers_errors_included_may_be_read_by_the_calling_page(client: TestClient) -> None:
+def test_conversation_answers_errors_included_may_be_read_by_a_page_its_site_allows(
+    client: TestClient, db: Database
+) -> None:
+    with db.write() as session:
+        sites.update(session, sites.get(session, "www"), sites.SiteChanges(origins=["https://www.customer.example"]))
     answer = client.get(
         "/api/v1/widget/conversations/c_nope",
         headers={"Origin": "https://www.customer.example", "X-Conversation-Token": "wrong"},

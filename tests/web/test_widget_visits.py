@@ -260,14 +260,37 @@ def test_pages_of_an_origin_the_site_does_not_allow_get_nothing_and_leave_nothin
     assert allowed.headers["access-control-allow-origin"] == "https://www.example.com"
 
 
-def test_a_browser_may_ask_first_from_any_page(client: TestClient) -> None:
-    preflight = client.options(
+def test_a_browser_may_ask_first_from_a_page_a_site_allows_and_only_that_page_is_named(
+    client: TestClient, db: Database
+) -> None:
+    with db.write() as session:
+        session.execute(update(Site).where(Site.key == "www").values(origins=["https://*.example.com"]))
+    asked = {"Access-Control-Request-Method": "POST"}
+    allowed = client.options("/api/v1/widget/visit", headers={"Origin": "https://www.example.com", **asked})
+    assert allowed.status_code == 204
+    assert allowed.headers["access-control-allow-origin"] == "https://www.example.com"
+    assert "content-type" in allowed.headers["access-control-allow-headers"].lower()
+    other = client.options("/api/v1/widget/visit", headers={"Origin": "https://evil.test", **asked})
+    assert other.status_code == 204
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_an_allowed_page_naming_a_page_address_of_another_origin_gets_nothing_and_leaves_nothing(
+    client: TestClient, db: Database
+) -> None:
+    with db.write() as session:
+        session.execute(update(Site).where(Site.key == "www").values(origins=["https://*.example.com"]))
+    publish(db, dialogue())
+    refused = client.post(
         "/api/v1/widget/visit",
-        headers={"Origin": "https://www.example.com", "Access-Control-Request-Method": "POST"},
+        json={"site": "www", "url": "https://evil.test/pricing"},
+        headers={"Origin": "https://www.example.com"},
     )
-    assert preflight.status_code == 204
-    assert preflight.headers["access-control-allow-origin"] == "https://www.example.com"
-    assert "content-type" in preflight.headers["access-control-allow-headers"].lower()
+    assert refused.status_code == 403
+    assert "Pages of https://evil.test may not use site 'www'" in refused.json()["error"]
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(PageView)) == 0
+        assert session.scalar(select(func.count()).select_from(Person)) == 0
 
 
 def test_the_country_comes_from_the_proxy_header_when_configured(db: Database, settings: Settings) -> None:

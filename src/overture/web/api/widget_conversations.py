@@ -10,6 +10,7 @@ import structlog
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -32,6 +33,8 @@ from overture.errors import OvertureError
 from overture.scheduling import booking
 from overture.scheduling.clock import load_zone
 from overture.scheduling.picker import slot_picker
+from overture.sites.service import KEY_PATTERN as SITE_KEY_PATTERN
+from overture.web.api import widget_access as access
 from overture.web.context import AppContext
 from overture.web.deps import Context
 from overture.web.errors import API_ERROR_RESPONSES
@@ -41,16 +44,20 @@ log = structlog.get_logger(__name__)
 
 
 class CrossOriginRoute(APIRoute):
-    """Lets the page that called read the answer, errors included (a 422 names what to fix). The conversation's
-    token, sent in a header and never a cookie, is what authorises a call, so this grants a page nothing more."""
+    """Lets the page that called read the answer, errors included (a 422 names what to fix), when its site allows
+    the page: each call checks its own site (`widget_access`), so an answer it gave is for an allowed page; an
+    error found before the site was known is readable by pages some site allows; a refused page reads nothing.
+    The conversation's token, sent in a header and never a cookie, is what authorises a call."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def answer_with_cors(request: Request) -> Response:
+            refused = False
             try:
                 response = await handler(request)
             except Exception as exc:
+                refused = isinstance(exc, access.OriginRefused)
                 render = next(
                     (
                         request.app.exception_handlers[kind]
@@ -64,8 +71,12 @@ class CrossOriginRoute(APIRoute):
                 response = await render(request, exc)
             origin = request.headers.get("origin")
             if origin:
-                response.headers["Access-Control-Allow-Origin"] = origin
                 response.headers["Vary"] = "Origin"
+                if not refused and (
+                    response.status_code < 400
+                    or await run_in_threadpool(access.allowed_by_some_site, request.app.state.context, origin)
+                ):
+                    response.headers["Access-Control-Allow-Origin"] = origin
             return response
 
         return answer_with_cors
@@ -77,6 +88,19 @@ router = APIRouter(
     responses=API_ERROR_RESPONSES,
     route_class=CrossOriginRoute,
 )
+
+
+class StartIn(StartConversation):
+    site: str | None = Field(
+        default=None,
+        max_length=80,
+        pattern=SITE_KEY_PATTERN,
+        description="The site of the page (the snippet's data-site). A reusable flow opened on its own belongs to "
+        "it (its allowed origins and chat switch apply); without it, to any site that allows the page. A dialogue "
+        "always belongs to its own `site:`.",
+    )
+
+
 ConversationId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$", description="From the start answer.")]
 Token = Annotated[
     str,
@@ -170,10 +194,13 @@ async def _answer(
     response_model=ConversationOut,
     summary="Start (or pick up) the visitor's conversation with a dialogue or a reusable flow",
 )
-async def start(context: Context, body: StartConversation) -> Response:
-    now = utcnow()
+async def start(request: Request, context: Context, body: StartIn) -> Response:
+    """Refused (403) for a page its site does not allow, and (409) while the site's chat is switched off, unless
+    the visitor's conversation with the dialogue is running: then it is given back."""
+    now, caller = utcnow(), access.Caller.of(request, context, body.page_url)
 
     def work(session: Session) -> conversations.View:
+        access.check_start(context, session, caller, body.dialogue, body.site, body.visitor_id)
         view = conversations.start(
             session,
             dialogue_key=body.dialogue,
@@ -194,9 +221,12 @@ async def start(context: Context, body: StartConversation) -> Response:
 @router.get(
     "/{conversation_id}", response_model=ConversationOut, summary="The conversation as it stands (after a page reload)"
 )
-async def resume(context: Context, conversation_id: ConversationId, token: Token) -> Response:
+async def resume(request: Request, context: Context, conversation_id: ConversationId, token: Token) -> Response:
+    caller = access.Caller.of(request, context)
+
     def work() -> conversations.View:
         with context.db.read() as session:
+            access.check_conversation(context, session, caller, conversation_id)
             view = conversations.resume(session, conversation_id, token)
             session.expunge_all()
             return view
@@ -206,12 +236,16 @@ async def resume(context: Context, conversation_id: ConversationId, token: Token
 
 
 @router.post("/{conversation_id}/replies", response_model=ConversationOut, summary="Answer the question waiting")
-async def reply(context: Context, conversation_id: ConversationId, token: Token, body: ReplyIn) -> Response:
-    answer, now = engine.Reply(choice=body.choice, text=body.text), utcnow()
-    view = await in_shared_transaction(
-        context,
-        lambda session: conversations.reply(session, conversation_id, token, body.step, answer, now, body.time_zone),
-    )
+async def reply(
+    request: Request, context: Context, conversation_id: ConversationId, token: Token, body: ReplyIn
+) -> Response:
+    answer, now, caller = engine.Reply(choice=body.choice, text=body.text), utcnow(), access.Caller.of(request, context)
+
+    def work(session: Session) -> conversations.View:
+        access.check_conversation(context, session, caller, conversation_id)
+        return conversations.reply(session, conversation_id, token, body.step, answer, now, body.time_zone)
+
+    view = await in_shared_transaction(context, work)
     return await _answer(context, view, token, now)
 
 
@@ -222,16 +256,19 @@ async def reply(context: Context, conversation_id: ConversationId, token: Token,
     description="Books one of the offered times. If it was just taken, the answer repeats the question with a "
     "notice and fresh times (same expected kind, a new step); if nobody can meet at all, the dialogue goes on.",
 )
-async def pick_time(context: Context, conversation_id: ConversationId, token: Token, body: PickTime) -> Response:
-    now, world = utcnow(), context.calendar_world
+async def pick_time(
+    request: Request, context: Context, conversation_id: ConversationId, token: Token, body: PickTime
+) -> Response:
+    now, world, caller = utcnow(), context.calendar_world, access.Caller.of(request, context)
 
     def awaiting() -> booking.BookingRequest:
         with context.db.read() as session:
+            access.check_conversation(context, session, caller, conversation_id)
             return conversations.awaiting_time(session, conversation_id, token, body.step)
 
-    request = await run_in_threadpool(awaiting)
+    wanted = await run_in_threadpool(awaiting)
     try:
-        prepared = await run_in_threadpool(booking.prepare, world, request, body.start, now)
+        prepared = await run_in_threadpool(booking.prepare, world, wanted, body.start, now)
         view = await in_shared_transaction(
             context,
             lambda session: conversations.book(
@@ -243,42 +280,60 @@ async def pick_time(context: Context, conversation_id: ConversationId, token: To
     except Exception as exc:
         # A booking that fails for any other reason reaches the agents and the admins, then the visitor's error.
         reason = f"The booking could not be saved ({type(exc).__name__}: {exc})"[:500]
-        await run_in_threadpool(booking.report_failure, world, request, body.start, reason, now)
+        await run_in_threadpool(booking.report_failure, world, wanted, body.start, reason, now)
         raise
     return await _answer(context, view, token, now)
 
 
 @router.post("/{conversation_id}/back", response_model=ConversationOut, summary="Undo the last answer")
-async def back(context: Context, conversation_id: ConversationId, token: Token, body: Step) -> Response:
-    now = utcnow()
-    view = await in_shared_transaction(
-        context, lambda session: conversations.back(session, conversation_id, token, body.step, now)
-    )
+async def back(
+    request: Request, context: Context, conversation_id: ConversationId, token: Token, body: Step
+) -> Response:
+    now, caller = utcnow(), access.Caller.of(request, context)
+
+    def work(session: Session) -> conversations.View:
+        access.check_conversation(context, session, caller, conversation_id)
+        return conversations.back(session, conversation_id, token, body.step, now)
+
+    view = await in_shared_transaction(context, work)
     return await _answer(context, view, token, now)
 
 
 @router.post("/{conversation_id}/restart", response_model=ConversationOut, summary="Start over from the first card")
-async def restart(context: Context, conversation_id: ConversationId, token: Token, body: Step) -> Response:
-    now = utcnow()
-    view = await in_shared_transaction(
-        context, lambda session: conversations.restart(session, conversation_id, token, body.step, now)
-    )
+async def restart(
+    request: Request, context: Context, conversation_id: ConversationId, token: Token, body: Step
+) -> Response:
+    now, caller = utcnow(), access.Caller.of(request, context)
+
+    def work(session: Session) -> conversations.View:
+        access.check_conversation(context, session, caller, conversation_id)
+        return conversations.restart(session, conversation_id, token, body.step, now)
+
+    view = await in_shared_transaction(context, work)
     return await _answer(context, view, token, now)
 
 
 @router.post(
     "/{conversation_id}/dismiss", response_model=ConversationOut, summary="The visitor closed the conversation"
 )
-async def dismiss(context: Context, conversation_id: ConversationId, token: Token) -> Response:
-    now = utcnow()
-    return await in_shared_transaction(
-        context, lambda session: _out(conversations.dismiss(session, conversation_id, token, now))
-    )
+async def dismiss(request: Request, context: Context, conversation_id: ConversationId, token: Token) -> Response:
+    now, caller = utcnow(), access.Caller.of(request, context)
+
+    def work(session: Session) -> Response:
+        access.check_conversation(context, session, caller, conversation_id)
+        return _out(conversations.dismiss(session, conversation_id, token, now))
+
+    return await in_shared_transaction(context, work)
 
 
 @router.post("/{conversation_id}/links", status_code=204, summary="The visitor opened a link the bot showed")
-async def link_clicked(context: Context, conversation_id: ConversationId, token: Token, body: LinkClick) -> None:
-    now = utcnow()
-    await in_shared_transaction(
-        context, lambda session: conversations.link_clicked(session, conversation_id, token, body.url, now)
-    )
+async def link_clicked(
+    request: Request, context: Context, conversation_id: ConversationId, token: Token, body: LinkClick
+) -> None:
+    now, caller = utcnow(), access.Caller.of(request, context)
+
+    def work(session: Session) -> None:
+        access.check_conversation(context, session, caller, conversation_id)
+        conversations.link_clicked(session, conversation_id, token, body.url, now)
+
+    await in_shared_transaction(context, work)

@@ -1,4 +1,5 @@
-"""Widget API: the visit call, made on every page view. Public; a site's allowed origins say which pages may."""
+"""Widget API: the visit call, made on every page view, and the browser's preflight of every widget call. Public;
+a site's allowed origins say which pages may."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 
 from overture.db import utcnow
 from overture.sites.appearance import WidgetAppearance
 from overture.visits.schemas import ChosenDialogue, ContinuingConversation, VisitIn, VisitOut
 from overture.visits.service import Visit, VisitResult, record_visit
+from overture.web.api import widget_access as access
 from overture.web.context import AppContext
 from overture.web.deps import Context
 from overture.web.errors import API_ERROR_RESPONSES
@@ -40,7 +44,8 @@ async def visit(request: Request, body: VisitIn, context: Context) -> Response:
         device=body.device or device_from_user_agent(request.headers.get("user-agent", "")),
         country=country.strip().upper()[:2] if country else None,
     )
-    job = partial(
+    caller = access.Caller.of(request, context, body.url)
+    record = partial(
         record_visit,
         cache=context.selector_cache,
         visit=page,
@@ -48,7 +53,14 @@ async def visit(request: Request, body: VisitIn, context: Context) -> Response:
         origin=request.headers.get("origin"),
         own_origin=settings.base_url,
     )
-    result: VisitResult = await context.group_commit.run(lambda connection: job(connection))
+
+    def job(connection: Connection) -> VisitResult:
+        site = context.selector_cache.current(connection).sites.get(body.site)
+        if site is not None:  # the page's address too (an unknown site is the visit's to name)
+            access.allowing(access.Use([site], f"site '{body.site}'"), caller)
+        return record(connection)
+
+    result: VisitResult = await context.group_commit.run(job)
     decision, continuing = result.decision, result.continuing
     out = VisitOut(
         appearance=site_appearance(context, body.site),
@@ -78,13 +90,16 @@ def site_appearance(context: AppContext, site_key: str) -> WidgetAppearance:
 
 
 @router.options("/{path:path}", include_in_schema=False)
-async def preflight(request: Request, path: str) -> Response:
-    """A browser asks before its first JSON call from a site's page. Asking grants nothing: each call checks the
-    page's origin against its site's allowed origins and answers only those."""
+async def preflight(request: Request, context: Context, path: str) -> Response:
+    """A browser asks before its first JSON call from a site's page. The answer names the page's origin only when
+    a site (or Overture itself) allows it, never `*`; the call itself then checks the page against its own site."""
+    origin = request.headers.get("origin")
+    if not origin or not await run_in_threadpool(access.allowed_by_some_site, context, origin):
+        return Response(status_code=204, headers={"Vary": "Origin"})
     return Response(
         status_code=204,
         headers={
-            "Access-Control-Allow-Origin": request.headers.get("origin", "*"),
+            "Access-Control-Allow-Origin": origin,
             "Access-Control-Allow-Methods": "GET, POST",
             "Access-Control-Allow-Headers": "Content-Type, X-Conversation-Token",
             "Access-Control-Max-Age": "600",
