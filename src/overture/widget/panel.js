@@ -10,7 +10,7 @@
       close: "Close the conversation", minimize: "Minimize", back: "Go back one step", restart: "Start over",
       retry: "Try again", offline: "We cannot reach the server right now. Nothing you typed is lost.",
       ended: "This conversation has ended.", privacy: "Privacy policy", choices: "Your options",
-      lost: "This conversation is no longer available.", you: "You", bot: "Bot",
+      lost: "This conversation is no longer available.", off: "Chat is not available right now.", you: "You", bot: "Bot",
       pick: "Pick a time", days: "Days", zone: "Times in %", min: "% min", with: " with %", booking: "Booking…",
       booked: "Meeting booked", meet: "With %", sent: "Invitation sent to %",
     },
@@ -20,7 +20,8 @@
       restart: "Recommencer", retry: "Réessayer",
       offline: "Le serveur est injoignable pour le moment. Rien de ce que vous avez écrit n'est perdu.",
       ended: "Cette conversation est terminée.", privacy: "Politique de confidentialité", choices: "Vos choix",
-      lost: "Cette conversation n'est plus disponible.", you: "Vous", bot: "Assistant",
+      lost: "Cette conversation n'est plus disponible.", off: "La discussion n'est pas disponible pour le moment.",
+      you: "Vous", bot: "Assistant",
       pick: "Choisissez un horaire", days: "Jours", zone: "Heures du fuseau %", min: "% min", with: " avec %",
       booking: "Réservation…", booked: "Rendez-vous réservé", meet: "Avec %", sent: "Invitation envoyée à %",
     },
@@ -30,7 +31,8 @@
       restart: "Neu beginnen", retry: "Erneut versuchen",
       offline: "Der Server ist gerade nicht erreichbar. Nichts von dem, was Sie geschrieben haben, geht verloren.",
       ended: "Diese Unterhaltung ist beendet.", privacy: "Datenschutzerklärung", choices: "Ihre Auswahl",
-      lost: "Diese Unterhaltung ist nicht mehr verfügbar.", you: "Sie", bot: "Assistent",
+      lost: "Diese Unterhaltung ist nicht mehr verfügbar.", off: "Der Chat ist gerade nicht verfügbar.", you: "Sie",
+      bot: "Assistent",
       pick: "Wählen Sie einen Termin", days: "Tage", zone: "Uhrzeiten in %", min: "% Min.", with: " mit %",
       booking: "Wird gebucht…", booked: "Termin gebucht", meet: "Mit %", sent: "Einladung gesendet an %",
     },
@@ -346,12 +348,13 @@
       }
       conv = { dialogue: key };
       const r = await ctx.request("POST", API, {
-        dialogue: key, visitor_id: ctx.visitorId(), page_url: location.href.slice(0, 2000),
+        dialogue: key, site: ctx.site, visitor_id: ctx.visitorId(), page_url: location.href.slice(0, 2000),
         languages: [document.documentElement.lang, ...(navigator.languages || [])].filter((l) => /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(l || "")).slice(0, 10),
         time_zone: zone(),
       });
       if (!r) { conv = null; return offline(() => begin(key)); }
-      if (r.status !== 201) { conv = null; return bubble("bot error", L.lost); }
+      // 409: the site's chat is switched off (no new conversation); anything else: this dialogue is gone.
+      if (r.status !== 201) { conv = null; return bubble("bot error", r.status === 409 ? L.off : L.lost); }
       engaged = (r.data.transcript || []).some((e) => e.role === "visitor");
       return take(r.data, true);
     };

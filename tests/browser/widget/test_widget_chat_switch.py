@@ -24,7 +24,7 @@ def test_opening_a_flow_while_chat_is_off_says_so_politely_in_the_panel(visitor:
     visitor.wait_for_function("() => window.Overture && window.Overture.open")
     visitor.evaluate("() => Overture.open('qualify')")
     expect(panel(visitor)).to_be_visible()
-    expect(messages(visitor)).to_have_text(["Assistant: This conversation is no longer available."])
+    expect(messages(visitor)).to_have_text(["Assistant: Chat is not available right now."])
 
 
 def test_a_conversation_running_when_chat_is_switched_off_goes_on(visitor: Page, db: Database) -> None:
