@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, expect, sync_playwright
 from playwright.sync_api._generated import Clock  # not exported: the type of `page.clock`
 
 from overture.db import Database
@@ -74,6 +74,13 @@ def live_server(settings: Settings, db: Database) -> Iterator[str]:
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expectations() -> None:
+    """`expect` waits as long as an action does (Playwright's 5 s default fails on a loaded machine): a bound on
+    failure, not a timing."""
+    expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
