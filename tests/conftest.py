@@ -3,17 +3,23 @@ and personas: alice (admin), mark (marketer), sam (sales admin), bob (agent), ca
 
 Each test run gets its own freshly created database (PostgreSQL: one per xdist worker, dropped at the end), and
 each test starts with empty tables.
+
+`--clock INSTANT` runs every test on a clock moved to INSTANT (time-machine, ticking from there; a test that travels
+itself travels from inside it): the way to prove the suite passes on any date, e.g. a leap day or a DST change.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -29,6 +35,54 @@ from overture.users import service as users
 from overture.web.app import create_app
 
 from support import PASSWORD, TEST_DATABASE_VARIABLE, Persona, Personas
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        type=_instant,
+        default=None,
+        metavar="INSTANT",
+        help="run every test with the clock moved to INSTANT, an ISO 8601 time with its offset "
+        "(2028-02-29T10:00:00+00:00); the clock ticks from there, in Python and in the browser",
+    )
+
+
+def _instant(value: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--clock {value!r} is not an ISO 8601 time") from None
+    if instant.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"--clock {value!r} needs an offset: 2028-02-29T10:00:00+00:00, not 2028-02-29T10:00:00"
+        ) from None
+    return instant
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "real_clock: the test runs on the machine's clock even under --clock (it agrees with another process)",
+    )
+
+
+@pytest.fixture(scope="session")
+def moved_clock(pytestconfig: pytest.Config) -> datetime | None:
+    """The instant every test starts at under `--clock`; None when the tests run on the machine's clock."""
+    instant: datetime | None = pytestconfig.getoption("clock")
+    return instant
+
+
+@pytest.fixture(autouse=True)
+def _travel_to_the_moved_clock(moved_clock: datetime | None, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Under `--clock`, the test (its fixtures included) runs on a clock that starts at that instant and ticks;
+    except a test marked `real_clock`, whose other process cannot be moved (libfaketime breaks Chromium here)."""
+    if moved_clock is None or request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    with time_machine.travel(moved_clock, tick=True):
+        yield
 
 
 def _create_postgres_database(server_url: str, worker: str) -> str:

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -56,6 +57,7 @@ def test_the_embedded_consumer_delivers_the_outbox(settings: Settings, db: Datab
         assert wait_until(lambda: statuses(db) == ["kept"])
 
 
+@pytest.mark.real_clock  # the worker process reads the mail's due time on the machine's clock
 def test_overture_worker_delivers_the_outbox_through_redis(settings: Settings, db: Database, database_url: str) -> None:
     redis_url = "redis://127.0.0.1:6379/15"  # a database of its own on the machine's Redis
     settings.redis_url = redis_url
@@ -74,4 +76,4 @@ def test_overture_worker_delivers_the_outbox_through_redis(settings: Settings, d
     finally:
         worker.terminate()
         _, errors = worker.communicate(timeout=20)
-    assert worker.returncode in (0, -15), errors
+    assert worker.returncode == 0, errors  # SIGTERM is a clean stop

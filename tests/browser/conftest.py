@@ -2,6 +2,9 @@
 
 Playwright's own browser download is never used: the browser is /usr/bin/chromium (scripts/install-test-deps
 installs it). Screenshots go to the folder named by OVERTURE_SCREENSHOTS, or to the test's tmp_path.
+
+Under `--clock` (tests/conftest.py) the live server, a thread of this process, runs on the moved clock, and every
+browser context starts with Playwright's clock installed at the same instant, so the page and the server agree.
 """
 
 from __future__ import annotations
@@ -10,11 +13,14 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, expect, sync_playwright
+from playwright.sync_api._generated import Clock  # not exported: the type of `page.clock`
 
 from overture.db import Database
 from overture.settings import Settings
@@ -70,11 +76,39 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expectations() -> None:
+    """`expect` waits as long as an action does (Playwright's 5 s default fails on a loaded machine): a bound on
+    failure, not a timing."""
+    expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield chromium
     chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _browser_on_the_moved_clock(moved_clock: datetime | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under `--clock`, a new context's page clock starts at Python's (moved) now, and so does a test's own
+    `clock.install()` without a time: Playwright would otherwise take the machine's real time."""
+    if moved_clock is None:
+        return
+    new_context = Browser.new_context
+    install = Clock.install
+
+    def new_context_on_the_moved_clock(self: Browser, **options: Any) -> BrowserContext:
+        context = new_context(self, **options)
+        install(context.clock, time=datetime.now(UTC))
+        return context
+
+    def install_at_the_moved_now(self: Clock, *, time: float | str | datetime | None = None) -> None:
+        install(self, time=datetime.now(UTC) if time is None else time)
+
+    monkeypatch.setattr(Browser, "new_context", new_context_on_the_moved_clock)
+    monkeypatch.setattr(Clock, "install", install_at_the_moved_now)
 
 
 @pytest.fixture

@@ -273,6 +273,9 @@ def test_a_403_that_is_not_throttling_is_a_credentials_problem(fake: FakeGoogle,
 # -- the fake answers like Google ----------------------------------------------------------------------------------
 
 
+# google.api_core warns at import, from a date on, that the running Python is near or past its end of life (3.11:
+# from 26 July 2027): a date-dependent warning about the machine, not about Overture or the fake.
+@pytest.mark.filterwarnings("ignore::FutureWarning:google.api_core._python_version_support")
 def test_googles_own_client_library_works_against_the_fake(fake: FakeGoogle) -> None:
     from google.oauth2.credentials import Credentials
     from googleapiclient.discovery import build

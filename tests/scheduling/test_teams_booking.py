@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -16,6 +17,10 @@ from .bookingry import Visitor, first_time, make_agents, publish_booking
 from support import Personas, post_form, sign_in
 
 PAGE = "/admin/routing"
+
+
+# An offer and the pick of its first time must see one instant (see `stopped_clock`).
+pytestmark = pytest.mark.usefixtures("stopped_clock")
 
 
 def _next_on_page(client: TestClient) -> str:

@@ -118,7 +118,8 @@ class CalDAVCalendar:
                 f"The calendar server at {host} does not let this account {what}. "
                 "Check the account's sharing rights, or connect a calendar it owns on the Calendar page.",
             )
-        if status in (404, 410) and missing_is_gone:
+        # A PUT into a collection that does not exist is a 409 (RFC 4918, 9.7.1): the calendar was deleted.
+        if (status in (404, 410) or (status == 409 and method == "PUT")) and missing_is_gone:
             raise CalendarError(
                 "gone",
                 f"The calendar at {url} no longer exists on the server, so Overture could not {what}. "

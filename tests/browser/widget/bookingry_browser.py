@@ -4,6 +4,7 @@ books one, the places of the slot picker a visitor looks at, and a second visito
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -63,41 +64,64 @@ def to_the_picker(page: Page, email: str = "ada@acme.example") -> dict[str, Any]
 
 
 # Day and month names as Chromium's Intl writes them, spelt out here so that no label depends on the machine's
-# locale and every month's name (accents included: "décembre", "août", "févr.") is checked.
-ENGLISH_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                  "November", "December")  # fmt: skip
-FRENCH_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-FRENCH_SHORT_DAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-FRENCH_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-                 "novembre", "décembre")  # fmt: skip
-FRENCH_SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
-                       "déc.")  # fmt: skip
+# locale and every month's name (accents and odd abbreviations included: "décembre", "août", "févr.", "März",
+# "Sept") is checked exactly.
+@dataclass(frozen=True)
+class Names:
+    days: tuple[str, ...]
+    short_days: tuple[str, ...]
+    months: tuple[str, ...]
+    short_months: tuple[str, ...]
+    short: str  # a day tab: "{weekday} {day} {month}"
+    long: str  # a time's accessible name and the visitor's message
 
 
-def day_label(date: str) -> str:
-    """A day as the picker shows it in British English: "Tue 1 Dec"."""
-    day = datetime.fromisoformat(date)
-    return f"{ENGLISH_DAYS[day.weekday()][:3]} {day.day} {ENGLISH_MONTHS[day.month - 1][:3]}"
+NAMES = {
+    "en": Names(
+        days=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        short_days=("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+        months=("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December"),
+        short_months=("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov", "Dec"),
+        short="{weekday} {day} {month}",
+        long="{weekday} {day} {month}, {time}",
+    ),
+    "fr": Names(
+        days=("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+        short_days=("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
+        months=("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                "novembre", "décembre"),
+        short_months=("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+                      "déc."),
+        short="{weekday} {day} {month}",
+        long="{weekday} {day} {month}, {time}",
+    ),
+    "de": Names(
+        days=("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+        short_days=("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."),
+        months=("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+                "November", "Dezember"),
+        short_months=("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.",
+                      "Dez."),
+        short="{weekday}, {day}. {month}",
+        long="{weekday}, {day}. {month}, {time}",
+    ),
+}  # fmt: skip
 
 
-def long_label(start: str) -> str:
-    """A time as the visitor's message and the button's accessible name say it in British English:
-    "Tuesday 1 December, 10:00"."""
-    at = datetime.fromisoformat(start)
-    return f"{ENGLISH_DAYS[at.weekday()]} {at.day} {ENGLISH_MONTHS[at.month - 1]}, {at:%H:%M}"
+def day_label(date: str, language: str = "en") -> str:
+    """A day as the picker's tab shows it: "Tue 1 Dec" in British English, "mar. 1 déc.", "Di., 1. Dez."."""
+    names, day = NAMES[language], datetime.fromisoformat(date)
+    weekday, month = names.short_days[day.weekday()], names.short_months[day.month - 1]
+    return names.short.format(weekday=weekday, day=day.day, month=month)
 
 
-def french_day_label(date: str) -> str:
-    """A day as the picker shows it on a French page: "lun. 7 déc."."""
-    day = datetime.fromisoformat(date)
-    return f"{FRENCH_SHORT_DAYS[day.weekday()]} {day.day} {FRENCH_SHORT_MONTHS[day.month - 1]}"
-
-
-def french_long_label(start: str) -> str:
-    """A time as a French page says it: "lundi 7 décembre, 09:00"."""
-    at = datetime.fromisoformat(start)
-    return f"{FRENCH_DAYS[at.weekday()]} {at.day} {FRENCH_MONTHS[at.month - 1]}, {at:%H:%M}"
+def long_label(start: str, language: str = "en") -> str:
+    """A time as its button's accessible name and the visitor's message say it: "Tuesday 1 December, 10:00",
+    "mardi 1 décembre, 10:00", "Dienstag, 1. Dezember, 10:00"."""
+    names, at = NAMES[language], datetime.fromisoformat(start)
+    weekday, month = names.days[at.weekday()], names.months[at.month - 1]
+    return names.long.format(weekday=weekday, day=at.day, month=month, time=f"{at:%H:%M}")
 
 
 def book_over_http(api: APIRequestContext, start: str, email: str = "bob@beta.example") -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from overture.db import Database
@@ -19,8 +20,6 @@ from bookingry_browser import (
     book_over_http,
     day_label,
     days,
-    french_day_label,
-    french_long_label,
     long_label,
     meeting_starts,
     picker,
@@ -220,8 +219,52 @@ def test_a_reload_shows_the_picker_again_and_french_pages_get_french_days(visito
     expect(french).to_be_visible()
     expect(french).to_contain_text("Heures du fuseau Europe/Paris")
     expect(french).to_contain_text("30 min avec Agent 1")
-    expect(french.get_by_role("tab").first).to_have_accessible_name(french_day_label(offer["days"][0]["date"]))
+    expect(french.get_by_role("tab").first).to_have_accessible_name(day_label(offer["days"][0]["date"], "fr"))
     expect(french.get_by_role("tabpanel").get_by_role("button").first).to_have_accessible_name(
-        french_long_label(offer["days"][0]["times"][0])
+        long_label(offer["days"][0]["times"][0], "fr")
     )
     expect(french.get_by_role("tabpanel").get_by_role("button")).to_have_count(len(offer["days"][0]["times"]))
+
+
+PICK = {"en": "Pick a time", "fr": "Choisissez un horaire", "de": "Wählen Sie einen Termin"}
+
+
+def show_in(page: Page, language: str) -> None:
+    """Reloads the pricing page as if it were written in `language` (its <html lang>); the widget follows it."""
+    page.unroute("**/demo/pricing")
+    page.route(
+        "**/demo/pricing",
+        lambda route: route.fulfill(
+            response=(fetched := route.fetch()), body=fetched.text().replace('lang="en"', f'lang="{language}"')
+        ),
+    )
+    page.reload()
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [datetime(2026, 12, 30, 8, tzinfo=UTC), datetime(2028, 2, 28, 8, tzinfo=UTC), datetime(2027, 8, 30, 7, tzinfo=UTC)],
+    ids=["year-end", "leap-day", "august"],
+)
+def test_the_picker_names_each_day_and_month_exactly_in_english_french_and_german_on_any_date(
+    visitor: Page, visitor_context: BrowserContext, db: Database, instant: datetime
+) -> None:
+    """The days offered around a year's end, a leap day and the end of August span two months whose names have
+    accents or odd abbreviations ("déc.", "févr.", "März", "août", "Sept"): a label that depends on the date or
+    the machine's locale fails here, not once a year in CI. The server's clock and the page's are moved together."""
+    publish_booking_on_pricing(db)
+    with time_machine.travel(instant, tick=False):  # the server's clock; the page's ticks from the same instant
+        visitor_context.clock.install(time=instant)
+        offer = to_the_picker(visitor)
+        dates = [day["date"] for day in offer["days"]]
+        # 09:00 in Paris: today's times start at 10:00, past the agents' hour of notice; the next month follows.
+        assert dates[0] == f"{instant:%Y-%m-%d}" and offer["days"][0]["times"][0][11:16] == "10:00"
+        assert len({date[:7] for date in dates}) == 2
+        for language in ("en", "fr", "de"):
+            if language != "en":
+                show_in(visitor, language)
+            group = visitor.get_by_role("group", name=re.compile(f"^{PICK[language]}"))
+            expect(group.get_by_role("tab")).to_have_text([day_label(date, language) for date in dates])
+            expect(group.get_by_role("tabpanel").get_by_role("button").first).to_have_accessible_name(
+                long_label(offer["days"][0]["times"][0], language)
+            )
