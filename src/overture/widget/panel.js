@@ -195,6 +195,7 @@
     };
 
     const isOpen = () => built && !built.panel.hidden;
+    let opening = false; // Overture.open() called, the panel's styles still loading: the panel is as good as open
     const delay = () => {
       const ms = Number(look().response_delay_ms);
       return calm.matches || !isOpen() ? 0 : Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 5000) : 600;
@@ -450,11 +451,13 @@
 
     return {
       // An open panel stays on a new page of a single-page app; otherwise the server's answer decides.
-      busy: () => Boolean(isOpen()),
+      busy: () => Boolean(opening || isOpen()),
       async open(key) {
+        opening = true;
         await css;
         apply();
         show_(true);
+        opening = false;
         if (key && (!conv || conv.dialogue !== key || conv.over || !conv.id)) await begin(key);
         focusInput();
       },
