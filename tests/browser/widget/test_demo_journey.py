@@ -118,7 +118,7 @@ def test_the_demo_product_page_offers_the_guide_once_half_of_it_is_read(visitor:
 
     launcher(visitor).click()
     visitor.get_by_role("button", name="Just looking around").click()
-    expect(visitor.get_by_role("link", name="Read our lead-scoring guide")).to_have_attribute(
+    expect(panel(visitor).get_by_role("link", name="Read our lead-scoring guide")).to_have_attribute(
         "href", re.compile(r"/demo/blog/lead-scoring-without-the-guesswork$")
     )
     expect(visitor.get_by_text("This conversation has ended.")).to_be_visible()
@@ -146,7 +146,7 @@ def test_the_demo_home_page_greets_at_once_and_points_the_way(visitor: Page, db:
         ["Assistant: Hi there, welcome to Acme!", "Assistant: What brings you here today?"]
     )
     visitor.get_by_role("button", name="How does it work?").click()
-    expect(visitor.get_by_role("link", name="See how it works")).to_have_attribute(
+    expect(panel(visitor).get_by_role("link", name="See how it works")).to_have_attribute(
         "href", re.compile(r"/demo/product$")
     )
     expect(visitor.get_by_text("This conversation has ended.")).to_be_visible()
