@@ -236,3 +236,16 @@ def test_the_users_pages_on_a_phone(page: Page, personas: Personas, screenshots:
     page.goto(f"/admin/users/{personas.bob.id}")
     expect(page.get_by_role("button", name="Create token")).to_be_visible()
     shoot(page, screenshots, "phone-admin-user.png")
+
+
+def test_the_invitation_preview_on_a_sites_page_looks_as_the_mail_does(
+    page: Page, personas: Personas, console_errors: list[str]
+) -> None:
+    sign_in(page, personas.alice.email, personas.alice.password)
+    page.goto("/admin/configuration/sites/default")
+
+    mail = page.frame_locator("#invitation-preview iframe")
+    button = mail.get_by_role("link", name="Pick another time")
+    expect(button).to_have_css("background-color", "rgb(31, 95, 191)")
+    expect(mail.get_by_role("link", name="Cancel the meeting")).to_have_css("color", "rgb(31, 95, 191)")
+    assert console_errors == []

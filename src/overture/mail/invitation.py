@@ -217,7 +217,7 @@ def _message(details: InvitationDetails, ics: bytes, method: str, kind: str, lab
         to=[details.visitor_email],
         subject=subject if len(subject) <= 300 else subject[:299] + "…",
         text_body=body.text,
-        html_body=render("invitation.html", title=details.title, body=Markup(body.html)),
+        html_body=render("invitation.html", title=details.title, body=Markup(body.html), body_style=BODY_STYLE),
         kind=kind,
         attachments=[
             # The iMIP part: compose.py makes this row the last alternative of the body, not a file. The Outbox
@@ -284,6 +284,15 @@ _BUTTON_STYLE = (
 _QUIET_BUTTON_STYLE = _BUTTON_STYLE.replace(
     "background-color:#1f5fbf;color:#ffffff", "background-color:#ffffff;color:#1f5fbf"
 )
+
+
+BODY_STYLE = (
+    "font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; font-size: 15px; line-height: 1.5; "
+    "color: #1f2328;"
+)
+# Every style attribute an invitation carries: the admin's CSP allows exactly these (by hash) so that the preview of
+# the invitation on the Sites page looks as the mail does.
+INLINE_STYLES = (BODY_STYLE, _BUTTON_STYLE, _QUIET_BUTTON_STYLE)
 
 
 def _button(url: str, label: str, style: str) -> Markup | str:
