@@ -355,3 +355,34 @@ def test_a_booking_that_breaks_tells_the_agent_and_the_admins(app: FastAPI, db: 
         told = session.scalars(select(OutboxMessage).where(OutboxMessage.subject == "A meeting could not be booked"))
         sent = {(tuple(m.to), "ann@acme.example" in m.text_body and "the disk is full" in m.text_body) for m in told}
     assert sent == {(("agent1@example.com",), True), ((personas.alice.email,), True)}
+
+
+def test_a_visitor_who_takes_a_few_minutes_keeps_the_first_time_offered(client: TestClient, db: Database) -> None:
+    make_agents(db, 1)  # every hour of every day, 60 minutes' notice
+    publish_booking(db)
+    with time_machine.travel(datetime(2027, 1, 12, 9, 59, 30, tzinfo=UTC), tick=False) as clock:
+        visitor = Visitor(client, zone="UTC")
+        offered = visitor.to_the_slots("ann@acme.example")
+        assert first_time(offered) == "2027-01-12T11:00:00Z"
+        clock.move_to(datetime(2027, 1, 12, 10, 5, tzinfo=UTC))  # the notice now ends after 11:00
+
+        done = visitor.pick(first_time(offered))
+
+    assert texts(done) == ["Booked! The invitation is in your inbox."]
+    assert [m.starts_at for m in meetings(db)] == [datetime(2027, 1, 12, 11, 0, tzinfo=UTC)]
+
+
+def test_a_time_offered_more_than_ten_minutes_ago_inside_the_notice_is_offered_afresh(
+    client: TestClient, db: Database
+) -> None:
+    make_agents(db, 1)
+    publish_booking(db)
+    with time_machine.travel(datetime(2027, 1, 12, 9, 59, 30, tzinfo=UTC), tick=False) as clock:
+        visitor = Visitor(client, zone="UTC")
+        offered = visitor.to_the_slots("ann@acme.example")
+        clock.move_to(datetime(2027, 1, 12, 10, 12, tzinfo=UTC))
+
+        again = visitor.pick(first_time(offered))
+
+    assert texts(again) == ["That time was just taken. Here are the times still free."]
+    assert first_time(again) == "2027-01-12T11:30:00Z" and meetings(db) == []

@@ -246,6 +246,10 @@ def _window(agents: Sequence[Agent], meeting_type: MeetingType | None, now: date
     return now, now + timedelta(days=horizon + 2)
 
 
+# How long an offered time stays bookable although the agent's minimum notice has moved past it meanwhile.
+OFFER_GRACE = timedelta(minutes=10)
+
+
 @dataclass
 class _Candidates:
     """The agents of routes with their settings and calendars, ready to compute slots."""
@@ -263,6 +267,13 @@ class _Candidates:
             return []
         kind = meeting_type_of(self.meeting_type, self.minutes)
         return agent_slot_seconds(schedule_of(agent), kind, busy, now, self.booked.get(str(agent_id), ()))
+
+    def offered_lately(self, agent_id: int, start: int, now: datetime) -> bool:
+        """Whether the agent has a slot starting at `start` (seconds) now, or had one within OFFER_GRACE: a visitor
+        who takes a few minutes to pick the first time offered keeps it, though the minimum notice moved on."""
+        if start <= now.timestamp():
+            return False
+        return any(start == begin for when in (now, now - OFFER_GRACE) for begin, _ in self.slots(agent_id, when))
 
 
 def _gather(world: CalendarWorld, request: BookingRequest, now: datetime) -> tuple[list[Route], _Candidates]:
@@ -356,7 +367,7 @@ def prepare(world: CalendarWorld, request: BookingRequest, start: datetime, now:
     if not routes:
         return Unavailable("Nobody takes this kind of meeting: no routing rule matched and the card has no team.")
     wanted = int(start.timestamp())
-    maybe = [i for i in sorted(candidates.agents) if wanted in (begin for begin, _ in candidates.slots(i, now))]
+    maybe = [i for i in sorted(candidates.agents) if candidates.offered_lately(i, wanted, now)]
     window_start, window_end = _window(list(candidates.agents.values()), candidates.meeting_type, now)
     fresh = read_busy(world, maybe, window_start, window_end, now, fresh=True) if maybe else {}
     meeting_type = candidates.meeting_type
@@ -387,7 +398,7 @@ def book(
     wanted = int(prepared.start.timestamp())
 
     def free(agent_id: int) -> bool:
-        return any(slot_start == wanted for slot_start, _ in candidates.slots(agent_id, now))
+        return candidates.offered_lately(agent_id, wanted, now)
 
     for item in prepared.routes:
         savepoint = session.begin_nested()
