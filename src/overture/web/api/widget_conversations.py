@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import structlog
 from fastapi import APIRouter, Header, Path, Request
@@ -82,6 +82,7 @@ class CrossOriginRoute(APIRoute):
         return answer_with_cors
 
 
+Changed = TypeVar("Changed")
 router = APIRouter(
     prefix="/api/v1/widget/conversations",
     tags=["widget"],
@@ -218,6 +219,20 @@ async def start(request: Request, context: Context, body: StartIn) -> Response:
     return await _answer(context, view, view.token or "", now, transcript=view.turn.messages == [], status_code=201)
 
 
+async def _checked(
+    request: Request, context: AppContext, conversation_id: str, change: Callable[[Session], Changed]
+) -> Changed:
+    """`change` in the shared writing transaction, once the calling page may use the conversation's site (403,
+    nothing written, otherwise)."""
+    caller = access.Caller.of(request, context)
+
+    def work(session: Session) -> Changed:
+        access.check_conversation(context, session, caller, conversation_id)
+        return change(session)
+
+    return await in_shared_transaction(context, work)
+
+
 @router.get(
     "/{conversation_id}", response_model=ConversationOut, summary="The conversation as it stands (after a page reload)"
 )
@@ -239,13 +254,9 @@ async def resume(request: Request, context: Context, conversation_id: Conversati
 async def reply(
     request: Request, context: Context, conversation_id: ConversationId, token: Token, body: ReplyIn
 ) -> Response:
-    answer, now, caller = engine.Reply(choice=body.choice, text=body.text), utcnow(), access.Caller.of(request, context)
-
-    def work(session: Session) -> conversations.View:
-        access.check_conversation(context, session, caller, conversation_id)
-        return conversations.reply(session, conversation_id, token, body.step, answer, now, body.time_zone)
-
-    view = await in_shared_transaction(context, work)
+    answer, now = engine.Reply(choice=body.choice, text=body.text), utcnow()
+    view = await _checked(request, context, conversation_id, lambda session: conversations.reply(
+        session, conversation_id, token, body.step, answer, now, body.time_zone))  # fmt: skip
     return await _answer(context, view, token, now)
 
 
@@ -289,13 +300,9 @@ async def pick_time(
 async def back(
     request: Request, context: Context, conversation_id: ConversationId, token: Token, body: Step
 ) -> Response:
-    now, caller = utcnow(), access.Caller.of(request, context)
-
-    def work(session: Session) -> conversations.View:
-        access.check_conversation(context, session, caller, conversation_id)
-        return conversations.back(session, conversation_id, token, body.step, now)
-
-    view = await in_shared_transaction(context, work)
+    now = utcnow()
+    view = await _checked(request, context, conversation_id, lambda session: conversations.back(
+        session, conversation_id, token, body.step, now))  # fmt: skip
     return await _answer(context, view, token, now)
 
 
@@ -303,13 +310,9 @@ async def back(
 async def restart(
     request: Request, context: Context, conversation_id: ConversationId, token: Token, body: Step
 ) -> Response:
-    now, caller = utcnow(), access.Caller.of(request, context)
-
-    def work(session: Session) -> conversations.View:
-        access.check_conversation(context, session, caller, conversation_id)
-        return conversations.restart(session, conversation_id, token, body.step, now)
-
-    view = await in_shared_transaction(context, work)
+    now = utcnow()
+    view = await _checked(request, context, conversation_id, lambda session: conversations.restart(
+        session, conversation_id, token, body.step, now))  # fmt: skip
     return await _answer(context, view, token, now)
 
 
@@ -317,23 +320,15 @@ async def restart(
     "/{conversation_id}/dismiss", response_model=ConversationOut, summary="The visitor closed the conversation"
 )
 async def dismiss(request: Request, context: Context, conversation_id: ConversationId, token: Token) -> Response:
-    now, caller = utcnow(), access.Caller.of(request, context)
-
-    def work(session: Session) -> Response:
-        access.check_conversation(context, session, caller, conversation_id)
-        return _out(conversations.dismiss(session, conversation_id, token, now))
-
-    return await in_shared_transaction(context, work)
+    now = utcnow()
+    return await _checked(request, context, conversation_id, lambda session: _out(
+        conversations.dismiss(session, conversation_id, token, now)))  # fmt: skip
 
 
 @router.post("/{conversation_id}/links", status_code=204, summary="The visitor opened a link the bot showed")
 async def link_clicked(
     request: Request, context: Context, conversation_id: ConversationId, token: Token, body: LinkClick
 ) -> None:
-    now, caller = utcnow(), access.Caller.of(request, context)
-
-    def work(session: Session) -> None:
-        access.check_conversation(context, session, caller, conversation_id)
-        conversations.link_clicked(session, conversation_id, token, body.url, now)
-
-    await in_shared_transaction(context, work)
+    now = utcnow()
+    await _checked(request, context, conversation_id, lambda session: conversations.link_clicked(
+        session, conversation_id, token, body.url, now))  # fmt: skip
