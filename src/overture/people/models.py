@@ -49,6 +49,9 @@ class Person(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Unique when set: two captures of one email at once end as one person.
     email: Mapped[str | None] = mapped_column(String(254), default=None, unique=True)
+    # An email typed in chat that belongs to another person: a claim, not proof (docs/security.md). The visitor
+    # stays this person, never that one; the claim links the two for the marketer, and invitations go to it.
+    claimed_email: Mapped[str | None] = mapped_column(String(254), default=None, index=True)
     first_name: Mapped[str | None] = mapped_column(String(100), default=None)
     last_name: Mapped[str | None] = mapped_column(String(100), default=None)
     phone: Mapped[str | None] = mapped_column(String(40), default=None)
@@ -71,6 +74,11 @@ class Person(Base):
     source: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The current visit: started_at, landing_page, referrer, utm_*, device, language, country.
     visit: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    @property
+    def contact_email(self) -> str | None:
+        """Where to write to this person: their email, else the one this browser claimed in chat."""
+        return self.email or self.claimed_email
 
 
 class VisitorIdentity(Base):
