@@ -164,7 +164,8 @@ def _record(
 
 def _apply(session: Session, conversation: Conversation, person: Person, turn: engine.Turn, now: datetime) -> Person:
     """Writes the turn's state and applies its effects to the person, recording the activities they mean. Returns
-    the person the conversation goes on with: an email that belongs to a known person merges the visitor into them.
+    the person the conversation goes on with. An email typed here that belongs to another person is only claimed
+    (`identity.capture`): the visitor goes on as themselves, and nothing they answer is written to that person.
     """
     conversation.updated_at = now
     page = {"page_url": conversation.page_url}
@@ -174,10 +175,9 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
                 pass  # going back does not undo into a known person what they were known by before this chat
             case engine.SetField(field="person.email", value=str(email), source=source) if source != "back":
                 where = f"in conversation {conversation.public_id}"
-                captured = identity.capture(session, person, email, now, where=where)
+                captured = identity.capture(session, person, email, now, where=where, proven=False)
                 if captured.company_before is not None:
                     note_company(turn.state, captured.company_before)
-                person = captured.person
                 if source in ("capture", "button"):
                     _record(
                         session,
@@ -187,6 +187,8 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
                         now,
                         {"field": "person.email", "value": email},
                     )
+            case engine.SetField(field="person.email", value=value, source="back") if person.email is None:
+                person.claimed_email = value or None  # the undone email was only claimed: so was the one before
             case engine.SetField(field=field, value=value, source=source):
                 people.set_field(session, person, field, value, now)
                 if source in ("capture", "button"):
@@ -232,17 +234,22 @@ def start(
 ) -> View:
     """Starts the visitor's conversation with a live dialogue or a published reusable flow (opened from the host
     page: `Overture.open`, `data-overture-flow`, `data-overture-inline`), or gives back the one already running
-    (with a new token, so a reloaded page can go on). Raises NotFound for an unknown key and Conflict for one that
-    is not live. The conversation speaks the first of `language`, `languages` (in the
-    site's order of preference) that the dialogue has texts in, else the dialogue's default language."""
+    in this browser (with a new token, so a reloaded page can go on): a conversation resumes only for the visitor
+    id that started it, even after that person was known in another browser. Raises NotFound for an unknown key and
+    Conflict for one that is not live. The conversation speaks the first of `language`, `languages` (in the site's
+    order of preference) that the dialogue has texts in, else the dialogue's default language."""
     dialogue = dialogues.get(session, dialogue_key)
     person, visitor_id = people.visitor(session, visitor_id, now)
     running = session.scalar(
-        select(Conversation).where(
+        select(Conversation)
+        .where(
             Conversation.person_id == person.id,
+            Conversation.visitor_id == visitor_id,
             Conversation.dialogue_id == dialogue.id,
             Conversation.status == "active",
         )
+        .order_by(Conversation.updated_at.desc())
+        .limit(1)
     )
     token = secrets.token_urlsafe(24)
     if running is not None:

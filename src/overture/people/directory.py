@@ -42,6 +42,7 @@ from overture.people.schemas import (
     PageViewOut,
     PersonPage,
     PersonProfile,
+    PersonRef,
     PersonSummary,
     PrivacyActionOut,
 )
@@ -50,6 +51,7 @@ from overture.people.service import COMPANY_COLUMNS, PERSON_COLUMNS
 PAGE_SIZE = 50
 MAX_TERMS = 5  # a search box, not a query language: later words are ignored
 RECENT_PAGE_VIEWS = 20
+CLAIMANTS_SHOWN = 20
 COMPANY_PEOPLE_SHOWN = 100
 CURSOR_PATTERN = r"^[0-9]{1,18}-[0-9]{1,10}$"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -128,7 +130,7 @@ def _companies_matching(term: str, dialect: str) -> Any:
 
 
 def _person_matches(term: str, dialect: str) -> ColumnElement[bool]:
-    email = _starts_with(Person.email, term.lower())
+    email = or_(_starts_with(Person.email, term.lower()), _starts_with(Person.claimed_email, term.lower()))
     if "@" in term:
         return email
     return or_(
@@ -200,6 +202,7 @@ def _summaries(session: Session, people: list[Person]) -> list[PersonSummary]:
             first_name=p.first_name,
             last_name=p.last_name,
             known=p.email is not None,
+            claimed_email=p.claimed_email,
             company=_company_ref(companies.get(p.company_id) if p.company_id is not None else None),
             first_seen_at=p.created_at,
             last_seen_at=p.last_seen_at,
@@ -266,11 +269,27 @@ def profile(session: Session, person_id: int) -> PersonProfile:
     privacy = session.scalars(
         select(PrivacyAction).where(PrivacyAction.person_id == person.id).order_by(PrivacyAction.occurred_at.desc())
     )
+    owner = session.scalar(select(Person).where(Person.email == person.claimed_email)) if person.claimed_email else None
+    claimants: list[Person] = (
+        list(
+            session.scalars(
+                select(Person)
+                .where(Person.claimed_email == person.email)
+                .order_by(Person.last_seen_at.desc())
+                .limit(CLAIMANTS_SHOWN)
+            )
+        )
+        if person.email
+        else []
+    )
     return PersonProfile(
         id=person.id,
         name=display_name(person),
         email=person.email,
         known=person.email is not None,
+        claimed_email=person.claimed_email,
+        claimed_person=PersonRef(id=owner.id, name=display_name(owner)) if owner else None,
+        claimed_by=[PersonRef(id=claimant.id, name=display_name(claimant)) for claimant in claimants],
         fields=_field_values(session, PERSON_COLUMNS, person),
         company=_company_ref(company),
         visitor_ids=list(visitor_ids),

@@ -1,17 +1,21 @@
-"""Identity resolution: what an email tells us about who a visitor is.
+"""Identity resolution: what an email tells us about who a visitor is (docs/security.md, "The identity model").
 
 - A new email fills the (anonymous) person who gave it.
-- An anonymous person who gives the email of an existing person is merged into that person: every row that points
-  at the anonymous person (visitor ids, conversations, activities, page views, and whatever table is added later)
-  moves to the known one, the anonymous row is deleted and the merge is recorded (`PersonMerge`).
+- An email typed in chat that belongs to another person is a claim, not proof: anybody can type anybody's email.
+  The visitor stays their own person; the email is kept as their `claimed_email`, which links them to its owner
+  for the marketer and is where their invitations go. Nothing of the owner reaches that browser (no conversation,
+  no field, no greeting), and nothing the visitor answers is written to the owner.
+- A proven email (a signed `identify` from the host's server) merges an anonymous visitor into its owner: every
+  row that points at the anonymous person (visitor ids, conversations, activities, page views, and whatever table
+  is added later) moves to the known one, the anonymous row is deleted and the merge is recorded (`PersonMerge`).
 - Two known people are never merged: a known person who gives another person's email keeps their own.
-- A visitor id is never matched to another one: people merge only through an email.
-- The person's company comes from the email's domain (`companies.py`).
+- A visitor id is never matched to another one: people merge only through a proven email.
+- The person's company comes from the email's domain (`companies.py`); a claimed email gives no company.
 
 Concurrency: `people.email` and `company_domains.domain` are unique. Each is written in a SAVEPOINT; when another
 transaction wrote the same value first, the unique index refuses ours (PostgreSQL makes us wait for the other
-transaction, then refuses), and we read the winner and merge into it. Two captures of one email at once end as one
-person.
+transaction, then refuses), and we read the winner: a proven email merges into it, a typed one claims it. Two
+captures of one new email at once leave one owner.
 """
 
 from __future__ import annotations
@@ -44,18 +48,20 @@ class Captured:
     company_before: CompanyBefore | None
 
 
-def capture_email(session: Session, person: Person, email: str, now: datetime, *, where: str) -> Person:
+def capture_email(session: Session, person: Person, email: str, now: datetime, *, where: str, proven: bool) -> Person:
     """`capture` for callers that only need the person."""
-    return capture(session, person, email, now, where=where).person
+    return capture(session, person, email, now, where=where, proven=proven).person
 
 
-def capture(session: Session, person: Person, email: str, now: datetime, *, where: str) -> Captured:
+def capture(session: Session, person: Person, email: str, now: datetime, *, where: str, proven: bool) -> Captured:
     """Gives `person` the email they told us (stored stripped and lower-cased); returns the person the visitor is
-    from now on: `person`, or the existing person they were merged into. `where` completes the merge's reason
-    ("in conversation c_..."). Also gives the person the company of the email's domain (`link_company`).
+    from now on: `person`, or, for a `proven` email, the existing person they were merged into. `where` completes
+    the merge's reason ("through identify on site ..."). Also gives the person the company of the email's domain
+    (`link_company`).
 
-    A known person (with another email) who gives the email of someone else keeps their own email, and nothing is
-    merged: an email typed in a chat does not prove that two known people are one.
+    An email of another person that is not proven (typed in chat) becomes `person`'s claimed email when they have
+    none of their own, and changes nothing else. A known person (with another email) who gives the email of
+    someone else keeps their own email, and nothing is merged: an email does not prove that two known people are one.
     """
     email = normalize_email(email)
     given = person
@@ -64,14 +70,18 @@ def capture(session: Session, person: Person, email: str, now: datetime, *, wher
         if owner is None and _claim_email(session, person, email):
             owner = person
         elif owner is None:
-            # Another transaction took the email between our look-up and our write: it won, merge into it.
+            # Another transaction took the email between our look-up and our write: it is theirs.
             owner = _owner(session, email, person.id)
             if owner is None:  # refused by the index, yet nobody has it: not a race we know how to resolve
                 raise RuntimeError(f"The email {email} was refused by the database but belongs to nobody.")
         if owner is not person:
             if person.email is not None:
                 return Captured(person, None)
+            if not proven:
+                person.claimed_email = email
+                return Captured(person, None)
             person = merge(session, person, owner, now, reason=f"email {email} captured {where}")
+    person.claimed_email = None
     before = link_company(session, person, now, merge_answers=True)
     return Captured(person, before if person is given else None)
 

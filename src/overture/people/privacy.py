@@ -159,6 +159,11 @@ def delete_person(session: Session, person_id: int, actor: str, now: datetime) -
             count = result.rowcount  # type: ignore[attr-defined]
             if count:
                 report.deleted[link.table.name] = report.deleted.get(link.table.name, 0) + count
+    if person.email is not None:
+        # Visitors who typed this email in chat keep their own records, but not the erased person's address.
+        claims = session.execute(update(Person).where(Person.claimed_email == person.email).values(claimed_email=None))
+        if claims.rowcount:  # type: ignore[attr-defined]
+            report.anonymised["people"] = claims.rowcount  # type: ignore[attr-defined]
     session.delete(person)
     session.flush()
     report.deleted["people"] = 1

@@ -23,6 +23,10 @@ class PersonSummary(BaseModel):
     first_name: str | None
     last_name: str | None
     known: bool = Field(description="True when the person gave an email.")
+    claimed_email: str | None = Field(
+        default=None,
+        description="An email this visitor typed in chat that belongs to another person: a claim, not proof.",
+    )
     company: CompanyRef | None
     first_seen_at: datetime
     last_seen_at: datetime
@@ -89,6 +93,11 @@ class ActivityOut(BaseModel):
     attributes: dict[str, Any]
 
 
+class PersonRef(BaseModel):
+    id: int
+    name: str
+
+
 class PersonProfile(BaseModel):
     """Everything an admin sees on a person's page."""
 
@@ -96,6 +105,15 @@ class PersonProfile(BaseModel):
     name: str
     email: str | None
     known: bool
+    claimed_email: str | None = Field(
+        default=None,
+        description="An email this visitor typed in chat that belongs to another person: a claim, not proof. The "
+        "visitor stays a person of their own; a signed identify would merge them.",
+    )
+    claimed_person: PersonRef | None = Field(default=None, description="Who owns the claimed email.")
+    claimed_by: list[PersonRef] = Field(
+        default_factory=list, description="Visitors who typed this person's email in chat, without proof."
+    )
     fields: list[FieldValue]
     company: CompanyRef | None
     visitor_ids: list[str]

@@ -91,6 +91,7 @@ def company_of(session: Session, person: Person) -> Company | None:
 def field_values(person: Person, company: Company | None = None) -> dict[str, Any]:
     """Every known person and company field by dotted name (empty fields left out)."""
     values = {name: getattr(person, column) for name, column in PERSON_COLUMNS.items()}
+    values["person.email"] = person.contact_email  # a claimed email is what this visitor said of themselves
     values.update(person.fields or {})
     known = {name: value for name, value in values.items() if value not in (None, "")}
     return {**known, **company_values(company)} if company is not None else known

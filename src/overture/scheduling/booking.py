@@ -387,7 +387,7 @@ def book(
     activity and queues the invitation and the agent's notification. `Taken` leaves nothing written."""
     load_zone(visitor_zone, "time_zone")
     person = session.get(Person, prepared.request.person_id)
-    if person is None or not person.email:
+    if person is None or not person.contact_email:
         raise InvalidInput("The visitor's email is needed to send the invitation.", [Problem("email", "Required.")])
     ids = sorted({agent_id for item in prepared.routes for agent_id in item.agent_ids})
     agents = _agents(session, ids)
@@ -422,7 +422,7 @@ def book(
         # Nothing is booked on a calendar that cannot be checked; the agent and the admins hear of it.
         reason = "No calendar of the agents who could take this time could be checked."
         notices.queue_booking_failed(session, reason=reason, agent=agents.get(next(iter(read))),
-                                     visitor_email=person.email, start=prepared.start, now=now)  # fmt: skip
+                                     visitor_email=person.contact_email, start=prepared.start, now=now)  # fmt: skip
         return Unavailable(reason)
     return Taken(TAKEN)
 
@@ -434,8 +434,9 @@ def report_failure(world: CalendarWorld, request: BookingRequest, start: datetim
         routes = _routes(session, request, now)
         first = next((agent_id for item in routes for agent_id in item.agent_ids), None)
         person = session.get(Person, request.person_id)
+        email = person.contact_email if person else None
         notices.queue_booking_failed(session, reason=reason, agent=session.get(Agent, first) if first else None,
-                                     visitor_email=person.email if person else None, start=start, now=now)  # fmt: skip
+                                     visitor_email=email, start=start, now=now)  # fmt: skip
 
 
 def _assign(session: Session, item: Route, free: Any, now: datetime) -> tuple[int | None, int]:

@@ -176,10 +176,10 @@ def _event(session: Session, meeting: Meeting, agent: Agent) -> Event:
     person = session.get(Person, meeting.person_id) if meeting.person_id is not None else None
     attendees: tuple[Attendee, ...] = ()
     visitor = "a visitor"
-    if person is not None and person.email:
+    if person is not None and person.contact_email:
         name = " ".join(part for part in (person.first_name, person.last_name) if part)
-        attendees = (Attendee(person.email, name),)
-        visitor = f"{name} <{person.email}>" if name else person.email
+        attendees = (Attendee(person.contact_email, name),)
+        visitor = f"{name} <{person.contact_email}>" if name else person.contact_email
     description = f"Meeting with {visitor}, booked through Overture."
     if meeting.meeting_link:
         description += f"\n\nJoin the meeting: {meeting.meeting_link}"

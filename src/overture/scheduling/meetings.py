@@ -321,7 +321,7 @@ def _row(
         public_id=meeting.public_id,
         title=meeting.title,
         person_id=meeting.person_id,
-        visitor_email=person.email if person else None,
+        visitor_email=person.contact_email if person else None,
         visitor_name=display_name(person) if person else DELETED_VISITOR,
         visitor_zone=meeting.visitor_zone,
         agent_id=agent.id,

@@ -227,7 +227,7 @@ def _visitor(session: Session, person: Person | None) -> notification.Visitor:
     company = session.get(Company, person.company_id) if person.company_id is not None else None
     return notification.Visitor(
         name=name,
-        email=person.email or "",
+        email=person.contact_email or "",
         company=(company.name or "") if company is not None else "",
         phone=person.phone or "",
     )

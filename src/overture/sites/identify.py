@@ -4,8 +4,9 @@ The proof is the signature: hex HMAC-SHA256 of the lower-cased email, keyed with
 only the site's server knows. Without it anyone could claim any email and see that person's personalization, so
 an unsigned or wrongly signed call is refused and writes nothing.
 
-A good call links the visitor to the person with that email, as a captured email does (`capture_email`): an
-anonymous visitor is merged into the known person, or given the email. A visitor already known under another email
+A good call links the visitor to the person with that email (`capture_email`, proven): an anonymous visitor is
+merged into the known person, or given the email. An email typed in chat, unproven, is only a claim (see
+`people/identity.py`). A visitor already known under another email
 (say, a shared computer) is moved to the person the site vouches for; the two people are never merged.
 """
 
@@ -67,7 +68,8 @@ def identify(
         # someone else. Renaming the known person, as a captured email would, would be wrong; so is merging.
         _move_visitor(session, visitor_id, _person_with_email(session, address, now))
     else:
-        capture_email(session, person, address, now, where=f"through identify on site {site.key}")
+        where = f"through identify on site {site.key}"
+        capture_email(session, person, address, now, where=where, proven=True)
     return visitor_id
 
 
@@ -78,7 +80,8 @@ def _person_with_email(session: Session, email: str, now: datetime) -> Person:
     person = Person(fields={}, source={}, visit={}, created_at=now, last_seen_at=now)
     session.add(person)
     session.flush()
-    return capture_email(session, person, email, now, where="through identify")  # merged if another won a race
+    # Merged into the owner if another call made it first.
+    return capture_email(session, person, email, now, where="through identify", proven=True)
 
 
 def _move_visitor(session: Session, visitor_id: str, person: Person) -> None:

@@ -75,7 +75,7 @@ def explain(
     site_key = site_for(targeting, url, site, embedded)
     facts = visitor_facts_of(connection, cache, person_id, now) if person_id is not None else VisitorFacts()
     continuing = (
-        engaged_conversation(connection, targeting, person_id, site_key)
+        engaged_conversation(connection, targeting, person_id, None, site_key)
         if person_id is not None and site_key is not None
         else None
     )

@@ -98,7 +98,7 @@ def record_visit(
             "occurred_at": now,
         },
     )
-    continuing = engaged_conversation(connection, targeting, person["id"], visit.site)
+    continuing = engaged_conversation(connection, targeting, person["id"], visitor_id, visit.site)
     if continuing is not None:
         return VisitResult(visitor_id, None, continuing)
     facts = _visitor_facts(connection, targeting, person, now)
@@ -148,7 +148,7 @@ ACTIVITIES_OF = (
     .order_by(activities.c.occurred_at.desc())
     .limit(ACTIVITIES_READ)
 )
-ENGAGED_CONVERSATIONS = (
+ENGAGED_CONVERSATIONS_OF_PERSON = (
     select(conversations.c.public_id, conversations.c.dialogue_id)
     .where(
         conversations.c.person_id == bindparam("person_id"),
@@ -158,6 +158,8 @@ ENGAGED_CONVERSATIONS = (
     .order_by(conversations.c.updated_at.desc())
     .limit(5)
 )
+# A conversation follows only the browser that started it, even when its person is known in another one.
+ENGAGED_CONVERSATIONS = ENGAGED_CONVERSATIONS_OF_PERSON.where(conversations.c.visitor_id == bindparam("visitor_id"))
 
 
 # --- the person and their visit ------------------------------------------------------------------------------
@@ -236,6 +238,8 @@ def _visitor_facts(
 ) -> VisitorFacts:
     fields: dict[str, Any] = {name: person.get(column) for name, column in PERSON_COLUMNS.items()}
     fields.update(person.get("fields") or {})
+    # The email this browser typed, when it belongs to someone else: what this browser said, nothing more.
+    fields["person.email"] = fields.get("person.email") or person.get("claimed_email")
     if person.get("company_id") is not None:
         fields.update({name: person[f"company_{column}"] for name, column in COMPANY_COLUMNS.items()})
         fields.update(person["company_fields"] or {})
@@ -272,9 +276,14 @@ def _fact(
     return ActivityFact(type=kind, name=name, at=at, session_number=session)
 
 
-def engaged_conversation(connection: Connection, targeting: Targeting, person_id: int, site: str) -> Continuing | None:
-    """The visitor's most recent conversation that is active and answered at least once, on this site's dialogue."""
-    for public_id, dialogue_id in connection.execute(ENGAGED_CONVERSATIONS, {"person_id": person_id}):
+def engaged_conversation(
+    connection: Connection, targeting: Targeting, person_id: int, visitor_id: str | None, site: str
+) -> Continuing | None:
+    """The visitor's most recent conversation started in this browser (in any of theirs when `visitor_id` is None:
+    the admin's explain) that is active and answered at least once, on this site's dialogue."""
+    statement = ENGAGED_CONVERSATIONS if visitor_id is not None else ENGAGED_CONVERSATIONS_OF_PERSON
+    parameters = {"person_id": person_id, "visitor_id": visitor_id}
+    for public_id, dialogue_id in connection.execute(statement, parameters):
         key = targeting.dialogue_keys.get(dialogue_id)
         if key is not None and targeting.dialogue_sites.get(key, site) == site:
             return Continuing(conversation_id=public_id, dialogue=key)

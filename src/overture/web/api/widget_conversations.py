@@ -149,7 +149,7 @@ def _booked_out(view: conversations.View) -> MeetingBooked | None:
         end=meeting.ends_at.astimezone(local),
         zone=zone,
         agent_name=view.booked.agent.name,
-        email=view.person.email or "",
+        email=view.person.contact_email or "",
     )
 
 
