@@ -7,6 +7,7 @@ transactions start with BEGIN IMMEDIATE so two writers queue instead of failing 
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import resources
@@ -31,9 +32,32 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+# The catalogue of every module that declares tables. `load_models` imports them all, so that the metadata knows
+# every table wherever Overture runs (the app, the CLI, migrations, tests): foreign keys name other packages' tables
+# without importing them, and a merge or a privacy deletion walks every table that points at a person. A package
+# that adds tables adds its module here (tests/test_layers.py checks that none is missing).
+MODEL_MODULES = (
+    "overture.signals",
+    "overture.users.models",
+    "overture.mail.models",
+    "overture.people.models",
+    "overture.sites.models",
+    "overture.dialogues.models",
+    "overture.activities.models",
+    "overture.calendars.models",
+    "overture.scheduling.models",
+    "overture.conversations.models",
+)
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def load_models() -> None:
+    """Imports every module of the catalogue (once; later calls cost a dictionary look-up each)."""
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
 
 
 def utcnow() -> datetime:
@@ -103,6 +127,7 @@ class Database:
 
     @classmethod
     def from_url(cls, url: str) -> Database:
+        load_models()
         return cls(make_engine(url))
 
     def session(self, *, write: bool) -> Session:

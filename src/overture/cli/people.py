@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
-import pkgutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import overture
 from overture.cli.common import console, errors, fail, with_session
-from overture.db import utcnow
+from overture.db import load_models, utcnow
 from overture.errors import NotFound
 from overture.logs import configure_logging
 from overture.people import privacy
@@ -30,18 +27,6 @@ from overture.settings import Settings
 ACTOR = "cli"
 # Files with fewer rows finish before a progress bar would be worth drawing.
 PROGRESS_FROM_ROWS = 500
-
-
-def load_every_model() -> None:
-    """Imports every package's models, so that privacy sees every table that points to a person (the CLI does
-    not load the web app, which would import them all)."""
-    for module in pkgutil.iter_modules(overture.__path__):
-        if module.ispkg:
-            try:
-                importlib.import_module(f"overture.{module.name}.models")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"overture.{module.name}.models":
-                    raise
 
 
 @contextlib.contextmanager
@@ -181,7 +166,7 @@ def export_command(email: str | None, person_id: int | None, output: Path | None
     """Export everything Overture holds about one person as JSON: fields, company, visitor ids, page views,
     conversations with their transcripts, activities, merges. The export is recorded in the privacy log."""
     one_person(email, person_id)
-    load_every_model()
+    load_models()  # privacy sees every table that points at a person
 
     def run(session: Session, settings: Settings) -> dict[str, Any]:
         with audit_log(settings):
@@ -205,7 +190,7 @@ def delete_command(email: str | None, person_id: int | None, yes: bool) -> None:
     for reports, anonymised: no person, no transcript, no answers. The company stays. The deletion is recorded in
     the privacy log (with the email's SHA-256, not the email)."""
     one_person(email, person_id)
-    load_every_model()
+    load_models()  # privacy sees every table that points at a person
     who = f"the person with the email {email}" if email else f"person {person_id}"
     if not yes and not click.confirm(f"Delete {who} and all their data? This cannot be undone", default=False):
         fail("nothing was deleted.")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from overture.dialogues.document import BookMeeting as BookMeetingSpec
 from overture.dialogues.document import DialogueDocument, FlowDocument
 from overture.errors import OvertureError
-from overture.people.companies import CompanyBefore
+from overture.people.company_before import CompanyBefore
 
 STATE_VERSION = 1
 

@@ -9,7 +9,6 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from overture.db import Base, UTCDateTime, utcnow
-from overture.users import models as _users  # noqa: F401  (versions refer to users.id: the table must be known)
 
 # draft: never published; published: live; paused: published but not shown; archived: retired, read-only.
 STATUSES = ("draft", "published", "paused", "archived")

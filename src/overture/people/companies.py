@@ -21,28 +21,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from overture.people.company_before import CompanyBefore
 from overture.people.email_domains import company_domains, company_name, domain_of, is_free
 from overture.people.models import Company, CompanyDomain, Person
 from overture.people.service import company_values, set_company_field
-
-
-class CompanyBefore(BaseModel):
-    """A person's company as it was before their email changed it: enough to put it back. JSON, kept in the
-    conversation's snapshot of the answer that gave the email."""
-
-    model_config = ConfigDict(frozen=True)
-
-    # The company the person had; None when they had none.
-    id: int | None = None
-    # Its known fields by dotted name, to make it again once merged away (or to give back its name).
-    values: dict[str, Any] = Field(default_factory=dict)
-    # The fields its merge gave the domain's company (which lacked them), taken back when still as given.
-    filled: list[str] = Field(default_factory=list)
 
 
 def link_company(

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from overture.db import Base
-from overture.people.companies import CompanyBefore, link_company
+from overture.people.companies import link_company
+from overture.people.company_before import CompanyBefore
 from overture.people.email_domains import normalize_email
 from overture.people.models import Person, PersonMerge, VisitorIdentity
 

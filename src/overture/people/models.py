@@ -13,7 +13,6 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from overture.db import Base, UTCDateTime, utcnow
-from overture.sites import models as _sites  # noqa: F401  (page views refer to sites.id: the table must be known)
 
 
 class Company(Base):

@@ -33,8 +33,10 @@ class Site(Base):
     language_order: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["url", "page", "browser"])
     # How the widget looks on this site: a validated document (colours, fonts, launcher, avatar...), {} = defaults.
     appearance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Signs `Overture.identify({email, signature})`: the host's server computes HMAC-SHA256(secret, email).
-    identify_secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
+    # Signs `Overture.identify({email, signature})`: the host's server computes HMAC-SHA256(secret, email) (signing.py).
+    identify_secret: Mapped[str] = mapped_column(
+        String(64), default=lambda: secrets.token_hex(32)
+    )  # signing.SECRET_BYTES
     # The body of the meeting invitation email (a Jinja2 sandbox template, see mail/invitation.py); None: default.
     invitation_body: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

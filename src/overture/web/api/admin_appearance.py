@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from overture.db import utcnow
 from overture.errors import NotFound
 from overture.sites import appearance as appearances
-from overture.sites import avatars, identify
+from overture.sites import avatars, signing
 from overture.sites import service as sites
 from overture.sites.appearance import Appearance
 from overture.sites.models import Site
@@ -96,4 +96,4 @@ def get_identify_secret(session: DbSession, _: Configurer, key: SiteKey) -> Iden
 
 @router.post("/{key}/identify-secret", summary="Rotate the identify secret (the old one stops working at once)")
 def rotate_identify_secret(session: DbSession, _: Configurer, key: SiteKey) -> IdentifySecretOut:
-    return IdentifySecretOut(identify_secret=identify.rotate_secret(session, sites.get(session, key)))
+    return IdentifySecretOut(identify_secret=signing.rotate_secret(session, sites.get(session, key)))

@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from overture.db import utcnow
 from overture.errors import Forbidden, NotFound
-from overture.sites import avatars, identify
+from overture.sites import avatars
 from overture.sites import service as sites
+from overture.visits import identify
 from overture.web.deps import Context, DbSession
 from overture.web.errors import API_ERROR_RESPONSES
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from overture.db import utcnow
 from overture.errors import InvalidInput
 from overture.sites import appearance as appearances
-from overture.sites import avatars, identify
+from overture.sites import avatars, signing
 from overture.sites import service as sites
 from overture.sites.appearance import Appearance, Colors, WidgetAppearance
 from overture.sites.models import Site
@@ -234,7 +234,7 @@ def preview(
 
 @router.post(SITES + "/{key}/identify-secret")
 def rotate_identify_secret(request: Request, session: DbSession, user: Configurer, key: SiteKey) -> Response:
-    identify.rotate_secret(session, sites.get(session, key))
+    signing.rotate_secret(session, sites.get(session, key))
     flash(
         request,
         "The identify secret is rotated. Put the new one on your server: identify calls signed with the old one "

@@ -14,8 +14,9 @@ from overture.db import Database
 from overture.errors import InvalidInput, Unauthenticated
 from overture.people import service as people
 from overture.people.models import Person, PersonMerge, VisitorIdentity
-from overture.sites import identify
 from overture.sites import service as sites
+from overture.sites import signing
+from overture.visits import identify
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -54,9 +55,9 @@ def person_of(db: Database, visitor_id: str) -> Person:
 def test_the_signature_is_the_hex_hmac_sha256_of_the_lower_cased_email(db: Database) -> None:
     secret = secret_of(db)
     assert len(secret) == 64
-    assert identify.signature_for(secret, " Ada@Example.COM ") == host_signature(secret, "ada@example.com")
-    assert identify.signature_valid(secret, "ada@example.com", host_signature(secret, "ADA@example.com").upper())
-    assert not identify.signature_valid(secret, "eve@example.com", host_signature(secret, "ada@example.com"))
+    assert signing.signature_for(secret, " Ada@Example.COM ") == host_signature(secret, "ada@example.com")
+    assert signing.signature_valid(secret, "ada@example.com", host_signature(secret, "ADA@example.com").upper())
+    assert not signing.signature_valid(secret, "eve@example.com", host_signature(secret, "ada@example.com"))
 
 
 def test_a_signed_identify_gives_an_anonymous_visitor_the_email(db: Database) -> None:
@@ -119,7 +120,7 @@ def test_an_unknown_visitor_id_gets_a_person_of_its_own(db: Database) -> None:
 def test_rotating_the_secret_refuses_signatures_made_with_the_old_one(db: Database) -> None:
     old = secret_of(db)
     with db.write() as session:
-        new = identify.rotate_secret(session, sites.get(session, "www"))
+        new = signing.rotate_secret(session, sites.get(session, "www"))
     assert new != old and len(new) == 64 and secret_of(db) == new
     with pytest.raises(Unauthenticated):
         run_identify(db, None, "ada@acme.io", host_signature(old, "ada@acme.io"))

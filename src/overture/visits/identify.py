@@ -6,15 +6,13 @@ an unsigned or wrongly signed call is refused and writes nothing.
 
 A good call links the visitor to the person with that email (`capture_email`, proven): an anonymous visitor is
 merged into the known person, or given the email. An email typed in chat, unproven, is only a claim (see
-`people/identity.py`). A visitor already known under another email
-(say, a shared computer) is moved to the person the site vouches for; the two people are never merged.
+`people/identity.py`). A visitor already known under another email (say, a shared computer) is moved to the person
+the site vouches for; the two people are never merged. The secret and its signatures are the site's
+(`sites/signing.py`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -27,18 +25,7 @@ from overture.people.email_domains import normalize_email
 from overture.people.identity import capture_email
 from overture.people.models import Person, VisitorIdentity
 from overture.sites.models import Site
-
-SECRET_BYTES = 32  # 64 hex characters
-
-
-def signature_for(secret: str, email: str) -> str:
-    """What the host's server computes: hex HMAC-SHA256 of the email (stripped, lower-cased) with the secret."""
-    return hmac.new(secret.encode(), normalize_email(email).encode(), hashlib.sha256).hexdigest()
-
-
-def signature_valid(secret: str, email: str, signature: str) -> bool:
-    """Compared in constant time, so the answer's timing tells nothing about how much of a guess was right."""
-    return hmac.compare_digest(signature_for(secret, email).encode(), signature.strip().lower().encode())
+from overture.sites.signing import signature_valid
 
 
 def identify(
@@ -87,10 +74,3 @@ def _person_with_email(session: Session, email: str, now: datetime) -> Person:
 def _move_visitor(session: Session, visitor_id: str, person: Person) -> None:
     session.execute(update(VisitorIdentity).where(VisitorIdentity.visitor_id == visitor_id).values(person_id=person.id))
     session.flush()
-
-
-def rotate_secret(session: Session, site: Site) -> str:
-    """Gives the site a new identify secret: signatures made with the old one are refused from now on."""
-    site.identify_secret = secrets.token_hex(SECRET_BYTES)
-    session.flush()
-    return site.identify_secret
