@@ -16,7 +16,7 @@ from overture.activities.models import Activity
 from overture.db import Database
 from overture.errors import Conflict, Forbidden, InvalidInput
 from overture.mail.models import OutboxMessage
-from overture.scheduling import meetings
+from overture.scheduling import meeting_list, meetings
 from overture.scheduling.models import Agent, Meeting, RoutingDecision, TeamMember
 from overture.users import service as users
 
@@ -301,7 +301,7 @@ def test_reassign_moves_the_meeting_calendars_ledger_and_invitation(db: Database
         assert decision is not None
         assert (decision.mode, decision.agent_id) == ("reassigned", ids.dave)
         assert decision.note.startswith("Reassigned from Bob to Dave Dee by Alice.")
-        row = meetings.meeting_row(session, meeting, NOW)
+        row = meeting_list.meeting_row(session, meeting, NOW)
         assert row.routing is not None and row.routing.mode_label == "reassigned"
     assert credits(db, ids, ids.bob) == 1
     assert activities(db, ids) == [

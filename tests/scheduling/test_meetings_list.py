@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from overture.db import Database
 from overture.dialogues.models import Dialogue
 from overture.errors import Forbidden, InvalidInput
-from overture.scheduling import meetings
+from overture.scheduling import meeting_list
 from overture.scheduling.models import Agent
 from overture.users import service as users
 from overture.users.models import User
@@ -59,13 +59,13 @@ def world(db: Database, personas: Personas) -> World:
         return World(bob, dave)
 
 
-def listed(db: Database, persona_id: int, **filters: object) -> list[meetings.MeetingRow]:
+def listed(db: Database, persona_id: int, **filters: object) -> list[meeting_list.MeetingRow]:
     with db.read() as session:
-        page = meetings.list_meetings(session, viewer=viewer(session, persona_id), now=NOW, **filters)  # type: ignore[arg-type]
+        page = meeting_list.list_meetings(session, viewer=viewer(session, persona_id), now=NOW, **filters)  # type: ignore[arg-type]
         return page.items
 
 
-def starts(rows: list[meetings.MeetingRow]) -> list[str]:
+def starts(rows: list[meeting_list.MeetingRow]) -> list[str]:
     return [f"{row.agent_name} {row.starts_at:%d %H:%M} {row.display_status}" for row in rows]
 
 
@@ -128,8 +128,8 @@ def test_a_booked_meeting_becomes_awaiting_outcome_when_its_end_passes(db: Datab
         make_meeting(session, make_agent(session, "bob@example.com", "Bob"), at(4, 11, 30))
     with db.read() as session:
         alice = viewer(session, personas.alice.id)
-        before = meetings.list_meetings(session, viewer=alice, now=at(4, 11, 59)).items
-        after = meetings.list_meetings(session, viewer=alice, now=at(4, 12)).items
+        before = meeting_list.list_meetings(session, viewer=alice, now=at(4, 11, 59)).items
+        after = meeting_list.list_meetings(session, viewer=alice, now=at(4, 12)).items
     assert [(row.display_status, row.status_label, row.can_mark_outcome) for row in before + after] == [
         ("booked", "Booked", False), ("awaiting_outcome", "Awaiting outcome", True),
     ]  # fmt: skip
@@ -142,13 +142,15 @@ def test_filter_by_date_range_of_the_start(db: Database, personas: Personas, wor
 
 def test_pages_and_total(db: Database, personas: Personas, world: World) -> None:
     with db.read() as session:
-        page = meetings.list_meetings(session, viewer=viewer(session, personas.alice.id), now=NOW, limit=2, offset=2)
+        page = meeting_list.list_meetings(
+            session, viewer=viewer(session, personas.alice.id), now=NOW, limit=2, offset=2
+        )
     assert (page.total, starts(page.items)) == (5, ["Bob 05 10:00 rescheduled", "Bob 03 10:00 awaiting_outcome"])
 
 
 def test_bad_filters_are_refused_with_each_problem(db: Database, personas: Personas) -> None:
     with db.read() as session, pytest.raises(InvalidInput) as caught:
-        meetings.list_meetings(
+        meeting_list.list_meetings(
             session, viewer=viewer(session, personas.alice.id), now=NOW, status="lost", start=at(5, 0),
             end=at(4, 0), limit=0,
         )  # fmt: skip
@@ -180,7 +182,7 @@ def test_rows_show_a_failing_calendar_write_and_the_routing_explanation(
 
 def exported(db: Database, persona_id: int, **filters: object) -> list[dict[str, str]]:
     with db.read() as session:
-        text = meetings.export_csv(session, viewer=viewer(session, persona_id), now=NOW, **filters)  # type: ignore[arg-type]
+        text = meeting_list.export_csv(session, viewer=viewer(session, persona_id), now=NOW, **filters)  # type: ignore[arg-type]
     return list(csv.DictReader(io.StringIO(text)))
 
 

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 
 from overture.db import utcnow
 from overture.errors import InvalidInput, NotFound, Problem
-from overture.scheduling import booking
+from overture.scheduling import booking, meeting_list
 from overture.scheduling import meetings as service
-from overture.scheduling.meetings import MeetingPage, MeetingRow
+from overture.scheduling.meeting_list import MeetingPage, MeetingRow
 from overture.scheduling.models import Agent
 from overture.users.models import User
 from overture.users.roles import Area, Role
@@ -47,10 +47,10 @@ def list_meetings(
     status: StatusFilter = None,
     start: StartFilter = None,
     end: EndFilter = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=meeting_list.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> MeetingPage:
-    return service.list_meetings(
+    return meeting_list.list_meetings(
         session, viewer=user, now=utcnow(), agent_id=agent_id, status=status, start=start, end=end, limit=limit,
         offset=offset,
     )  # fmt: skip
@@ -70,34 +70,34 @@ def export_meetings(
     start: StartFilter = None,
     end: EndFilter = None,
 ) -> Response:
-    text = service.export_csv(session, viewer=user, now=utcnow(), agent_id=agent_id, status=status, start=start,
+    text = meeting_list.export_csv(session, viewer=user, now=utcnow(), agent_id=agent_id, status=status, start=start,
                               end=end)  # fmt: skip
     return Response(text, media_type="text/csv; charset=utf-8")
 
 
 @router.get("/meetings/{public_id}", summary="One meeting with its routing explanation")
 def get_meeting(session: DbSession, user: Viewer, public_id: PublicId) -> MeetingRow:
-    return service.meeting_row(session, service.get(session, public_id, user), utcnow())
+    return meeting_list.meeting_row(session, meeting_list.get(session, public_id, user), utcnow())
 
 
 @router.post("/meetings/{public_id}/outcome", summary="Mark held or no-show (after the end)")
 def mark_outcome(session: DbSession, user: Viewer, public_id: PublicId, body: Outcome) -> MeetingRow:
-    meeting = service.get(session, public_id, user)
+    meeting = meeting_list.get(session, public_id, user)
     now = utcnow()
     service.mark_outcome(session, meeting, body.outcome, user, now)
-    return service.meeting_row(session, meeting, now)
+    return meeting_list.meeting_row(session, meeting, now)
 
 
 @router.post("/meetings/{public_id}/cancel", summary="Cancel a meeting still to come (both sides are emailed)")
 def cancel_meeting(request: Request, session: DbSession, user: Viewer, public_id: PublicId) -> MeetingRow:
     context = request.app.state.context
-    meeting = service.get(session, public_id, user)
+    meeting = meeting_list.get(session, public_id, user)
     service.require_may_change(session, meeting, user)
     now = utcnow()
     by = "agent" if Role(user.role) == Role.agent else "admin"
     service.cancel(session, meeting, by=by, now=now, base_url=context.settings.base_url,
                    secret_key=context.secret_key, actor=user)  # fmt: skip
-    return service.meeting_row(session, meeting, now)
+    return meeting_list.meeting_row(session, meeting, now)
 
 
 @router.post("/meetings/{public_id}/reassign", summary="Give a meeting to another agent (checked for availability)")
@@ -106,8 +106,8 @@ def reassign_meeting(
 ) -> MeetingRow:
     context = request.app.state.context
     now = utcnow()
-    service.require_manager(user)
-    meeting = service.get(session, public_id, user)
+    meeting_list.require_manager(user)
+    meeting = meeting_list.get(session, public_id, user)
     service.require_upcoming(meeting, now)
     target = session.get(Agent, body.agent_id)
     if target is None:
@@ -120,4 +120,4 @@ def reassign_meeting(
     session.expire_all()
     service.reassign(session, meeting, target, by=user, now=now, base_url=context.settings.base_url,
                      secret_key=context.secret_key)  # fmt: skip
-    return service.meeting_row(session, meeting, now)
+    return meeting_list.meeting_row(session, meeting, now)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from overture.db import utcnow
 from overture.errors import InvalidInput, NotFound, OvertureError
 from overture.mail.invitation import format_duration, format_start
-from overture.scheduling import booking, links
+from overture.scheduling import booking, links, meeting_list
 from overture.scheduling import meetings as service
 from overture.scheduling.availability import Slot
 from overture.scheduling.models import Agent, Meeting
@@ -108,7 +108,7 @@ def _blocked(meeting: Meeting, action: links.Action, now: datetime) -> str | Non
     if meeting.status == "cancelled":
         return "This meeting was cancelled: it has no outcome to mark."
     if meeting.status in service.OUTCOMES:
-        return f"This meeting is already marked {service.STATUS_LABELS[meeting.status].lower()}."
+        return f"This meeting is already marked {meeting_list.STATUS_LABELS[meeting.status].lower()}."
     if now < meeting.ends_at:
         return (
             f"The meeting has not ended yet: it ends {format_start(meeting.ends_at, meeting.visitor_zone)}. "
@@ -192,7 +192,7 @@ def link_page(request: Request, session: DbSession, token: Token, zone: Zone = "
     public_id, action = found
     now = utcnow()
     try:
-        meeting = service.by_public_id(session, public_id)
+        meeting = meeting_list.by_public_id(session, public_id)
     except NotFound as exc:
         return _page(request, 404, title="Meeting not found", message=exc.message)
     shown, unknown = _zone(zone, meeting)
@@ -222,14 +222,14 @@ def confirm_link(
     context = _context(request)
     now = utcnow()
     try:
-        meeting = service.by_public_id(session, public_id)
+        meeting = meeting_list.by_public_id(session, public_id)
         if action == "cancel":
             service.cancel(session, meeting, by="visitor", now=now, base_url=context.settings.base_url,
                            secret_key=context.secret_key)  # fmt: skip
             done = "Your meeting is cancelled. You and your host will get an email saying so."
         else:
             service.mark_outcome(session, meeting, action, None, now)
-            done = f"The meeting is marked {service.STATUS_LABELS[action].lower()}. Thank you."
+            done = f"The meeting is marked {meeting_list.STATUS_LABELS[action].lower()}. Thank you."
     except NotFound as exc:
         return _page(request, 404, title="Meeting not found", message=exc.message)
     except OvertureError as exc:
@@ -246,7 +246,7 @@ def _reschedule(request: Request, session: Session, public_id: str, start: str, 
     title = TITLES["reschedule"]
     with context.db.read() as reading:
         try:
-            meeting = service.by_public_id(reading, public_id)
+            meeting = meeting_list.by_public_id(reading, public_id)
         except NotFound as exc:
             return _page(request, 404, title="Meeting not found", message=exc.message)
         zone, _ = _zone(asked_zone, meeting)
@@ -268,7 +268,7 @@ def _reschedule(request: Request, session: Session, public_id: str, start: str, 
         fresh = _choices(_free_times(request, meeting, now), zone)
         return _page(request, 409, title=title, error="That time was just taken: pick another.", **again, **fresh)
     try:
-        live = service.by_public_id(session, public_id)
+        live = meeting_list.by_public_id(session, public_id)
         # Times picked on another clock say where the visitor is: the updated invitation and the reminders use it.
         live.visitor_zone = zone
         service.reschedule(session, live, chosen.start, now=now, base_url=context.settings.base_url,

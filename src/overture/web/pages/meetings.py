@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from overture.db import utcnow
 from overture.errors import InvalidInput, NotFound, OvertureError, Problem
-from overture.scheduling import booking
+from overture.scheduling import booking, meeting_list
 from overture.scheduling import meetings as service
 from overture.scheduling.models import Agent, Meeting
 from overture.users.models import User
@@ -34,7 +34,7 @@ PAGE_SIZE = 50
 
 def viewer_zone(session: Session, user: User) -> str:
     """Times show on the viewer's clock: an agent's own zone, UTC for everyone else."""
-    agent = service.agent_of_user(session, user)
+    agent = meeting_list.agent_of_user(session, user)
     return agent.time_zone if agent is not None else "UTC"
 
 
@@ -88,7 +88,7 @@ def meetings_page(
     error, problems, found = None, {}, None
     try:
         filters = _filters(session, user, agent, status, start, end)
-        found = service.list_meetings(
+        found = meeting_list.list_meetings(
             session, viewer=user, now=now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters
         )
     except InvalidInput as exc:
@@ -104,8 +104,8 @@ def meetings_page(
         chosen=chosen,
         error=error,
         problems=problems,
-        statuses=service.DISPLAY_STATUSES,
-        status_labels=service.STATUS_LABELS,
+        statuses=meeting_list.DISPLAY_STATUSES,
+        status_labels=meeting_list.STATUS_LABELS,
         agents=service.all_agents(session) if Role(user.role) != Role.agent else [],
         zone=zone,
         shown=local_time(zone),
@@ -125,7 +125,7 @@ def meetings_csv(
     end: DateText = "",
 ) -> Response:
     now = utcnow()
-    text = service.export_csv(session, viewer=user, now=now, **_filters(session, user, agent, status, start, end))
+    text = meeting_list.export_csv(session, viewer=user, now=now, **_filters(session, user, agent, status, start, end))
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
@@ -143,7 +143,7 @@ def _detail(
         "admin/meetings_detail.html",
         user,
         status=status,
-        meeting=service.meeting_row(session, meeting, utcnow()),
+        meeting=meeting_list.meeting_row(session, meeting, utcnow()),
         zone=zone,
         shown=local_time(zone),
         reassign_to=service.agents_for_reassignment(session, meeting) if manager else [],
@@ -153,13 +153,13 @@ def _detail(
 
 @router.get(PAGE + "/{public_id}")
 def meeting_page(request: Request, session: DbSession, user: Viewer, public_id: PublicId) -> Response:
-    return _detail(request, session, user, service.get(session, public_id, user))
+    return _detail(request, session, user, meeting_list.get(session, public_id, user))
 
 
 def _failed(request: Request, session: Session, user: User, public_id: str, exc: OvertureError) -> Response:
     """The meeting's page again, with what went wrong (nothing of the attempt is kept)."""
     session.rollback()
-    return _detail(request, session, user, service.get(session, public_id, user), status=exc.status,
+    return _detail(request, session, user, meeting_list.get(session, public_id, user), status=exc.status,
                    error=exc.message)  # fmt: skip
 
 
@@ -171,19 +171,19 @@ def mark_outcome(
     public_id: PublicId,
     outcome: Annotated[str, Form(max_length=20)],
 ) -> Response:
-    meeting = service.get(session, public_id, user)
+    meeting = meeting_list.get(session, public_id, user)
     try:
         service.mark_outcome(session, meeting, outcome, user, utcnow())
     except OvertureError as exc:
         return _failed(request, session, user, public_id, exc)
-    flash(request, f"The meeting is marked {service.STATUS_LABELS[outcome].lower()}.", "success")
+    flash(request, f"The meeting is marked {meeting_list.STATUS_LABELS[outcome].lower()}.", "success")
     return redirect(f"{PAGE}/{public_id}")
 
 
 @router.post(PAGE + "/{public_id}/cancel")
 def cancel_meeting(request: Request, session: DbSession, user: Viewer, public_id: PublicId) -> Response:
     context = request.app.state.context
-    meeting = service.get(session, public_id, user)
+    meeting = meeting_list.get(session, public_id, user)
     try:
         service.require_may_change(session, meeting, user)
         by = "agent" if Role(user.role) == Role.agent else "admin"
@@ -205,9 +205,9 @@ def reassign_meeting(
 ) -> Response:
     context = request.app.state.context
     now = utcnow()
-    meeting = service.get(session, public_id, user)
+    meeting = meeting_list.get(session, public_id, user)
     try:
-        service.require_manager(user)
+        meeting_list.require_manager(user)
         service.require_upcoming(meeting, now)
         target = session.get(Agent, agent_id)
         if target is None:
