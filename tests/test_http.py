@@ -1,16 +1,28 @@
-"""The outbound HTTP client: the private-address guard, retries with backoff and Retry-After, timeouts."""
+"""The outbound HTTP client: the private-address guard, retries with backoff and Retry-After, timeouts, the byte
+cap, the total deadline and the concurrency gate."""
 
 from __future__ import annotations
 
+import socket
+import socketserver
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx2
 import pytest
 
-from overture.http import BlockedAddress, HttpClient, Unreachable, is_public_address, retry_after_seconds
+from overture.http import (
+    BlockedAddress,
+    HttpClient,
+    OutboundBusy,
+    TooLarge,
+    TooSlow,
+    Unreachable,
+    is_public_address,
+    retry_after_seconds,
+)
 
 
 class ScriptedServer:
@@ -184,3 +196,171 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
 def test_a_host_name_with_a_label_too_long_is_reported_as_unreachable_not_a_crash() -> None:
     with HttpClient() as client, pytest.raises(Unreachable, match="not a valid host name"):
         client.request("GET", f"https://{'a' * 64}.example.com/feed.ics")
+
+
+# --- byte cap, deadline, gate: raw servers that misbehave on purpose ----------------------------------------------
+
+
+class RawServer:
+    """A local TCP server whose `answer(connection)` writes whatever bytes a test wants, on a thread per client.
+    `sent` counts the bytes each connection took before it ended; `closed_early` is set when the client hung up."""
+
+    def __init__(self, answer: Callable[[RawServer, socket.socket], None]) -> None:
+        self.sent = 0
+        self.closed_early = threading.Event()
+        self.release = threading.Event()
+        self.arrived = threading.Semaphore(0)
+        self.finished: list[bool] = []
+        server = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                self.request.recv(65536)  # the request (one read holds it whole here)
+                server.arrived.release()
+                try:
+                    answer(server, self.request)
+                except OSError:  # the client closed the connection: what the cap and deadline do
+                    server.closed_early.set()
+
+        self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.tcp.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.tcp.server_address[1]}/"
+        self.thread = threading.Thread(target=self.tcp.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def write(self, connection: socket.socket, data: bytes) -> None:
+        connection.sendall(data)
+        self.sent += len(data)
+
+    def stop(self) -> None:
+        self.release.set()
+        self.tcp.shutdown()
+        self.tcp.server_close()
+
+
+@pytest.fixture
+def raw_servers() -> Iterator[Callable[[Callable[[RawServer, socket.socket], None]], RawServer]]:
+    started: list[RawServer] = []
+
+    def start(answer: Callable[[RawServer, socket.socket], None]) -> RawServer:
+        started.append(RawServer(answer))
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nConnection: close\r\n"
+CAP = 1024 * 1024
+
+
+def endless_body(server: RawServer, connection: socket.socket) -> None:
+    """64 MB sent in 64 KB pieces with no Content-Length (the body ends when the connection does)."""
+    server.write(connection, HEAD + b"\r\n")
+    for _ in range(1024):
+        server.write(connection, b"x" * 65536)
+
+
+def test_an_answer_larger_than_the_cap_is_refused_without_reading_it_whole(
+    raw_servers: Callable[..., RawServer],
+) -> None:
+    server = raw_servers(endless_body)
+    with HttpClient(allow_private=True, max_bytes=CAP) as client, pytest.raises(TooLarge) as raised:
+        client.request("GET", server.url)
+    assert raised.value.message.startswith("The answer from 127.0.0.1 is larger than 1 MB")
+    assert server.closed_early.wait(timeout=10)
+    # What the server got out before the client hung up: the cap plus what the two sockets' buffers held.
+    assert server.sent < 24 * CAP
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_the_body(raw_servers: Callable[..., RawServer]) -> None:
+    def declared(server: RawServer, connection: socket.socket) -> None:
+        server.write(connection, HEAD + b"Content-Length: 314572800\r\n\r\n")
+        server.release.wait(timeout=10)  # the body would come after: the client must not wait for it
+        server.write(connection, b"x" * 65536)
+
+    server = raw_servers(declared)
+    with HttpClient(allow_private=True) as client, pytest.raises(TooLarge, match="larger than 10 MB"):
+        client.request("GET", server.url, max_bytes=10 * 1024 * 1024)
+    assert server.sent == len(HEAD) + len(b"Content-Length: 314572800\r\n\r\n")
+
+
+def test_a_caller_may_ask_for_a_smaller_cap_than_the_clients(raw_servers: Callable[..., RawServer]) -> None:
+    server = raw_servers(endless_body)
+    with HttpClient(allow_private=True) as client, pytest.raises(TooLarge, match="larger than 64 KB"):
+        client.request("GET", server.url, max_bytes=64 * 1024)
+
+
+def test_a_server_that_trickles_its_answer_byte_by_byte_is_cut_at_the_deadline(
+    raw_servers: Callable[..., RawServer],
+) -> None:
+    def trickle(server: RawServer, connection: socket.socket) -> None:
+        # Every byte well inside the 20 s read timeout, headers included, for far longer than the 1 s deadline.
+        for byte in HEAD + b"Content-Length: 2000\r\n\r\n" + b"x" * 2000:
+            server.write(connection, bytes([byte]))
+            if server.release.wait(timeout=0.05):
+                return
+
+    server = raw_servers(trickle)
+    with HttpClient(allow_private=True, deadline=1.0) as client, pytest.raises(TooSlow) as raised:
+        client.request("GET", server.url)
+    assert raised.value.message == "The server at 127.0.0.1 did not finish answering within 1 s."
+    assert raised.value.status == 504
+
+
+def test_a_read_that_waits_is_cut_at_the_deadline_not_at_the_read_timeout(
+    raw_servers: Callable[..., RawServer],
+) -> None:
+    def one_byte_then_silence(server: RawServer, connection: socket.socket) -> None:
+        server.write(connection, HEAD + b"Content-Length: 2\r\n\r\nx")
+        server.finished.append(server.release.wait(timeout=15))  # inside the read timeout, past the deadline
+        done.set()
+        server.write(connection, b"x")
+
+    done = threading.Event()
+
+    server = raw_servers(one_byte_then_silence)
+    with HttpClient(allow_private=True, deadline=1.0) as client, pytest.raises(TooSlow):
+        client.request("GET", server.url)
+    server.release.set()
+    assert done.wait(timeout=10)
+    assert server.finished == [True]  # the client gave up while the server still held the second byte
+
+
+def test_retries_stop_at_the_deadline(raw_servers: Callable[..., RawServer], waits: list[float]) -> None:
+    def unavailable(server: RawServer, connection: socket.socket) -> None:
+        server.write(connection, b"HTTP/1.1 503 Busy\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n")
+
+    server = raw_servers(unavailable)
+    with HttpClient(allow_private=True, deadline=3.0, sleep=waits.append) as client:
+        response = client.request("GET", server.url)
+    assert response.status_code == 503  # a wait past the deadline is left to the caller
+    assert waits == []
+
+
+def test_a_full_gate_refuses_the_next_call_at_once_and_opens_when_a_call_ends(
+    raw_servers: Callable[..., RawServer],
+) -> None:
+    def held(server: RawServer, connection: socket.socket) -> None:
+        server.release.wait(timeout=10)
+        server.write(connection, HEAD + b"Content-Length: 2\r\n\r\nok")
+
+    server = raw_servers(held)
+    statuses: list[int] = []
+    with HttpClient(allow_private=True, concurrency=2) as client:
+        callers = [threading.Thread(target=lambda: statuses.append(client.request("GET", server.url).status_code))
+                   for _ in range(2)]  # fmt: skip
+        for caller in callers:
+            caller.start()
+        for _ in callers:
+            assert server.arrived.acquire(timeout=10)  # both calls are at the server, holding the gate
+        with pytest.raises(OutboundBusy) as raised:
+            client.request("GET", server.url)
+        assert raised.value.status == 503
+        assert "did not contact 127.0.0.1. Try again in a moment." in raised.value.message
+        server.release.set()
+        for caller in callers:
+            caller.join(timeout=10)
+        assert statuses == [200, 200]
+        assert client.request("GET", server.url).text == "ok"

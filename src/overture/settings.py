@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         max_length=5,
         description="Minutes before a meeting that the visitor gets a reminder (comma list; empty: none).",
     )
+    outbound_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description="Outbound calls (calendars, feeds) web requests may wait on at once; more answer 503 at once.",
+    )
     calendar_private_addresses: bool = Field(
         default=False, description="Let CalDAV and ICS feed URLs reach private addresses (a server on your LAN)."
     )

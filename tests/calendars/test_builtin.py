@@ -239,6 +239,84 @@ def test_a_feed_that_fails_says_why(
     assert words in failed.value.message
 
 
+@dataclass
+class StreamingFeeds:
+    """Feeds that misbehave: /huge.ics streams 40 MB without a Content-Length, /slow.ics sends the feed one byte at
+    a time. `sent` counts the bytes written; `hung_up` is set when Overture closed the connection first."""
+
+    url: str = ""
+    sent: int = 0
+    hung_up: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+@pytest.fixture
+def streaming_feeds() -> Iterator[StreamingFeeds]:
+    served = StreamingFeeds()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/calendar")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                if self.path == "/huge.ics":
+                    self._send(b"BEGIN:VCALENDAR\r\n")
+                    for _ in range(640):
+                        self._send(b"X-PAD:" + b"x" * 65528 + b"\r\n")
+                else:
+                    for byte in FEED.encode():
+                        self._send(bytes([byte]))
+                        if served.stop.wait(timeout=0.05):
+                            return
+            except OSError:
+                served.hung_up.set()
+
+        def _send(self, data: bytes) -> None:
+            self.wfile.write(data)
+            served.sent += len(data)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    served.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield served
+    served.stop.set()
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_a_feed_larger_than_the_limit_is_refused_without_downloading_it_whole(
+    streaming_feeds: StreamingFeeds, http: HttpClient
+) -> None:
+    calendar = BuiltinCalendar(streaming_feeds.url + "/huge.ics", http=http)
+
+    with pytest.raises(CalendarError) as refused:
+        calendar.busy(utc(2026, 3, 22), utc(2026, 3, 24))
+
+    assert refused.value.reason == "rejected"
+    assert refused.value.message == "The calendar feed at 127.0.0.1 is larger than 10 MB."
+    assert streaming_feeds.hung_up.wait(timeout=10)
+    assert streaming_feeds.sent < 20 * 1024 * 1024  # of 40 MB: the limit, and what the sockets' buffers held
+
+
+def test_a_feed_sent_one_byte_at_a_time_is_given_up_at_the_deadline(streaming_feeds: StreamingFeeds) -> None:
+    with HttpClient(allow_private=True, retries=0, deadline=1.0) as impatient:
+        calendar = BuiltinCalendar(streaming_feeds.url + "/slow.ics", http=impatient)
+        with pytest.raises(CalendarError) as failed:
+            calendar.busy(utc(2026, 3, 22), utc(2026, 3, 24))
+
+    assert failed.value.reason == "unavailable"
+    assert failed.value.message == (
+        "127.0.0.1 did not finish sending your calendar feed in time; Overture will try again."
+    )
+
+
 def test_a_feed_on_a_private_address_is_refused_unless_allowed(feeds: FeedServer) -> None:
     with HttpClient(retries=0) as guarded:
         calendar = BuiltinCalendar(feeds.publish("/agent.ics", FEED), http=guarded)

@@ -84,6 +84,52 @@ def test_the_avatar_is_uploaded_and_removed_through_the_api(
     assert client.delete(f"{API}/avatar", headers=headers).status_code == 404
 
 
+def nested_svg(levels: int) -> bytes:
+    """A square SVG whose elements go `levels` deep: the <svg> and groups inside groups around one circle."""
+    groups = levels - 2
+    return (
+        b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+        + b"<g>" * groups
+        + b'<circle cx="32" cy="32" r="30"/>'
+        + b"</g>" * groups
+        + b"</svg>"
+    )
+
+
+def test_an_svg_avatar_nested_too_deeply_is_refused_saying_so(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    headers = auth(db, personas.mark)
+    deep = nested_svg(20_000)  # 140 KB, under the size limit; thousands of levels exhausted the stack (a 500)
+
+    refused = client.put(f"{API}/avatar", files={"file": ("deep.svg", deep, "image/svg+xml")}, headers=headers)
+
+    assert refused.status_code == 422
+    message = (
+        "The SVG is nested too deeply: its elements go more than 100 levels deep. "
+        "Flatten its groups and upload it again."
+    )
+    assert refused.json()["errors"] == [{"path": "avatar", "message": message}]
+    assert client.get(f"{API}/appearance", headers=headers).json()["avatar_url"] is None
+    kept = client.put(f"{API}/avatar", files={"file": ("ok.svg", nested_svg(100), "image/svg+xml")}, headers=headers)
+    assert kept.status_code == 200
+    too_deep = client.put(
+        f"{API}/avatar", files={"file": ("no.svg", nested_svg(101), "image/svg+xml")}, headers=headers
+    )
+    assert too_deep.status_code == 422
+
+
+def test_an_svg_avatar_nested_too_deeply_is_refused_on_the_page(client: TestClient, personas: Personas) -> None:
+    sign_in(client, personas.mark)
+    refused = client.post(
+        "/admin/configuration/sites/www/avatar",
+        data={"csrf_token": csrf_from(client, PAGE)},
+        files={"avatar": ("deep.svg", nested_svg(20_000), "image/svg+xml")},
+    )
+    assert refused.status_code == 303
+    assert "The SVG is nested too deeply" in client.get(PAGE).text
+
+
 def test_the_identify_secret_is_read_and_rotated_through_the_api(
     client: TestClient, db: Database, personas: Personas
 ) -> None:

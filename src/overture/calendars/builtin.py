@@ -17,7 +17,7 @@ import icalendar
 import recurring_ical_events  # type: ignore[import-untyped]
 
 from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, merge_busy
-from overture.http import BlockedAddress, HttpClient, Unreachable
+from overture.http import BlockedAddress, HttpClient, TooLarge, TooSlow, Unreachable
 
 MAX_FEED_BYTES = 10 * 1024 * 1024  # a year of a busy calendar is well under 1 MB
 FEED_HEADERS = {"Accept": "text/calendar, */*;q=0.5"}
@@ -60,12 +60,22 @@ class BuiltinCalendar:
 
 
 def fetch_feed(http: HttpClient, address: str) -> bytes:
-    """The feed's content. Raises CalendarError saying why it could not be read."""
+    """The feed's content. Raises CalendarError saying why it could not be read; `OutboundBusy` (HTTP 503) goes
+    through unchanged, as it says nothing about the feed."""
     url = feed_url(address)
     host = urlsplit(url).hostname or url
     what = "read your calendar feed"
     try:
-        response = http.request("GET", url, headers=FEED_HEADERS, follow_redirects=True)
+        # Streamed under the cap: a larger feed is refused after MAX_FEED_BYTES, never downloaded whole.
+        response = http.request("GET", url, headers=FEED_HEADERS, follow_redirects=True, max_bytes=MAX_FEED_BYTES)
+    except TooLarge as exc:
+        raise CalendarError(
+            "rejected", f"The calendar feed at {host} is larger than {MAX_FEED_BYTES // 1024 // 1024} MB."
+        ) from exc
+    except TooSlow as exc:
+        raise CalendarError(
+            "unavailable", f"{host} did not finish sending your calendar feed in time; Overture will try again."
+        ) from exc
     except Unreachable as exc:
         raise CalendarError("unavailable", f"Overture could not reach {host} to {what}; it will try again.") from exc
     except BlockedAddress as exc:
@@ -89,10 +99,6 @@ def fetch_feed(http: HttpClient, address: str) -> bytes:
         )
     if status != 200:
         raise CalendarError("rejected", f"{host} refused to {what} (HTTP {status}).")
-    if len(response.content) > MAX_FEED_BYTES:
-        raise CalendarError(
-            "rejected", f"The calendar feed at {host} is larger than {MAX_FEED_BYTES // 1024 // 1024} MB."
-        )
     return bytes(response.content)
 
 

@@ -23,6 +23,8 @@ from urllib.parse import urlencode, urlsplit
 from overture.calendars.provider import CalendarError
 from overture.http import BlockedAddress, HttpClient, Unreachable
 
+MAX_TOKEN_ANSWER_BYTES = 256 * 1024  # a token answer is a few KB of JSON
+
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
 EXPIRY_MARGIN = timedelta(seconds=60)  # refresh a little early, so a token never expires in flight
 
@@ -111,7 +113,9 @@ class OAuthClient:
         body = urlencode({**form, "client_id": self.app.client_id, "client_secret": self.app.client_secret})
         host = urlsplit(self.app.token_url).hostname or self.app.token_url
         try:
-            response = self._http.request("POST", self.app.token_url, headers=FORM_HEADERS, content=body)
+            response = self._http.request(
+                "POST", self.app.token_url, headers=FORM_HEADERS, content=body, max_bytes=MAX_TOKEN_ANSWER_BYTES
+            )
         except Unreachable as exc:
             raise CalendarError(
                 "unavailable", f"Overture could not reach {host} to {what}; it will try again."

@@ -19,7 +19,11 @@ class CalendarWorld:
     secret_key: str
 
 
-def calendar_world(settings: Settings, db: Database, secret_key: str) -> CalendarWorld:
+def calendar_world(
+    settings: Settings, db: Database, secret_key: str, *, outbound_concurrency: int | None = None
+) -> CalendarWorld:
     """The world of a running Overture: calendar URLs may reach private addresses only when the operator allows it
-    (a CalDAV server on the LAN)."""
-    return CalendarWorld(settings, db, HttpClient(allow_private=settings.calendar_private_addresses), secret_key)
+    (a CalDAV server on the LAN). `outbound_concurrency` gates its HTTP client (the web app's, whose calls hold
+    threads that serve pages); None leaves it ungated (the job workers', as many as their threads)."""
+    http = HttpClient(allow_private=settings.calendar_private_addresses, concurrency=outbound_concurrency)
+    return CalendarWorld(settings, db, http, secret_key)

@@ -3,13 +3,16 @@
 Allow-list, not block-list: an element or attribute we do not know is dropped, so a new way to run script or
 fetch something is dropped too. What goes: scripts, event handlers (on*), foreignObject, images, links, animation,
 <style> sheets, any reference that is not to an element of the same file (href, url(...)), and every other
-namespace. A document type declaration is refused outright, so no entity can expand or be fetched.
+namespace. A document type declaration is refused outright, so no entity can expand or be fetched. Elements may
+nest MAX_DEPTH deep: the depth is counted while parsing, so a deeper file is refused before the tree is walked
+(walking and writing it are recursive, and a few thousand levels would exhaust Python's stack).
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ElementTree
+from typing import cast
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -31,6 +34,9 @@ ATTRIBUTES = frozenset(
         "letter-spacing", "style", "class", "visibility", "display",
     }
 )  # fmt: skip
+MAX_DEPTH = 100  # drawings nest a handful of groups; editors rarely go past 20
+_FEED = 16 * 1024  # parse in pieces, so the depth check stops a deep file early
+
 # A reference to an element of this file: url(#id). Any other url( (another file, data:, javascript:) goes.
 _LOCAL_URL = re.compile(r"url\(\s*#[A-Za-z][\w.-]*\s*\)")
 # Inline style: plain declarations only (no url(), no escapes, no @rules).
@@ -50,10 +56,7 @@ def sanitise(content: bytes) -> bytes:
         raise UnsafeSvg("The SVG is not UTF-8 text.") from None
     if re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE):
         raise UnsafeSvg("SVG files with a DOCTYPE or ENTITY declaration are refused: export the SVG without one.")
-    try:
-        root = ElementTree.fromstring(text)
-    except ElementTree.ParseError as exc:
-        raise UnsafeSvg(f"The SVG is not well-formed XML ({exc}).") from None
+    root = _parse(text)
     if root.tag != f"{{{SVG}}}svg":
         raise UnsafeSvg("The file is not an SVG image (its root element is not <svg>).")
     _clean(root)
@@ -61,6 +64,36 @@ def sanitise(content: bytes) -> bytes:
     ElementTree.register_namespace("xlink", XLINK)
     clean: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=False)
     return clean
+
+
+def _parse(text: str) -> ElementTree.Element:
+    """The document's root element. Raises UnsafeSvg when it is not well-formed or nests deeper than MAX_DEPTH."""
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(events=("start", "end"))
+    root: ElementTree.Element | None = None
+    depth = 0
+    try:
+        pieces = [text[at : at + _FEED] for at in range(0, len(text), _FEED)]
+        for piece in [*pieces, None]:
+            if piece is None:
+                parser.close()  # raises for a document left unfinished
+            else:
+                parser.feed(piece)
+            for event, element in parser.read_events():  # type: ignore[misc]  # (name, element) for these events
+                if event == "end":
+                    depth -= 1
+                    continue
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise UnsafeSvg(
+                        f"The SVG is nested too deeply: its elements go more than {MAX_DEPTH} levels deep. "
+                        "Flatten its groups and upload it again."
+                    )
+                if root is None:
+                    root = cast(ElementTree.Element, element)
+    except ElementTree.ParseError as exc:
+        raise UnsafeSvg(f"The SVG is not well-formed XML ({exc}).") from None
+    assert root is not None  # the parser refuses a document without an element
+    return root
 
 
 def _clean(element: ElementTree.Element) -> None:

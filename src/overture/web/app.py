@@ -110,7 +110,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         jobs=create_jobs(settings, db),
         group_commit=GroupCommitter(db.engine),
         selector_cache=SelectorCache(),
-        calendar_world=calendar_world(settings, db, secret_key),
+        calendar_world=calendar_world(settings, db, secret_key, outbound_concurrency=settings.outbound_concurrency),
     )
     run_consumer = settings.jobs_in_process if start_jobs is None else start_jobs
 

@@ -258,8 +258,10 @@ def _connect_failed(request: Request, session: Session, user: User, key: str, se
     session.rollback()
     agent = _target(session, user, key)
     values = {**settings_form(agents.stored_settings(agent)), **form}
+    # A full outbound gate (503) is no fault of the form: it keeps its status, for the agent to try again.
+    status = exc.status if exc.status < 500 or exc.status == 503 else 422
     return _agent_page(
-        request, session, user, agent.user, agent, status=exc.status if exc.status < 500 else 422, section=section,
+        request, session, user, agent.user, agent, status=status, section=section,
         error=exc.message, errors=field_problems(exc.problems), form=values,
     )  # fmt: skip
 
