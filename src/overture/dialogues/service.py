@@ -21,6 +21,7 @@ from overture.dialogues.validation import check_document, parse_document, raise_
 from overture.errors import Conflict, InvalidInput, NotFound, Problem
 from overture.people.fields import FieldSchema
 from overture.sites.models import Site
+from overture.sites.service import DEFAULT_SITE
 
 # Extra checks the caller runs before publishing (e.g. the dialogue's own test scenarios, which need the engine,
 # a higher layer): each returns the problems it found.
@@ -261,3 +262,26 @@ def upsert(
         raise Conflict(f"'{document.key}' is a {existing.kind}, not a {kind}.")
     update_draft(session, existing, data, now, text=text)
     return existing, False
+
+
+def keys_whose_documents(session: Session, names: Callable[[Any], bool], kind: DocumentKind | None = None) -> list[str]:
+    """Keys of the dialogues and flows (`kind`: of that kind only), not archived, whose draft or live document (as
+    stored: JSON data) `names` something, sorted. For "which dialogues name this site, this team..." before a delete."""
+    published = select(DialogueVersion.dialogue_id, DialogueVersion.document).join(
+        Dialogue, (Dialogue.id == DialogueVersion.dialogue_id) & (Dialogue.published_version == DialogueVersion.number)
+    )
+    live: dict[int, Any] = {dialogue_id: document for dialogue_id, document in session.execute(published)}
+    query = select(Dialogue.id, Dialogue.key, Dialogue.draft).where(Dialogue.status != "archived")
+    if kind is not None:
+        query = query.where(Dialogue.kind == kind)
+    return sorted(
+        dialogue_key
+        for dialogue_id, dialogue_key, draft in session.execute(query)
+        if any(names(document) for document in (draft, live.get(dialogue_id)) if isinstance(document, dict))
+    )
+
+
+def keys_naming_site(session: Session, key: str) -> list[str]:
+    """Keys of the dialogues (not archived) whose draft or live version names the site `key` (a document without
+    `site:` names the default site)."""
+    return keys_whose_documents(session, lambda document: (document.get("site") or DEFAULT_SITE) == key, "dialogue")

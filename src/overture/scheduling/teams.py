@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from overture.calendars.models import CalendarConnection
+from overture.dialogues import service as dialogues
 from overture.dialogues.document import KEY_PATTERN
-from overture.dialogues.models import Dialogue, DialogueVersion
 from overture.errors import Conflict, InvalidInput, NotFound, Problem
 from overture.scheduling import rotation
 from overture.scheduling.models import TEAM_MODES, Agent, Team, TeamMember
@@ -225,20 +225,11 @@ def update(
 def dialogues_naming(session: Session, key: str) -> list[str]:
     """Keys of the dialogues and flows (not archived) whose draft or live version has a book_meeting card naming
     the team `key`."""
-    published = select(DialogueVersion.dialogue_id, DialogueVersion.document).join(
-        Dialogue, (Dialogue.id == DialogueVersion.dialogue_id) & (Dialogue.published_version == DialogueVersion.number)
-    )
-    live: dict[int, Any] = {dialogue_id: document for dialogue_id, document in session.execute(published)}
-    rows = session.execute(select(Dialogue.id, Dialogue.key, Dialogue.draft).where(Dialogue.status != "archived"))
-    return sorted(
-        dialogue_key
-        for dialogue_id, dialogue_key, draft in rows
-        if any(_names_team(document, key) for document in (draft, live.get(dialogue_id)))
-    )
+    return dialogues.keys_whose_documents(session, lambda document: _names_team(document, key))
 
 
 def _names_team(document: Any, key: str) -> bool:
-    cards = document.get("flow", {}).get("cards", {}) if isinstance(document, dict) else {}
+    cards = document.get("flow", {}).get("cards", {})
     if not isinstance(cards, dict):
         return False
     return any(

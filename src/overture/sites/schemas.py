@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from overture.mail import invitation
 from overture.sites.models import DEFAULT_BLOCKED_MESSAGE, Site
 from overture.sites.service import SiteChanges
 
@@ -97,3 +98,38 @@ class SitePublic(BaseModel):
             created_at=site.created_at,
             snippet=snippet,
         )
+
+
+# A little over the template's own limit, so that a too-long body is explained by the check, not cut by the form.
+BODY_FIELD_LIMIT = invitation.MAX_TEMPLATE_LENGTH + 1_000
+
+
+class InvitationBodyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str | None = Field(
+        default=None,
+        max_length=BODY_FIELD_LIMIT,
+        description="The body template (plain text with tokens such as {{ visitor_name }}); null or empty: the "
+        "default body.",
+        examples=["Hello {{ visitor_name }},\n\nSee you on {{ start_time }}.\n\nCan't make it? {{ cancel_link }}"],
+    )
+
+
+class InvitationBodyPublic(BaseModel):
+    body: str | None = Field(description="The site's own body; null when the site uses the default.")
+    default_body: str = Field(description="The body used when the site has none.")
+    tokens: dict[str, str] = Field(description="The tokens a body may use, with what each holds.")
+
+
+class TemplateProblemPublic(BaseModel):
+    message: str
+    line: int | None = Field(description="The body's line the mistake is on, when known (1 is the first).")
+
+
+class InvitationPreviewPublic(BaseModel):
+    """The body rendered with a sample meeting, or why it cannot be (never both)."""
+
+    text: str | None
+    html: str | None
+    problem: TemplateProblemPublic | None

@@ -12,13 +12,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from overture.db import utcnow
+from overture.dialogues import service as dialogues
 from overture.errors import Conflict, InvalidInput
 from overture.mail import invitation
+from overture.sites import invitation_body as invitation_bodies
+from overture.sites import schemas
 from overture.sites import service as sites
 from overture.sites.models import Site
 from overture.users.models import User
 from overture.users.roles import Area
-from overture.web.api.admin_sites import BODY_FIELD_LIMIT, dialogues_naming, preview_of, save_invitation_body
 from overture.web.deps import AreaGuard, DbSession
 from overture.web.pages.fields import lines
 from overture.web.pages.rendering import flash, page_router, redirect, render
@@ -75,7 +77,7 @@ def add_site(
 
 def _invitation(body: str, problem: str | None = None) -> dict[str, object]:
     """What the invitation section shows: the body in the editor, its preview, and where a mistake is."""
-    preview = preview_of(body)
+    preview = invitation_bodies.preview(body)
     line = preview.problem.line if preview.problem else None
     lines = body.splitlines()
     return {
@@ -85,7 +87,7 @@ def _invitation(body: str, problem: str | None = None) -> dict[str, object]:
         "bad_line": lines[line - 1] if line and 0 < line <= len(lines) else None,
         "error": problem,
         "tokens": invitation.TOKENS,
-        "limit": BODY_FIELD_LIMIT,
+        "limit": schemas.BODY_FIELD_LIMIT,
     }
 
 
@@ -177,7 +179,7 @@ def save_site(
     return redirect(f"{PAGE}/{key}")
 
 
-InvitationBody = Annotated[str, Form(max_length=BODY_FIELD_LIMIT)]
+InvitationBody = Annotated[str, Form(max_length=schemas.BODY_FIELD_LIMIT)]
 
 
 @router.post(PAGE + "/{key}/invitation")
@@ -191,7 +193,7 @@ def save_invitation(
 ) -> Response:
     site = sites.get(session, key)
     try:
-        save_invitation_body(site, None if use_default else invitation_body)
+        invitation_bodies.save(site, None if use_default else invitation_body)
     except InvalidInput as exc:
         session.rollback()
         message = exc.problems[0].message if exc.problems else exc.message
@@ -243,7 +245,7 @@ def switch_chat(
 def delete_site(request: Request, session: DbSession, user: Configurer, key: SiteKey) -> Response:
     site = sites.get(session, key)
     try:
-        sites.delete(session, site, dialogues_naming(session, key))
+        sites.delete(session, site, dialogues.keys_naming_site(session, key))
     except Conflict as exc:
         flash(request, exc.message, "error")
         return redirect(f"{PAGE}/{key}")
