@@ -19,9 +19,7 @@ from overture.web.context import AppContext
 T = TypeVar("T")
 
 
-async def in_shared_transaction(context: AppContext, work: Callable[[Session], T]) -> T:
-    """Runs `work(session)` in the next batch; what it returns must not need the session any more."""
-
+def _job(context: AppContext, work: Callable[[Session], T]) -> Callable[[Connection], tuple[T, bool, bool]]:
     def job(connection: Connection) -> tuple[T, bool, bool]:
         session = Session(bind=connection, info={"memo": context.db.memo}, expire_on_commit=False)
         try:
@@ -31,9 +29,29 @@ async def in_shared_transaction(context: AppContext, work: Callable[[Session], T
         finally:
             session.close()
 
-    result, mail_queued, calendar_queued = await context.group_commit.run(job)
+    return job
+
+
+async def in_shared_transaction(context: AppContext, work: Callable[[Session], T]) -> T:
+    """Runs `work(session)` in the next batch; what it returns must not need the session any more."""
+    result, mail_queued, calendar_queued = await context.group_commit.run(_job(context, work))
     if mail_queued:
         await run_in_threadpool(context.jobs.kick_mail)
     if calendar_queued:
         await run_in_threadpool(context.jobs.kick_calendar)
     return result
+
+
+def shared_transaction(context: AppContext) -> Callable[[Callable[[Session], T]], T]:
+    """`in_shared_transaction` for code already off the event loop (a service's steps run in the thread pool):
+    blocks its thread until the batch is committed."""
+
+    def run(work: Callable[[Session], T]) -> T:
+        result, mail_queued, calendar_queued = context.group_commit.run_sync(_job(context, work))
+        if mail_queued:
+            context.jobs.kick_mail()
+        if calendar_queued:
+            context.jobs.kick_calendar()
+        return result
+
+    return run

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-import structlog
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
@@ -14,7 +13,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from overture.conversations import engine
+from overture.conversations import engine, meeting_steps
 from overture.conversations import service as conversations
 from overture.conversations.schemas import (
     ConversationOut,
@@ -29,7 +28,6 @@ from overture.conversations.schemas import (
     events_of,
 )
 from overture.db import utcnow
-from overture.errors import OvertureError
 from overture.scheduling import booking
 from overture.scheduling.clock import load_zone
 from overture.scheduling.picker import slot_picker
@@ -38,9 +36,7 @@ from overture.web.api import widget_access as access
 from overture.web.context import AppContext
 from overture.web.deps import Context
 from overture.web.errors import API_ERROR_RESPONSES
-from overture.web.shared_transaction import in_shared_transaction
-
-log = structlog.get_logger(__name__)
+from overture.web.shared_transaction import in_shared_transaction, shared_transaction
 
 
 class CrossOriginRoute(APIRoute):
@@ -169,24 +165,20 @@ async def _answer(
     transcript: bool = False,
     status_code: int = 200,
 ) -> Response:
-    """The answer to the widget; when the conversation waits for a meeting time, with the times to offer. Those
-    are computed here, outside the shared transaction (they may read calendars); with none to offer, the dialogue
-    goes on at the card's on_unavailable in a second step."""
-    if view.offer_for is None:
+    """The answer to the widget; when the conversation waits for a meeting time, with the times to offer
+    (`meeting_steps.with_times`, in the thread pool: it may read calendars)."""
+    if view.offer_for is None:  # the common case answers without a trip through the thread pool
         return _out(view, transcript=transcript, status_code=status_code)
-    request, zone = view.offer_for, view.conversation.time_zone or "UTC"
-    try:
-        offer = await run_in_threadpool(booking.offer, context.calendar_world, request, now)
-    except OvertureError as exc:
-        log.warning("meeting.offer_failed", conversation=view.conversation.public_id, error=exc.message)
-        offer = booking.Offer((), timedelta(0), reason=exc.message)
-    if offer.slots:
-        return _out(view, transcript=transcript, status_code=status_code, offer=_offer_out(offer, zone))
-    public_id, step = view.conversation.public_id, view.conversation.step
-    after = await in_shared_transaction(
-        context, lambda session: conversations.no_times(session, public_id, token, step, now)
+    answered = await run_in_threadpool(
+        meeting_steps.with_times, context.calendar_world, shared_transaction(context), view, token, now
     )
-    return _out(after, transcript=transcript, status_code=status_code, earlier=view)
+    return _answered(answered, transcript=transcript, status_code=status_code)
+
+
+def _answered(answered: meeting_steps.Answered, *, transcript: bool = False, status_code: int = 200) -> Response:
+    view = answered.view
+    offer = _offer_out(answered.offer, view.conversation.time_zone or "UTC") if answered.offer else None
+    return _out(view, transcript=transcript, status_code=status_code, earlier=answered.earlier, offer=offer)
 
 
 @router.post(
@@ -270,30 +262,18 @@ async def reply(
 async def pick_time(
     request: Request, context: Context, conversation_id: ConversationId, token: Token, body: PickTime
 ) -> Response:
-    now, world, caller = utcnow(), context.calendar_world, access.Caller.of(request, context)
+    now, caller = utcnow(), access.Caller.of(request, context)
 
-    def awaiting() -> booking.BookingRequest:
+    def read(work: Callable[[Session], booking.BookingRequest]) -> booking.BookingRequest:
         with context.db.read() as session:
             access.check_conversation(context, session, caller, conversation_id)
-            return conversations.awaiting_time(session, conversation_id, token, body.step)
+            return work(session)
 
-    wanted = await run_in_threadpool(awaiting)
-    try:
-        prepared = await run_in_threadpool(booking.prepare, world, wanted, body.start, now)
-        view = await in_shared_transaction(
-            context,
-            lambda session: conversations.book(
-                session, world, conversation_id, token, body.step, prepared, now, body.time_zone
-            ),
-        )
-    except OvertureError:
-        raise  # the visitor's own mistake (a time not offered, a stale step): said to them, nothing failed
-    except Exception as exc:
-        # A booking that fails for any other reason reaches the agents and the admins, then the visitor's error.
-        reason = f"The booking could not be saved ({type(exc).__name__}: {exc})"[:500]
-        await run_in_threadpool(booking.report_failure, world, wanted, body.start, reason, now)
-        raise
-    return await _answer(context, view, token, now)
+    answered = await run_in_threadpool(
+        meeting_steps.pick_time, context.calendar_world, read, shared_transaction(context),
+        conversation_id, token, body.step, body.start, now, body.time_zone,
+    )  # fmt: skip
+    return _answered(answered)
 
 
 @router.post("/{conversation_id}/back", response_model=ConversationOut, summary="Undo the last answer")
