@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from overture.db import Database
+from overture.db import Database, Wake
 from overture.jobs import create_jobs
 from overture.mail.models import OutboxMessage
 from overture.mail.schemas import NewMessage
@@ -71,7 +71,7 @@ def test_overture_worker_delivers_the_outbox_through_redis(settings: Settings, d
     }
     worker = subprocess.Popen([sys.executable, "-m", "overture", "worker"], env=env, stderr=subprocess.PIPE, text=True)
     try:
-        create_jobs(settings, db).kick_mail()
+        create_jobs(settings, db).wake(Wake.mail)
         assert wait_until(lambda: statuses(db) == ["kept"], seconds=30)
     finally:
         worker.terminate()

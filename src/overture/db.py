@@ -7,6 +7,7 @@ transactions start with BEGIN IMMEDIATE so two writers queue instead of failing 
 from __future__ import annotations
 
 import contextlib
+import enum
 import importlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -52,6 +53,27 @@ MODEL_MODULES = (
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Wake(enum.Enum):
+    """A worker that a change gives work to (a row it drains), to wake once the change is committed."""
+
+    mail = "mail"  # the mail outbox
+    calendar = "calendar"  # calendar events to write
+
+
+_TO_WAKE = "overture.to_wake"
+
+
+def wake_after_commit(session: Session, worker: Wake) -> None:
+    """Notes, in the session, that `worker` has work once this transaction commits (whoever commits wakes it)."""
+    session.info.setdefault(_TO_WAKE, set()).add(worker)
+
+
+def workers_to_wake(session: Session) -> set[Wake]:
+    """The workers the session's changes gave work to, forgotten once read: call it after the commit."""
+    woken: set[Wake] = session.info.pop(_TO_WAKE, set())
+    return woken
 
 
 def load_models() -> None:

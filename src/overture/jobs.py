@@ -18,7 +18,7 @@ from huey.consumer import Consumer
 
 from overture.calendars.world import CalendarWorld, calendar_world
 from overture.conversations import service as conversations
-from overture.db import Database, utcnow
+from overture.db import Database, Wake, utcnow
 from overture.mail import service as mail
 from overture.mail.smtp import Sender, SmtpSender
 from overture.scheduling import calendar_sync, notices
@@ -45,14 +45,14 @@ class Jobs:
     deliver_mail: Any
     sync_calendars: Any = None
 
-    def kick_mail(self) -> None:
-        """Asks a worker to deliver the outbox now (called after a commit that queued mail)."""
-        self.deliver_mail()
-
-    def kick_calendar(self) -> None:
-        """Asks a worker to write due calendar events now (called after a commit that booked, moved, cancelled or
-        reassigned a meeting)."""
-        self.sync_calendars()
+    def wake(self, worker: Wake) -> None:
+        """Asks a worker to drain its rows now (called after a commit that gave it work, see `db.Wake`): the mail
+        outbox, or the calendar events of meetings booked, moved, cancelled or reassigned."""
+        match worker:
+            case Wake.mail:
+                self.deliver_mail()
+            case Wake.calendar:
+                self.sync_calendars()
 
 
 def create_jobs(settings: Settings, db: Database) -> Jobs:

@@ -22,7 +22,7 @@ from overture.calendars import connections
 from overture.calendars.caldav import CalDAVCalendar
 from overture.calendars.models import CalendarConnection
 from overture.calendars.world import CalendarWorld
-from overture.db import Database
+from overture.db import Database, Wake
 from overture.http import HttpClient
 from overture.jobs import create_jobs
 from overture.mail.models import OutboxMessage
@@ -456,6 +456,6 @@ def test_kicking_the_calendar_job_syncs_due_meetings(settings: Settings, db: Dat
     jobs = create_jobs(settings, db)
     jobs.huey.immediate = True  # run the task as soon as it is enqueued
 
-    jobs.kick_calendar()
+    jobs.wake(Wake.calendar)
 
     assert row(db, meeting_id).calendar_state == "none"

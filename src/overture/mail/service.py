@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from overture.db import Database
+from overture.db import Database, Wake, wake_after_commit
 from overture.errors import Conflict, NotFound
 from overture.mail.compose import build_email
 from overture.mail.models import OutboxAttachment, OutboxMessage
@@ -39,8 +39,8 @@ def enqueue(session: Session, message: NewMessage) -> OutboxMessage:
     )
     session.add(row)
     session.flush()
-    # Read by whoever commits the session, to wake a worker once the message is really in the outbox.
-    session.info["mail_queued"] = True
+    # Whoever commits the session wakes a worker once the message is really in the outbox.
+    wake_after_commit(session, Wake.mail)
     return row
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from overture.activities.service import ActivityType, record
 from overture.calendars.models import CalendarConnection
 from overture.calendars.world import CalendarWorld
+from overture.db import Wake, wake_after_commit
 from overture.dialogues.document import BookMeeting as BookMeetingSpec
 from overture.errors import InvalidInput, NotFound, Problem
 from overture.people.email_domains import domain_of, normalize_domain
@@ -525,7 +526,7 @@ def _after_booking(
     notices.queue_booked(session, meeting, base_url=world.settings.base_url, secret_key=world.secret_key,
                          transcript=list(prepared.request.transcript), now=now)  # fmt: skip
     if meeting.calendar_state == "pending":
-        session.info["calendar_queued"] = True  # the web layer asks a worker to write the event after the commit
+        wake_after_commit(session, Wake.calendar)  # a worker writes the event once the booking is committed
 
 
 # --- reschedule and reassign ----------------------------------------------------------------------------------

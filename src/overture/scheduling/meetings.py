@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from overture.activities.service import ActivityType, record
 from overture.calendars.models import CalendarConnection
+from overture.db import Wake, wake_after_commit
 from overture.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from overture.people.models import Person
 from overture.scheduling import notices, rotation
@@ -77,7 +78,7 @@ def _write_again(meeting: Meeting) -> None:
 def _calendar_queued(session: Session, meeting: Meeting) -> None:
     """Tells the request to wake the calendar sync when there is an event to write or remove."""
     if meeting.calendar_state in ("pending", "cancel_pending"):
-        session.info["calendar_queued"] = True
+        wake_after_commit(session, Wake.calendar)
 
 
 def _is_overlap(exc: IntegrityError) -> bool:

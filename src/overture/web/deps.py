@@ -15,7 +15,7 @@ from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from overture.db import Database, utcnow
+from overture.db import Database, utcnow, workers_to_wake
 from overture.errors import Forbidden, OvertureError, Unauthenticated
 from overture.users import service as users
 from overture.users.models import User
@@ -62,10 +62,8 @@ async def get_session(request: Request, context: Context) -> AsyncIterator[Sessi
         await run_in_threadpool(_finish, session, False)
         raise
     await run_in_threadpool(_finish, session, True)
-    if session.info.pop("mail_queued", False):
-        await run_in_threadpool(context.jobs.kick_mail)
-    if session.info.pop("calendar_queued", False):
-        await run_in_threadpool(context.jobs.kick_calendar)
+    for worker in workers_to_wake(session):
+        await run_in_threadpool(context.jobs.wake, worker)
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

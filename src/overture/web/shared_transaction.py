@@ -14,18 +14,19 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from overture.db import Wake, workers_to_wake
 from overture.web.context import AppContext
 
 T = TypeVar("T")
 
 
-def _job(context: AppContext, work: Callable[[Session], T]) -> Callable[[Connection], tuple[T, bool, bool]]:
-    def job(connection: Connection) -> tuple[T, bool, bool]:
+def _job(context: AppContext, work: Callable[[Session], T]) -> Callable[[Connection], tuple[T, set[Wake]]]:
+    def job(connection: Connection) -> tuple[T, set[Wake]]:
         session = Session(bind=connection, info={"memo": context.db.memo}, expire_on_commit=False)
         try:
             result = work(session)
             session.flush()
-            return result, bool(session.info.get("mail_queued")), bool(session.info.get("calendar_queued"))
+            return result, workers_to_wake(session)  # woken once the batch is committed
         finally:
             session.close()
 
@@ -34,11 +35,9 @@ def _job(context: AppContext, work: Callable[[Session], T]) -> Callable[[Connect
 
 async def in_shared_transaction(context: AppContext, work: Callable[[Session], T]) -> T:
     """Runs `work(session)` in the next batch; what it returns must not need the session any more."""
-    result, mail_queued, calendar_queued = await context.group_commit.run(_job(context, work))
-    if mail_queued:
-        await run_in_threadpool(context.jobs.kick_mail)
-    if calendar_queued:
-        await run_in_threadpool(context.jobs.kick_calendar)
+    result, to_wake = await context.group_commit.run(_job(context, work))
+    for worker in to_wake:
+        await run_in_threadpool(context.jobs.wake, worker)
     return result
 
 
@@ -47,11 +46,9 @@ def shared_transaction(context: AppContext) -> Callable[[Callable[[Session], T]]
     blocks its thread until the batch is committed."""
 
     def run(work: Callable[[Session], T]) -> T:
-        result, mail_queued, calendar_queued = context.group_commit.run_sync(_job(context, work))
-        if mail_queued:
-            context.jobs.kick_mail()
-        if calendar_queued:
-            context.jobs.kick_calendar()
+        result, to_wake = context.group_commit.run_sync(_job(context, work))
+        for worker in to_wake:
+            context.jobs.wake(worker)
         return result
 
     return run

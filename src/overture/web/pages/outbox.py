@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
-from overture.db import utcnow
+from overture.db import Wake, utcnow, wake_after_commit
 from overture.errors import Conflict
 from overture.mail import service as mail
 from overture.users.models import User
@@ -53,6 +53,6 @@ def retry(request: Request, session: DbSession, user: Admin, message_id: RowId) 
     except Conflict as exc:
         flash(request, exc.message, "error")
         return redirect(f"/admin/outbox/{message_id}")
-    session.info["mail_queued"] = True
+    wake_after_commit(session, Wake.mail)
     flash(request, "The message is queued again.", "success")
     return redirect(f"/admin/outbox/{message_id}")
