@@ -6,6 +6,7 @@ The free-mail list is the data file `free_email_domains.txt` shipped in this pac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from functools import cache
 from importlib import resources
@@ -16,17 +17,33 @@ FREE_EMAIL_DOMAINS_FILE = "free_email_domains.txt"
 _SECOND_LEVEL = {"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "gv", "ltd", "plc"}
 
 
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+
+
 def normalize_email(email: str) -> str:
     """The form emails are stored and compared in: stripped and lower-cased."""
     return email.strip().lower()
 
 
-def normalize_domain(domain: str) -> str:
-    """A domain as an admin may type it ("@Acme.com", "*.acme.com", "acme.com.") in the form we compare."""
-    domain = domain.strip().lower().lstrip("@")
-    if domain.startswith("*."):
-        domain = domain[2:]
-    return domain.strip(".")
+def normalize_domain(text: str) -> str:
+    """A domain in the one form Overture stores and compares, whoever typed it and where: lower case, without a
+    leading @ or *., a scheme, a path, "www." or a trailing dot ("@Acme.com", "*.acme.com", "acme.com." and
+    "https://www.acme.com/about" are all "acme.com"). Never refuses: see `parse_domain` for that."""
+    domain = _SCHEME.sub("", text.strip().lower().lstrip("@")).split("/", 1)[0]
+    return domain.removeprefix("*.").removeprefix("www.").strip(".")
+
+
+class NotADomain(ValueError):
+    """The text is no domain name; the message says so in a sentence."""
+
+
+def parse_domain(text: str) -> str:
+    """`normalize_domain`, refusing what is not then a domain name like acme.com (raises NotADomain)."""
+    domain = normalize_domain(text)
+    if not _DOMAIN.match(domain):
+        raise NotADomain(f"'{text.strip()}' is not a domain name like acme.com.")
+    return domain
 
 
 def domain_of(email: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from overture.people import email_domains
 from overture.people.fields import FieldSpec, FieldType
 
 # Custom text fields live in JSON; this keeps one cell from bloating a row.
@@ -28,7 +29,6 @@ WHOLE_NUMBERS = frozenset({"company.employees"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # 1200, 1,200, 1 200, -3.5: thousands separated by commas or spaces, a point before decimals.
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:[, ]\d{3})+|\d+)(?:\.\d+)?$")
-_DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
@@ -75,12 +75,11 @@ def parse_email(text: str) -> str:
 
 
 def parse_domain(text: str) -> str:
-    """A company's domain in lower case; a pasted web address (`https://www.acme.com/about`) gives `acme.com`."""
-    domain = text.strip().lower()
-    domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain).split("/", 1)[0].removeprefix("www.").rstrip(".")
-    if not _DOMAIN.match(domain):
-        raise BadValue(f"'{text}' is not a domain name like acme.com.")
-    return domain
+    """A company's domain as every part of Overture stores it (`email_domains.parse_domain`)."""
+    try:
+        return email_domains.parse_domain(text)
+    except email_domains.NotADomain as exc:
+        raise BadValue(str(exc)) from None
 
 
 def _country(text: str) -> str:
