@@ -80,6 +80,9 @@ def test_secrets_can_come_from_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ("OVERTURE_REDIS_URL", "http://x", "OVERTURE_REDIS_URL: must start with redis://"),
         ("OVERTURE_JOBS_IN_PROCESS", "maybe", "OVERTURE_JOBS_IN_PROCESS: Input should be a valid boolean"),
         ("OVERTURE_SECRET_KEY", "short", "OVERTURE_SECRET_KEY: must be at least 32 characters long"),
+        ("OVERTURE_FORWARDED_ALLOW_IPS", "*", "OVERTURE_FORWARDED_ALLOW_IPS: '*' would let any client choose"),
+        ("OVERTURE_FORWARDED_ALLOW_IPS", "10.0.0.1, proxy", "OVERTURE_FORWARDED_ALLOW_IPS: 'proxy' is not an IP"),
+        ("OVERTURE_SESSION_MAX_AGE", "60", "OVERTURE_SESSION_MAX_AGE: Input should be greater than or equal to 300"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(
@@ -90,6 +93,12 @@ def test_a_bad_setting_is_named_in_one_line(
         load_settings()
     assert str(caught.value).startswith(expected)
     assert "\n" not in str(caught.value)
+
+
+def test_proxy_networks_are_written_as_the_proxy_middleware_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OVERTURE_FORWARDED_ALLOW_IPS", " 10.0.0.1/8, ::1 ,")
+    assert load_settings().forwarded_allow_ips == "10.0.0.0/8,::1"
+    assert load_settings(forwarded_allow_ips="").forwarded_allow_ips == "", "no proxy trusted"
 
 
 def test_an_unknown_key_in_the_toml_file_is_refused(tmp_path: Path) -> None:

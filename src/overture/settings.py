@@ -8,6 +8,7 @@ A bad value raises `SettingsError` whose message is one line naming the setting 
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import os
 import secrets
@@ -83,7 +84,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
     log_format: Literal["console", "json"] = Field(default="console", description="Log lines for people or JSON.")
     forwarded_allow_ips: str = Field(
-        default="127.0.0.1", description="Proxies whose X-Forwarded-For is trusted (comma list, or *)."
+        default="", description="Proxies (addresses or networks) whose X-Forwarded-For is trusted; empty: none."
+    )
+    session_max_age: int = Field(
+        default=12 * 3600, ge=300, le=30 * 24 * 3600, description="Seconds an admin session lasts, used or not."
+    )
+    session_idle_timeout: int = Field(
+        default=2 * 3600, ge=0, le=30 * 24 * 3600, description="Seconds unused before a session ends; 0: never."
     )
     jobs_in_process: bool | None = Field(
         default=None, description="Run background jobs inside the web process; default: yes without Redis."
@@ -182,6 +189,29 @@ class Settings(BaseSettings):
         if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        # Checked here because uvicorn's middleware silently takes a mistyped entry as a name no peer ever has.
+        entries = []
+        for entry in (part.strip() for part in value.split(",")):
+            if entry == "*":
+                raise ValueError(
+                    "'*' would let any client choose the address it is counted under; list your proxies' "
+                    "addresses or networks, such as 10.0.0.5,172.16.0.0/12"
+                )
+            try:
+                # Written as uvicorn's middleware reads them (it takes 10.0.0.1/8 for a name, not a network).
+                if entry:
+                    entries.append(
+                        str(ipaddress.ip_network(entry, strict=False) if "/" in entry else ipaddress.ip_address(entry))
+                    )
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network; use a comma list such as 127.0.0.1,10.0.0.0/8"
+                ) from None
+        return ",".join(entries)
 
     @field_validator("meeting_reminders", mode="before")
     @classmethod

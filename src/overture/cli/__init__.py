@@ -72,8 +72,7 @@ def serve(host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        proxy_headers=False,  # the app reads forwarded headers itself, from OVERTURE_FORWARDED_ALLOW_IPS only
         log_level=settings.log_level.lower(),
         server_header=False,
     )
@@ -294,7 +293,9 @@ def demo(host: str, port: int, data_dir: Path, reset: bool) -> None:
         console.print("or start afresh with `overture demo --reset`.")
     console.print("Mail is kept in the admin's Outbox. Stop with Ctrl+C.")
     console.rule()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="warning", server_header=False, proxy_headers=False
+    )
 
 
 # --- users --------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Tables of the people who use Overture's admin: users, their API tokens, password resets, login throttling."""
+"""Tables of the people who use Overture's admin: users, their sessions and API tokens, password resets, login
+throttling."""
 
 from __future__ import annotations
 
@@ -19,12 +20,26 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Raised when the password changes or the user is deactivated: every session signed with an older epoch ends.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", order_by="ApiToken.id")
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie carries only a random id; only its SHA-256 is stored, so that a copy of the
+    table does not sign anyone in. Signing out, a new password and deactivation set `revoked_at`."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Absolute end, set at sign-in: using the session does not move it.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class ApiToken(Base):
@@ -58,10 +73,12 @@ class PasswordReset(Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins from one network address. A row, not process memory, so every web process agrees."""
+    """Failed sign-ins from one network address (kind "address") or for one email (kind "account", keyed by the
+    email's SHA-256 so that mistyped addresses are not kept). A row, not process memory, so every process agrees."""
 
     __tablename__ = "login_throttles"
 
-    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)

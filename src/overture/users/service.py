@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from overture.db import utcnow
 from overture.errors import Conflict, InvalidInput, NotFound, Problem, TooManyAttempts, Unauthenticated
 from overture.mail import service as mail
 from overture.mail.schemas import NewMessage
@@ -21,13 +23,16 @@ from overture.mail.templates import render
 from overture.users.models import ApiToken, LoginThrottle, PasswordReset, User
 from overture.users.passwords import check_new_password, hash_password, verify_password
 from overture.users.roles import Role
+from overture.users.sessions import end_all_sessions
 
 TOKEN_PREFIX = "ovt_"
 RESET_LIFETIME = timedelta(hours=24)
-# Sign-in throttling per network address: the first FREE_FAILURES are free, then each attempt must wait twice as
-# long as the one before (2 s, 4 s, ... up to 15 minutes); an hour without failures forgives.
+# Sign-in throttling, per network address and per account (the email tried): the first FREE_FAILURES are free,
+# then each attempt must wait twice as long as the one before (2 s, 4 s, ...); an hour without failures forgives.
+# Attempts refused while waiting do not count, so the wait never grows past its cap: an address waits at most 15
+# minutes, an account at most 5, so that someone failing on purpose cannot keep its owner out for longer.
 FREE_FAILURES = 5
-MAX_DELAY = timedelta(minutes=15)
+MAX_DELAY = {"address": timedelta(minutes=15), "account": timedelta(minutes=5)}
 FORGIVE_AFTER = timedelta(hours=1)
 # Recording every use of a token would turn each API read into a write; once a minute is enough to show.
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
@@ -140,16 +145,27 @@ def set_active(session: Session, user: User, active: bool, actor: User | None = 
         raise Conflict("You cannot deactivate yourself. Ask another admin to do it.")
     if not active and user.is_active:
         _ensure_another_active_admin(session, user, "deactivated")
-        user.session_epoch += 1
+        end_all_sessions(session, user.id)
     user.is_active = active
     return user
 
 
 def set_password(session: Session, user: User, password: str, field: str = "password") -> None:
-    """Sets a new password and ends the user's other sessions."""
+    """Sets a new password, ends every session of the user (the caller may start a fresh one for the person who
+    changed it) and voids every password link not used yet: a link or a cookie taken before the change is dead."""
     check_new_password(password, field)
+    now = utcnow()
     user.password_hash = hash_password(password)
-    user.session_epoch += 1
+    end_all_sessions(session, user.id, now)
+    session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    # Failures counted against the old password say nothing about the new one.
+    session.execute(
+        delete(LoginThrottle).where(LoginThrottle.kind == "account", LoginThrottle.key == _account_key(user.email))
+    )
 
 
 def change_own_password(session: Session, user: User, current: str, new: str) -> None:
@@ -165,38 +181,64 @@ def count_users(session: Session) -> int:
 # --- sign-in ------------------------------------------------------------------------------------------------
 
 
-def _throttle_delay(failures: int) -> timedelta:
+def _throttle_delay(kind: str, failures: int) -> timedelta:
     if failures < FREE_FAILURES:
         return timedelta(0)
-    return min(timedelta(seconds=2 ** (failures - FREE_FAILURES + 1)), MAX_DELAY)
+    # The exponent is bounded so that a huge count cannot overflow timedelta before the cap applies.
+    return min(timedelta(seconds=2 ** min(failures - FREE_FAILURES + 1, 20)), MAX_DELAY[kind])
+
+
+def _account_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def _address_key(address: str) -> str:
+    # A forwarded address comes from a header; one longer than any real address is kept by its hash.
+    return address if len(address) <= 64 else hashlib.sha256(address.encode()).hexdigest()
+
+
+def _count_failure(session: Session, kind: str, key: str, now: datetime) -> None:
+    """Adds one failure in one statement (insert, or add to the row another process may be adding to as well), so
+    that concurrent failures are all counted and two first failures do not collide on the primary key."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    forgiven = LoginThrottle.last_failure_at < now - FORGIVE_AFTER
+    session.execute(
+        insert(LoginThrottle)
+        .values(kind=kind, key=key, failures=1, last_failure_at=now)
+        .on_conflict_do_update(
+            index_elements=[LoginThrottle.kind, LoginThrottle.key],
+            set_={"failures": case((forgiven, 1), else_=LoginThrottle.failures + 1), "last_failure_at": now},
+        )
+    )
 
 
 def authenticate(session: Session, email: str, password: str, address: str, now: datetime) -> User:
     """Returns the active user with this email and password.
 
-    Raises TooManyAttempts while `address` must wait after repeated failures, and Unauthenticated with the same
-    message whether the email is unknown, the password wrong or the user deactivated. The caller commits even on
-    failure, so that the failure is counted.
+    Raises TooManyAttempts while the address or the account must wait after repeated failures (even for the right
+    password: otherwise the wait would only slow down wrong guesses), and Unauthenticated with the same message
+    whether the email is unknown, the password wrong or the user deactivated. The caller commits even on failure,
+    so that the failure is counted.
     """
-    throttle = session.get(LoginThrottle, address)
-    if throttle is not None and now - throttle.last_failure_at > FORGIVE_AFTER:
-        throttle.failures = 0
-    if throttle is not None:
-        wait = throttle.last_failure_at + _throttle_delay(throttle.failures) - now
-        if wait > timedelta(0):
-            seconds = max(1, int(wait.total_seconds() + 0.999))
-            raise TooManyAttempts(f"Too many failed sign-ins. Try again in {seconds} seconds.", retry_after=seconds)
+    keys = (("address", _address_key(address)), ("account", _account_key(email)))
+    wait = timedelta(0)
+    for kind, key in keys:
+        # Locked (PostgreSQL; SQLite's writing transaction holds the database already), always in this order: a
+        # burst of concurrent attempts is checked one after another, each seeing the failures before it.
+        throttle = session.get(LoginThrottle, (kind, key), with_for_update=True)
+        if throttle is not None and now - throttle.last_failure_at <= FORGIVE_AFTER:
+            wait = max(wait, throttle.last_failure_at + _throttle_delay(kind, throttle.failures) - now)
+    if wait > timedelta(0):
+        seconds = max(1, int(wait.total_seconds() + 0.999))
+        raise TooManyAttempts(f"Too many failed sign-ins. Try again in {seconds} seconds.", retry_after=seconds)
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     valid = verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
-        if throttle is None:
-            throttle = LoginThrottle(address=address, failures=0, last_failure_at=now)
-            session.add(throttle)
-        throttle.failures += 1
-        throttle.last_failure_at = now
+        for kind, key in keys:
+            _count_failure(session, kind, key, now)
         raise Unauthenticated(SIGN_IN_FAILED)
-    if throttle is not None:
-        session.delete(throttle)
+    for kind, key in keys:
+        session.execute(delete(LoginThrottle).where(LoginThrottle.kind == kind, LoginThrottle.key == key))
     user.last_login_at = now
     return user
 
@@ -273,7 +315,10 @@ def start_password_reset(
 def _usable_reset(session: Session, secret: str, now: datetime) -> PasswordReset:
     reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _hash_token(secret)))
     if reset is None or reset.used_at is not None or reset.expires_at <= now:
-        raise NotFound("This password link is not valid: it was used already, has expired, or was mistyped.")
+        raise NotFound(
+            "This password link is not valid: it was used already, the password was changed since it was sent, "
+            "it has expired, or it was mistyped."
+        )
     return reset
 
 

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from overture import __version__
 from overture.calendars.world import calendar_world
@@ -63,7 +64,6 @@ from overture.web.pages import (
 from overture.web.security import AdminSecurityHeaders
 
 SESSION_COOKIE = "overture_session"
-SESSION_MAX_AGE = 14 * 24 * 3600
 
 AREA_LABELS: dict[Area, str] = {
     Area.dialogues: "Dialogues",
@@ -140,10 +140,13 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         SessionMiddleware,
         secret_key=context.secret_key,
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        max_age=settings.session_max_age,
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    # Added last, so it runs first: the client address (sign-in throttling) and scheme every part sees are the
+    # peer's, or what a proxy of OVERTURE_FORWARDED_ALLOW_IPS forwarded, whatever server runs the app.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[h for h in settings.forwarded_allow_ips.split(",") if h])
     install_error_handlers(app)
     app.mount("/admin/static", StaticFiles(directory=str(resources.files("overture.web") / "static")), "static")
     # The widget's routes first: they take the most traffic, and routes are matched in order.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -20,12 +21,16 @@ from overture.errors import Forbidden, OvertureError, Unauthenticated
 from overture.users import service as users
 from overture.users.models import User
 from overture.users.roles import ROLE_LABELS, Area, Role, can_open
+from overture.users.sessions import user_for_session
 from overture.web.context import AppContext
 
 # Ids in paths: a number the database can hold (a larger one is a clear 422, not an overflow deep inside).
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The row's id.")]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The key of the signed cookie holding the server-side session's id (the cookie holds the CSRF token and flash
+# messages too; who is signed in is decided by the user_sessions row only).
+SESSION_ID = "sid"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -74,18 +79,21 @@ class SignInRequired(Unauthenticated):
 
 
 def client_address(request: Request) -> str:
+    """The peer's address, or the one a trusted proxy forwarded: the app's ProxyHeadersMiddleware (set up with
+    OVERTURE_FORWARDED_ALLOW_IPS) has already put it in the scope."""
     return request.client.host if request.client else "unknown"
 
 
 def session_user(request: Request, session: DbSession) -> User | None:
-    """The user of the signed session cookie, if it is still valid (active, same password epoch)."""
-    user_id = request.session.get("uid") if "session" in request.scope else None
-    if not isinstance(user_id, int):
+    """The user of the request's server-side session, if it is still live (see overture.users.sessions)."""
+    secret = request.session.get(SESSION_ID) if "session" in request.scope else None
+    if not isinstance(secret, str):
         return None
-    user = session.get(User, user_id)
-    if user is None or not user.is_active or request.session.get("epoch") != user.session_epoch:
-        request.session.pop("uid", None)
-        return None
+    settings = request.app.state.context.settings
+    idle = timedelta(seconds=settings.session_idle_timeout) if settings.session_idle_timeout else None
+    user = user_for_session(session, secret, utcnow(), idle)
+    if user is None:
+        request.session.pop(SESSION_ID, None)
     return user
 
 

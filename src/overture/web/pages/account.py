@@ -49,7 +49,7 @@ def change_password(
         session.rollback()
         detail = f" {exc.problems[0].message}" if exc.problems else ""
         return render(request, "admin/account.html", user, status=422, password_error=exc.message + detail)
-    # Other sessions of this user end with the new epoch; this one goes on.
-    sign_in(request, user)
+    # Every session of this user ended with the new password; the one that changed it goes on as a fresh one.
+    sign_in(request, session, user)
     flash(request, "Your password is changed. Your other sessions are signed out.", "success")
     return redirect("/admin/account")

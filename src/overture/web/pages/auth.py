@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from overture.db import utcnow
 from overture.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 from overture.users import service as users
 from overture.users.models import User
-from overture.web.deps import AnyUserGuard, DbSession, client_address, session_user
+from overture.users.sessions import end_session, start_session
+from overture.web.deps import SESSION_ID, AnyUserGuard, DbSession, client_address, session_user
 from overture.web.pages.rendering import flash, page_router, redirect, render, safe_next
 
 router = page_router()
 
 
-def sign_in(request: Request, user: User) -> None:
-    # A fresh session on sign-in: nothing an attacker planted before (fixation) survives.
+def sign_in(request: Request, session: Session, user: User) -> None:
+    """Starts a fresh server-side session for `user` and puts its id in the cookie."""
+    sign_out(request, session)
+    # A fresh cookie too: nothing an attacker planted before (fixation), CSRF token included, survives.
     request.session.clear()
-    request.session.update({"uid": user.id, "epoch": user.session_epoch})
+    max_age = timedelta(seconds=request.app.state.context.settings.session_max_age)
+    request.session[SESSION_ID] = start_session(session, user, utcnow(), max_age)
+
+
+def sign_out(request: Request, session: Session) -> None:
+    """Ends the request's session on the server, so that a copy of the cookie is refused from now on."""
+    secret = request.session.get(SESSION_ID)
+    if isinstance(secret, str):
+        end_session(session, secret, utcnow())
 
 
 @router.get("/admin")
@@ -55,12 +68,13 @@ def login(
         )
         response.headers.update(headers)
         return response
-    sign_in(request, user)
+    sign_in(request, session, user)
     return redirect(safe_next(next))
 
 
 @router.post("/admin/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, session: DbSession) -> Response:
+    sign_out(request, session)
     request.session.clear()
     flash(request, "You are signed out.")
     return redirect("/admin/login")
@@ -94,6 +108,6 @@ def reset(
     except InvalidInput as exc:
         message = exc.problems[0].message if exc.problems else exc.message
         return render(request, "admin/reset.html", None, status=422, account=account, error=message)
-    sign_in(request, account)
+    sign_in(request, session, account)
     flash(request, "Your password is set. Welcome!", "success")
     return redirect("/admin")
