@@ -130,7 +130,7 @@ def test_each_mistake_in_the_settings_names_its_field_and_says_why() -> None:
         "duration_minutes": "The meeting duration (minutes) must be a whole number from 5 to 480.",
         "buffer_after_minutes": "The buffer after meetings (minutes) must be a whole number.",
         "notice_minutes": "The minimum notice (minutes) must be a whole number from 0 to 129600.",
-        "daily_max": "The daily maximum of meetings must be a whole number from 1 to 50.",
+        "daily_max": "The daily maximum of meetings must be a whole number from 1 to 100.",
         "photo_url": "Enter a full address starting with https://.",
         "meeting_link": "Enter a full address starting with https://.",
         "display_name": "Remove the invisible control characters.",

@@ -27,6 +27,7 @@ from overture.calendars.world import CalendarWorld
 from overture.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from overture.scheduling import attention, rotation
 from overture.scheduling.hours import WEEKDAYS, Hours
+from overture.scheduling.limits import BOUNDS
 from overture.scheduling.models import Agent, Team, TeamMember
 from overture.users.models import User
 from overture.users.roles import Role
@@ -38,17 +39,6 @@ DEFAULT_TEAM = ("sales", "Sales")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Status = Literal["connected", "needs_attention", "not_connected"]
 
-# (lowest, highest) allowed, used by the model and by its error messages.
-BOUNDS: dict[str, tuple[int, int]] = {
-    "duration_minutes": (5, 480),
-    "buffer_before_minutes": (0, 240),
-    "buffer_after_minutes": (0, 240),
-    "notice_minutes": (0, 90 * 24 * 60),
-    "horizon_days": (0, 365),
-    "step_minutes": (5, 240),
-    "daily_max": (1, 50),
-    "weekly_max": (1, 250),
-}
 LABELS = {
     "display_name": "The display name",
     "photo_url": "The photo URL",

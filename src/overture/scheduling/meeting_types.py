@@ -11,18 +11,11 @@ from sqlalchemy.orm import Session
 
 from overture.errors import Conflict, InvalidInput, NotFound, Problem
 from overture.scheduling import teams
+from overture.scheduling.limits import BOUNDS, MEETING_TYPE_SETTINGS
 from overture.scheduling.models import MeetingType, Team
 
-# (lowest, highest) allowed for each number; None is always allowed (the agent's own value).
-LIMITS: dict[str, tuple[int, int]] = {
-    "duration_minutes": (5, 480),
-    "buffer_before_minutes": (0, 240),
-    "buffer_after_minutes": (0, 240),
-    "notice_minutes": (0, 60 * 24 * 90),
-    "horizon_days": (0, 365),
-    "step_minutes": (5, 240),
-    "daily_max": (1, 100),
-}
+# (lowest, highest) allowed for each number, the agents' own bounds; None is always allowed (the agent's value).
+LIMITS: dict[str, tuple[int, int]] = {name: BOUNDS[name] for name in MEETING_TYPE_SETTINGS}
 LABELS = {
     "duration_minutes": "duration (minutes)",
     "buffer_before_minutes": "buffer before (minutes)",
