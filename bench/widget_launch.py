@@ -46,7 +46,7 @@ def serve(data_dir: str, port: int) -> None:
 
 
 def prepare(data_dir: str) -> None:
-    from overture.cli import seed_demo_content
+    from overture.cli.demo import seed_demo_content
     from overture.db import Database, migrate
     from overture.settings import Settings
 

@@ -19,7 +19,8 @@ import httpx2
 import pytest
 from click.testing import CliRunner, Result
 
-from overture.cli import DEMO_DATA_DIR, main
+from overture.cli import main
+from overture.cli.demo import DEMO_DATA_DIR
 from overture.db import Database
 from processes import free_port, running
 

@@ -29,8 +29,8 @@ LAYERS = {
 # The edge: what runs the rest (HTTP, the command line, the job worker, migrations).
 EDGE = {"web", "cli", "jobs", "migrations", "__main__"}
 # The composition roots: the only modules where one edge package may import another (the app starts the jobs, the
-# CLI starts the app and the worker, `python -m overture` runs the CLI).
-COMPOSITION_ROOTS = {"web.app", "web.context", "cli", "__main__"}
+# CLI and its demo start the app and the worker, `python -m overture` runs the CLI).
+COMPOSITION_ROOTS = {"web.app", "web.context", "cli", "cli.demo", "__main__"}
 # The one place that imports modules by name: the model catalogue's loader.
 DYNAMIC_IMPORTERS = {"db"}
 # The pure cores: given values, they compute values. No database, network, settings or clock of their own, so

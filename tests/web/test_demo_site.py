@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
-from overture.cli import seed_demo_content
+from overture.cli.demo import seed_demo_content
 from overture.db import Database
 from overture.settings import Settings
 from overture.web.pages.demo import POSTS

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from overture.activities.models import Activity
-from overture.cli import seed_demo_content
+from overture.cli.demo import seed_demo_content
 from overture.db import Database
 from overture.mail.models import OutboxMessage
 from overture.people.models import Company, Person, VisitorIdentity
