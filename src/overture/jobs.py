@@ -23,6 +23,8 @@ from overture.mail import service as mail
 from overture.mail.smtp import Sender, SmtpSender
 from overture.scheduling import calendar_sync, notices
 from overture.settings import Settings, resolve_secret_key
+from overture.users import service as users
+from overture.users import sessions
 
 
 def make_sender(settings: Settings) -> Sender | None:
@@ -75,6 +77,12 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
     def drop_abandoned_conversations() -> None:
         with db.write() as session:
             conversations.drop_abandoned(session, utcnow())
+
+    @huey.periodic_task(crontab(minute="17"))  # type: ignore[untyped-decorator]
+    def forget_ended_sign_ins() -> None:
+        with db.write() as session:
+            sessions.purge_ended(session, utcnow())
+            users.forget_old_failures(session, utcnow())
 
     # Built on first use, once per process: it holds the outbound HTTP client and reads the secret key.
     @functools.cache

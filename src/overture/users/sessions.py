@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from overture.db import utcnow
@@ -67,3 +67,17 @@ def end_all_sessions(session: Session, user_id: int, now: datetime | None = None
         .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
     )
+
+
+# Ended sessions are kept a day, so that "signed out" can still be told apart from "never signed in" in a support
+# question; then they go.
+KEEP_ENDED = timedelta(days=1)
+
+
+def purge_ended(session: Session, now: datetime) -> int:
+    """Deletes sessions ended (revoked or past their end) more than KEEP_ENDED ago; returns how many."""
+    before = now - KEEP_ENDED
+    result = session.execute(
+        delete(UserSession).where(or_(UserSession.expires_at < before, UserSession.revoked_at < before))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
