@@ -14,6 +14,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from overture.activities.models import Activity
 from overture.conversations.models import Conversation
@@ -173,7 +174,11 @@ def _person(connection: Connection, visit: Visit, now: datetime) -> tuple[dict[s
         row = connection.execute(PERSON_BY_VISITOR, {"visitor_id": visit.visitor_id}).mappings().first()
     if row is None:
         return _new_person(connection, visit, now)
-    person = dict(row)
+    assert visit.visitor_id is not None
+    return _seen_again(connection, dict(row), visit, now), visit.visitor_id
+
+
+def _seen_again(connection: Connection, person: dict[str, Any], visit: Visit, now: datetime) -> dict[str, Any]:
     session_number = session_at(person["last_seen_at"], person["session_number"], now)
     changes: dict[str, Any] = {"last_seen_at": max(person["last_seen_at"], now), "session_number": session_number}
     if (person["visit"] or {}).get("session") == session_number:
@@ -185,8 +190,7 @@ def _person(connection: Connection, visit: Visit, now: datetime) -> tuple[dict[s
         changes["source"] = person["source"] or _source(visit)
         connection.execute(NEW_VISIT, {"person_id": person["id"], **changes})
     person.update(changes)
-    assert visit.visitor_id is not None
-    return person, visit.visitor_id
+    return person
 
 
 def _new_person(connection: Connection, visit: Visit, now: datetime) -> tuple[dict[str, Any], str]:
@@ -201,8 +205,17 @@ def _new_person(connection: Connection, visit: Visit, now: datetime) -> tuple[di
         "source": _source(visit),
         "visit": _visit_data(visit, 1, now),
     }
-    person_id = connection.execute(ADD_PERSON, values).scalar_one()
-    connection.execute(ADD_IDENTITY, {"visitor_id": visitor_id, "person_id": person_id, "created_at": now})
+    try:
+        with connection.begin_nested():
+            person_id = connection.execute(ADD_PERSON, values).scalar_one()
+            connection.execute(ADD_IDENTITY, {"visitor_id": visitor_id, "person_id": person_id, "created_at": now})
+    except IntegrityError:
+        # Another process made this visitor id's person between our look-up and our write (the first two page
+        # views of a new browser at once; PostgreSQL made us wait for it): that person is this visitor.
+        row = connection.execute(PERSON_BY_VISITOR, {"visitor_id": visitor_id}).mappings().first()
+        if row is None:
+            raise
+        return _seen_again(connection, dict(row), visit, now), visitor_id
     person = {column.name: None for column in people.columns} | values | {"id": person_id}
     return person, visitor_id
 
