@@ -151,7 +151,8 @@ def test_creating_with_a_key_in_use_or_a_malformed_key_keeps_the_form(marketer: 
     demo(db)
     taken = post_form(marketer, "/admin/dialogues", {"key": "demo", "name": "Another"}, "/admin/dialogues")
     assert taken.status_code == 409
-    assert "A dialogue or flow with the key 'demo' exists already. In use." in shown(taken)
+    assert "A dialogue or flow with the key 'demo' exists already." in shown(taken)
+    assert '<span id="key-problem" class="problem">In use.</span>' in taken.text  # beside the key
     assert 'value="Another"' in taken.text
     malformed = post_form(marketer, "/admin/dialogues", {"key": "Not A Key", "name": "Bad"}, "/admin/dialogues")
     assert malformed.status_code == 422
@@ -186,7 +187,8 @@ def test_creating_a_dialogue_for_a_site_that_does_not_exist_is_refused(marketer:
     form = {"key": "spring", "name": "Spring offer", "kind": "dialogue", "site": "blog"}
     refused = post_form(marketer, "/admin/dialogues", form, "/admin/dialogues")
     assert refused.status_code == 422
-    assert "Choose the site the dialogue is for. There is no site 'blog'." in shown(refused)
+    assert "Choose the site the dialogue is for." in shown(refused)
+    assert """<span id="site-problem" class="problem">There is no site 'blog'.</span>""" in shown(refused)  # beside it
     assert 'value="Spring offer"' in refused.text
     assert _all(db) == []
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from overture.db import Database
-from overture.users.roles import AREA_ROLES, Role
+from overture.users.roles import AREA_ROLES, Area, Role
+from overture.web import guards
 from overture.web.deps import AnyUserGuard, AreaGuard
 
 from support import Personas, csrf_from, sign_in, token_for
@@ -133,3 +136,33 @@ def test_a_right_role_opens_every_page_it_may(client: TestClient, app: FastAPI, 
         if isinstance(guard, AreaGuard) and Role(role) not in AREA_ROLES[guard.area]:
             continue
         assert client.get(path).status_code == 200, f"{role} cannot open {path}"
+
+
+# Being changed on another branch; converted to web/guards.py when it merges (then these lines go).
+GUARDS_WAITING = {"pages/calendar.py", "api/admin_calendar.py"}
+
+
+def test_no_module_under_web_declares_a_guard_of_its_own() -> None:
+    """Guards are declared once, in web/guards.py: a module that builds its own (`Admin = Annotated[User,
+    Depends(AreaGuard(...))]`) can give one name two areas, as `Admin` once meant Outbox in one file and Users in
+    another."""
+    web = Path(guards.__file__).parent
+    found = []
+    for path in sorted(web.rglob("*.py")):
+        name = path.relative_to(web).as_posix()
+        if name in {"guards.py", "deps.py"} | GUARDS_WAITING:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id in {"AreaGuard", "AnyUserGuard"}:
+                    found.append(f"{name}:{node.lineno}")
+    assert found == [], "name the area's guard from overture.web.guards"
+
+
+@pytest.mark.parametrize("area", list(Area))
+def test_each_area_has_a_page_guard_and_an_api_guard_named_after_it(area: Area) -> None:
+    for kind, api in (("Page", False), ("Api", True)):
+        alias = getattr(guards, f"{area.value.title()}{kind}User")
+        [guard] = [extra.dependency for extra in alias.__metadata__]
+        assert isinstance(guard, AreaGuard) and (guard.area, guard.api) == (area, api)
+    assert guards.PAGE_USERS[area] is getattr(guards, f"{area.value.title()}PageUser")

@@ -1,7 +1,7 @@
 """Request dependencies, declared once: the database session, the signed-in user, role guards, CSRF.
 
-Routes say what they need with these aliases (`DbSession`, `PageUser`, `ApiUser`) and a guard
-(`Depends(AreaGuard(Area.users))`); a test walks every route and proves each admin route carries a guard.
+Routes say what they need with these aliases (`DbSession`, `RowId`) and their area's guard, named once in
+web/guards.py from the guard classes here; a test walks every route and proves each admin route carries a guard.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request, UploadFile
+from fastapi import APIRouter, Body, Path, Request, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -16,13 +16,11 @@ from overture.sites import avatars, signing
 from overture.sites import service as sites
 from overture.sites.appearance import Appearance
 from overture.sites.models import Site
-from overture.users.models import User
-from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession
+from overture.web.deps import DbSession
 from overture.web.errors import API_ERROR_RESPONSES
+from overture.web.guards import ConfigurationApiUser
 
 router = APIRouter(prefix="/api/v1/admin/sites", tags=["sites"], responses=API_ERROR_RESPONSES)
-Configurer = Annotated[User, Depends(AreaGuard(Area.configuration, api=True))]
 SiteKey = Annotated[str, Path(max_length=80, pattern=sites.KEY_PATTERN, description="The site's key.")]
 
 
@@ -48,7 +46,7 @@ def appearance_out(request: Request, session: Session, site: Site) -> Appearance
 
 
 @router.get("/{key}/appearance", summary="How the widget looks on a site")
-def get_appearance(request: Request, session: DbSession, _: Configurer, key: SiteKey) -> AppearanceOut:
+def get_appearance(request: Request, session: DbSession, _: ConfigurationApiUser, key: SiteKey) -> AppearanceOut:
     return appearance_out(request, session, sites.get(session, key))
 
 
@@ -56,7 +54,7 @@ def get_appearance(request: Request, session: DbSession, _: Configurer, key: Sit
 def put_appearance(
     request: Request,
     session: DbSession,
-    _: Configurer,
+    _: ConfigurationApiUser,
     key: SiteKey,
     body: Annotated[
         dict[str, Any],
@@ -73,7 +71,9 @@ def put_appearance(
 
 
 @router.put("/{key}/avatar", summary="Upload the avatar (multipart, field `file`)")
-def put_avatar(request: Request, session: DbSession, _: Configurer, key: SiteKey, file: UploadFile) -> AppearanceOut:
+def put_avatar(
+    request: Request, session: DbSession, _: ConfigurationApiUser, key: SiteKey, file: UploadFile
+) -> AppearanceOut:
     """Square, at most 256 KB and 200x200 px; PNG, JPEG, GIF, WebP, or SVG (sanitised: scripts, event handlers,
     external references and foreignObject are removed)."""
     site = sites.get(session, key)
@@ -82,7 +82,7 @@ def put_avatar(request: Request, session: DbSession, _: Configurer, key: SiteKey
 
 
 @router.delete("/{key}/avatar", summary="Remove the avatar (the widget shows the bot's initial)")
-def delete_avatar(request: Request, session: DbSession, _: Configurer, key: SiteKey) -> AppearanceOut:
+def delete_avatar(request: Request, session: DbSession, _: ConfigurationApiUser, key: SiteKey) -> AppearanceOut:
     site = sites.get(session, key)
     if not avatars.remove(session, site):
         raise NotFound(f"The site '{key}' has no avatar.")
@@ -90,10 +90,10 @@ def delete_avatar(request: Request, session: DbSession, _: Configurer, key: Site
 
 
 @router.get("/{key}/identify-secret", summary="The secret that signs Overture.identify calls")
-def get_identify_secret(session: DbSession, _: Configurer, key: SiteKey) -> IdentifySecretOut:
+def get_identify_secret(session: DbSession, _: ConfigurationApiUser, key: SiteKey) -> IdentifySecretOut:
     return IdentifySecretOut(identify_secret=sites.get(session, key).identify_secret)
 
 
 @router.post("/{key}/identify-secret", summary="Rotate the identify secret (the old one stops working at once)")
-def rotate_identify_secret(session: DbSession, _: Configurer, key: SiteKey) -> IdentifySecretOut:
+def rotate_identify_secret(session: DbSession, _: ConfigurationApiUser, key: SiteKey) -> IdentifySecretOut:
     return IdentifySecretOut(identify_secret=signing.rotate_secret(session, sites.get(session, key)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 
 from overture.conversations.scenarios import scenario_check
 from overture.db import utcnow
@@ -22,13 +22,11 @@ from overture.dialogues.schemas import (
 )
 from overture.dialogues.validation import validate
 from overture.people.service import field_schema
-from overture.users.models import User
-from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession
+from overture.web.deps import DbSession
 from overture.web.errors import API_ERROR_RESPONSES
+from overture.web.guards import DialoguesApiUser
 
 router = APIRouter(prefix="/api/v1/admin/dialogues", tags=["dialogues"], responses=API_ERROR_RESPONSES)
-Marketer = Annotated[User, Depends(AreaGuard(Area.dialogues, api=True))]
 DialogueKey = Annotated[str, Path(max_length=80, pattern=KEY_PATTERN, description="The dialogue's or flow's key.")]
 Kind = Annotated[Literal["dialogue", "flow"], Query(description="A dialogue, or a reusable flow.")]
 Document = Annotated[dict[str, Any], Body(description="The document in its YAML/JSON form (see docs/dialogues.md).")]
@@ -58,18 +56,20 @@ def detail(session: DbSession, dialogue: Dialogue) -> DialogueDetail:
 
 @router.get("", summary="List dialogues and flows")
 def list_dialogues(
-    session: DbSession, _: Marketer, kind: Annotated[Literal["dialogue", "flow"] | None, Query()] = None
+    session: DbSession, _: DialoguesApiUser, kind: Annotated[Literal["dialogue", "flow"] | None, Query()] = None
 ) -> list[DialogueSummary]:
     return [summary(d) for d in dialogues.list_all(session, kind=kind, archived=True)]
 
 
 @router.post("", status_code=201, summary="Create a dialogue (or flow) from a document")
-def create(session: DbSession, _: Marketer, document: Document, kind: Kind = "dialogue") -> DialogueDetail:
+def create(session: DbSession, _: DialoguesApiUser, document: Document, kind: Kind = "dialogue") -> DialogueDetail:
     return detail(session, dialogues.create(session, document, kind, utcnow()))
 
 
 @router.post("/validate", summary="Check a document without saving it")
-def validate_document(session: DbSession, _: Marketer, document: Document, kind: Kind = "dialogue") -> ValidationOut:
+def validate_document(
+    session: DbSession, _: DialoguesApiUser, document: Document, kind: Kind = "dialogue"
+) -> ValidationOut:
     _checked, problems = validate(
         document, fields=field_schema(session), flows=dialogues.published_flows(session), kind=kind
     )
@@ -77,19 +77,19 @@ def validate_document(session: DbSession, _: Marketer, document: Document, kind:
 
 
 @router.get("/{key}", summary="One dialogue with its draft and what stops it from being published")
-def get(session: DbSession, _: Marketer, key: DialogueKey) -> DialogueDetail:
+def get(session: DbSession, _: DialoguesApiUser, key: DialogueKey) -> DialogueDetail:
     return detail(session, dialogues.get(session, key))
 
 
 @router.put("/{key}/draft", summary="Replace the draft")
-def update_draft(session: DbSession, _: Marketer, key: DialogueKey, body: DraftUpdate) -> DialogueDetail:
+def update_draft(session: DbSession, _: DialoguesApiUser, key: DialogueKey, body: DraftUpdate) -> DialogueDetail:
     dialogue = dialogues.get(session, key)
     dialogues.update_draft(session, dialogue, body.document, utcnow(), revision=body.revision)
     return detail(session, dialogue)
 
 
 @router.post("/{key}/publish", summary="Publish the draft as the next version (refused with every problem)")
-def publish(session: DbSession, user: Marketer, key: DialogueKey) -> VersionOut:
+def publish(session: DbSession, user: DialoguesApiUser, key: DialogueKey) -> VersionOut:
     dialogue = dialogues.get(session, key)
     version = dialogues.publish(
         session, dialogue, fields=field_schema(session), now=utcnow(), user_id=user.id, checks=[scenario_check]
@@ -98,34 +98,34 @@ def publish(session: DbSession, user: Marketer, key: DialogueKey) -> VersionOut:
 
 
 @router.post("/{key}/pause", summary="Stop showing it (running conversations finish)")
-def pause(session: DbSession, _: Marketer, key: DialogueKey) -> DialogueSummary:
+def pause(session: DbSession, _: DialoguesApiUser, key: DialogueKey) -> DialogueSummary:
     dialogue = dialogues.get(session, key)
     dialogues.pause(session, dialogue)
     return summary(dialogue)
 
 
 @router.post("/{key}/resume", summary="Show a paused dialogue again")
-def resume(session: DbSession, _: Marketer, key: DialogueKey) -> DialogueSummary:
+def resume(session: DbSession, _: DialoguesApiUser, key: DialogueKey) -> DialogueSummary:
     dialogue = dialogues.get(session, key)
     dialogues.resume(session, dialogue)
     return summary(dialogue)
 
 
 @router.post("/{key}/archive", summary="Retire it (versions stay readable)")
-def archive(session: DbSession, _: Marketer, key: DialogueKey) -> DialogueSummary:
+def archive(session: DbSession, _: DialoguesApiUser, key: DialogueKey) -> DialogueSummary:
     dialogue = dialogues.get(session, key)
     dialogues.archive(session, dialogue)
     return summary(dialogue)
 
 
 @router.post("/{key}/clone", status_code=201, summary="Copy the draft under a new key")
-def clone(session: DbSession, _: Marketer, key: DialogueKey, body: CloneRequest) -> DialogueDetail:
+def clone(session: DbSession, _: DialoguesApiUser, key: DialogueKey, body: CloneRequest) -> DialogueDetail:
     copy = dialogues.clone(session, dialogues.get(session, key), body.key, utcnow(), name=body.name)
     return detail(session, copy)
 
 
 @router.get("/{key}/versions", summary="Published versions, oldest first")
-def versions(session: DbSession, _: Marketer, key: DialogueKey) -> list[VersionOut]:
+def versions(session: DbSession, _: DialoguesApiUser, key: DialogueKey) -> list[VersionOut]:
     dialogue = dialogues.get(session, key)
     return [
         VersionOut(number=v.number, published_at=v.published_at, published_by=v.published_by) for v in dialogue.versions
@@ -134,7 +134,7 @@ def versions(session: DbSession, _: Marketer, key: DialogueKey) -> list[VersionO
 
 @router.get("/{key}/versions/{number}", summary="One published version with its document")
 def get_version(
-    session: DbSession, _: Marketer, key: DialogueKey, number: Annotated[int, Path(ge=1, le=1_000_000)]
+    session: DbSession, _: DialoguesApiUser, key: DialogueKey, number: Annotated[int, Path(ge=1, le=1_000_000)]
 ) -> VersionOut:
     version = dialogues.version(session, dialogues.get(session, key), number)
     return VersionOut(

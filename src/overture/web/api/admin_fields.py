@@ -6,19 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 
 from overture.db import utcnow
 from overture.people import custom_fields
 from overture.people.field_schemas import FieldCreate, FieldPublic, FieldUpdate
 from overture.people.models import FieldDefinition
-from overture.users.models import User
-from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession
+from overture.web.deps import DbSession
 from overture.web.errors import API_ERROR_RESPONSES
+from overture.web.guards import ConfigurationApiUser
 
 router = APIRouter(prefix="/api/v1/admin/fields", tags=["fields"], responses=API_ERROR_RESPONSES)
-Configurer = Annotated[User, Depends(AreaGuard(Area.configuration, api=True))]
 FieldName = Annotated[str, Path(max_length=80, pattern=r"^[a-z]+\.[a-z0-9_]+$", description="The field's dotted name.")]
 
 
@@ -27,12 +25,12 @@ def public(row: FieldDefinition) -> FieldPublic:
 
 
 @router.get("", summary="Every field: built-in ones (read-only) and custom ones, retired included")
-def list_fields(session: DbSession, _: Configurer) -> list[FieldPublic]:
+def list_fields(session: DbSession, _: ConfigurationApiUser) -> list[FieldPublic]:
     return [FieldPublic.of(entry) for entry in custom_fields.all_fields(session)]
 
 
 @router.post("", status_code=201, summary="Add a custom person or company field")
-def add_field(session: DbSession, _: Configurer, body: FieldCreate) -> FieldPublic:
+def add_field(session: DbSession, _: ConfigurationApiUser, body: FieldCreate) -> FieldPublic:
     row = custom_fields.add(
         session,
         body.name,
@@ -46,7 +44,7 @@ def add_field(session: DbSession, _: Configurer, body: FieldCreate) -> FieldPubl
 
 
 @router.patch("/{name}", summary="Rename a custom field (its label), or change who may fill it or its choices")
-def update_field(session: DbSession, _: Configurer, name: FieldName, body: FieldUpdate) -> FieldPublic:
+def update_field(session: DbSession, _: ConfigurationApiUser, name: FieldName, body: FieldUpdate) -> FieldPublic:
     row = custom_fields.get(session, name)
     return public(
         custom_fields.update(
@@ -56,10 +54,10 @@ def update_field(session: DbSession, _: Configurer, name: FieldName, body: Field
 
 
 @router.post("/{name}/retire", summary="Retire a custom field: new dialogues and imports cannot use it; data stays")
-def retire_field(session: DbSession, _: Configurer, name: FieldName) -> FieldPublic:
+def retire_field(session: DbSession, _: ConfigurationApiUser, name: FieldName) -> FieldPublic:
     return public(custom_fields.retire(session, custom_fields.get(session, name), utcnow()))
 
 
 @router.post("/{name}/restore", summary="Put a retired field back in the schema, with the data it kept")
-def restore_field(session: DbSession, _: Configurer, name: FieldName) -> FieldPublic:
+def restore_field(session: DbSession, _: ConfigurationApiUser, name: FieldName) -> FieldPublic:
     return public(custom_fields.restore(session, custom_fields.get(session, name)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -16,13 +16,12 @@ from overture.scheduling import booking, meeting_list
 from overture.scheduling import meetings as service
 from overture.scheduling.meeting_list import MeetingPage, MeetingRow
 from overture.scheduling.models import Agent
-from overture.users.models import User
-from overture.users.roles import Area, Role
-from overture.web.deps import AreaGuard, DbSession
+from overture.users.roles import Role
+from overture.web.deps import DbSession
 from overture.web.errors import API_ERROR_RESPONSES
+from overture.web.guards import MeetingsApiUser
 
 router = APIRouter(prefix="/api/v1/admin", tags=["meetings"], responses=API_ERROR_RESPONSES)
-Viewer = Annotated[User, Depends(AreaGuard(Area.meetings, api=True))]
 PublicId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_\-]+$", description="The meeting's public id.")]
 Status = Literal["booked", "rescheduled", "awaiting_outcome", "held", "no_show", "cancelled"]
 AgentFilter = Annotated[int | None, Query(ge=1, le=2_147_483_647, description="Only this agent's meetings.")]
@@ -42,7 +41,7 @@ class Reassignment(BaseModel):
 @router.get("/meetings", summary="Meetings, latest first (agents: their own), with filters")
 def list_meetings(
     session: DbSession,
-    user: Viewer,
+    user: MeetingsApiUser,
     agent_id: AgentFilter = None,
     status: StatusFilter = None,
     start: StartFilter = None,
@@ -64,7 +63,7 @@ def list_meetings(
 )
 def export_meetings(
     session: DbSession,
-    user: Viewer,
+    user: MeetingsApiUser,
     agent_id: AgentFilter = None,
     status: StatusFilter = None,
     start: StartFilter = None,
@@ -76,12 +75,12 @@ def export_meetings(
 
 
 @router.get("/meetings/{public_id}", summary="One meeting with its routing explanation")
-def get_meeting(session: DbSession, user: Viewer, public_id: PublicId) -> MeetingRow:
+def get_meeting(session: DbSession, user: MeetingsApiUser, public_id: PublicId) -> MeetingRow:
     return meeting_list.meeting_row(session, meeting_list.get(session, public_id, user), utcnow())
 
 
 @router.post("/meetings/{public_id}/outcome", summary="Mark held or no-show (after the end)")
-def mark_outcome(session: DbSession, user: Viewer, public_id: PublicId, body: Outcome) -> MeetingRow:
+def mark_outcome(session: DbSession, user: MeetingsApiUser, public_id: PublicId, body: Outcome) -> MeetingRow:
     meeting = meeting_list.get(session, public_id, user)
     now = utcnow()
     service.mark_outcome(session, meeting, body.outcome, user, now)
@@ -89,7 +88,7 @@ def mark_outcome(session: DbSession, user: Viewer, public_id: PublicId, body: Ou
 
 
 @router.post("/meetings/{public_id}/cancel", summary="Cancel a meeting still to come (both sides are emailed)")
-def cancel_meeting(request: Request, session: DbSession, user: Viewer, public_id: PublicId) -> MeetingRow:
+def cancel_meeting(request: Request, session: DbSession, user: MeetingsApiUser, public_id: PublicId) -> MeetingRow:
     context = request.app.state.context
     meeting = meeting_list.get(session, public_id, user)
     service.require_may_change(session, meeting, user)
@@ -102,7 +101,7 @@ def cancel_meeting(request: Request, session: DbSession, user: Viewer, public_id
 
 @router.post("/meetings/{public_id}/reassign", summary="Give a meeting to another agent (checked for availability)")
 def reassign_meeting(
-    request: Request, session: DbSession, user: Viewer, public_id: PublicId, body: Reassignment
+    request: Request, session: DbSession, user: MeetingsApiUser, public_id: PublicId, body: Reassignment
 ) -> MeetingRow:
     context = request.app.state.context
     now = utcnow()

@@ -1,26 +1,24 @@
-"""Admin API: the mail outbox."""
+"""OutboxApiUser API: the mail outbox."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from overture.mail import service as mail
 from overture.mail.schemas import MessagePage, MessagePublic
-from overture.users.models import User
-from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession, RowId
+from overture.web.deps import DbSession, RowId
 from overture.web.errors import API_ERROR_RESPONSES
+from overture.web.guards import OutboxApiUser
 
 router = APIRouter(prefix="/api/v1/admin", tags=["outbox"], responses=API_ERROR_RESPONSES)
-Admin = Annotated[User, Depends(AreaGuard(Area.outbox, api=True))]
 
 
 @router.get("/outbox", summary="Messages sent or kept, newest first")
 def list_messages(
     session: DbSession,
-    _: Admin,
+    _: OutboxApiUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> MessagePage:
@@ -29,5 +27,5 @@ def list_messages(
 
 
 @router.get("/outbox/{message_id}", summary="One message with its body and attachments")
-def get_message(session: DbSession, _: Admin, message_id: RowId) -> MessagePublic:
+def get_message(session: DbSession, _: OutboxApiUser, message_id: RowId) -> MessagePublic:
     return MessagePublic.model_validate(mail.get_message(session, message_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from overture.conversations import history
 from overture.db import utcnow
@@ -17,13 +17,11 @@ from overture.people.schemas import (
     PersonPage,
     PersonProfile,
 )
-from overture.users.models import User
-from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession, RowId
+from overture.web.deps import DbSession, RowId
 from overture.web.errors import API_ERROR_RESPONSES
+from overture.web.guards import PeopleApiUser
 
 router = APIRouter(prefix="/api/v1/admin", tags=["people"], responses=API_ERROR_RESPONSES)
-Marketer = Annotated[User, Depends(AreaGuard(Area.people, api=True))]
 Search = Annotated[
     str | None,
     Query(max_length=200, description="Words matched by prefix, any case: email, first or last name, company."),
@@ -33,7 +31,7 @@ Search = Annotated[
 @router.get("/people", summary="Search people, most recently seen first")
 def list_people(
     session: DbSession,
-    _: Marketer,
+    _: PeopleApiUser,
     q: Search = None,
     known: Annotated[bool | None, Query(description="true: only people with an email; false: only anonymous.")] = None,
     cursor: Annotated[
@@ -45,24 +43,24 @@ def list_people(
 
 
 @router.get("/people/{person_id}", summary="A person's profile: fields, company, visits, conversations, activities")
-def get_person(session: DbSession, _: Marketer, person_id: RowId) -> PersonProfile:
+def get_person(session: DbSession, _: PeopleApiUser, person_id: RowId) -> PersonProfile:
     return history.person_profile(session, person_id)
 
 
 @router.get("/people/{person_id}/conversations/{conversation_id}", summary="One conversation with its transcript")
 def get_conversation(
-    session: DbSession, _: Marketer, person_id: RowId, conversation_id: RowId
+    session: DbSession, _: PeopleApiUser, person_id: RowId, conversation_id: RowId
 ) -> ConversationTranscript:
     return history.transcript(session, person_id, conversation_id)
 
 
 @router.get("/people/{person_id}/export", summary="Everything about one person, as JSON (the export is logged)")
-def export_person(session: DbSession, user: Marketer, person_id: RowId) -> dict[str, Any]:
+def export_person(session: DbSession, user: PeopleApiUser, person_id: RowId) -> dict[str, Any]:
     return privacy.export_person(session, person_id, actor=user.email, now=utcnow())
 
 
 @router.delete("/people/{person_id}", summary="Delete a person and anonymise their conversations (logged)")
-def delete_person(session: DbSession, user: Marketer, person_id: RowId) -> PersonDeleted:
+def delete_person(session: DbSession, user: PeopleApiUser, person_id: RowId) -> PersonDeleted:
     report = privacy.delete_person(session, person_id, actor=user.email, now=utcnow())
     return PersonDeleted(person_id=person_id, deleted=report.deleted, anonymised=report.anonymised)
 
@@ -70,7 +68,7 @@ def delete_person(session: DbSession, user: Marketer, person_id: RowId) -> Perso
 @router.get("/companies", summary="Search companies by name or domain, with their number of people")
 def list_companies(
     session: DbSession,
-    _: Marketer,
+    _: PeopleApiUser,
     q: Annotated[str | None, Query(max_length=200, description="Words matched by prefix: name or domain.")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> CompanyPage:
@@ -78,5 +76,5 @@ def list_companies(
 
 
 @router.get("/companies/{company_id}", summary="A company: fields, domains, owner and its people")
-def get_company(session: DbSession, _: Marketer, company_id: RowId) -> CompanyDetail:
+def get_company(session: DbSession, _: PeopleApiUser, company_id: RowId) -> CompanyDetail:
     return directory.company_detail(session, company_id)

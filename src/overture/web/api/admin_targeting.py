@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from overture.db import utcnow
 from overture.dialogues.document import KEY_PATTERN
 from overture.sites.demo import demo_pages
-from overture.users.models import User
-from overture.users.roles import Area
 from overture.visits.explain import explain
 from overture.visits.schemas import PageUrl
-from overture.web.deps import AreaGuard, Context, DbSession
+from overture.web.deps import Context, DbSession
 from overture.web.errors import API_ERROR_RESPONSES
+from overture.web.guards import DialoguesApiUser
 
 router = APIRouter(prefix="/api/v1/admin/targeting", tags=["targeting"], responses=API_ERROR_RESPONSES)
-Marketer = Annotated[User, Depends(AreaGuard(Area.dialogues, api=True))]
 
 
 class ExplainIn(BaseModel):
@@ -49,7 +45,7 @@ class ExplainOut(BaseModel):
 
 
 @router.post("/explain", summary="Which dialogue would show, and why each other one would not")
-def explain_route(session: DbSession, context: Context, _: Marketer, body: ExplainIn) -> ExplainOut:
+def explain_route(session: DbSession, context: Context, _: DialoguesApiUser, body: ExplainIn) -> ExplainOut:
     explained = explain(
         session.connection(),
         context.selector_cache,

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 
-from overture.errors import InvalidInput
+from overture.errors import InvalidInput, Problem
 from overture.users import service as users
-from overture.users.models import User
-from overture.web.deps import AnyUserGuard, DbSession
+from overture.web.deps import DbSession
+from overture.web.guards import SignedInPageUser
 from overture.web.pages.auth import sign_in
+from overture.web.pages.forms import refuse
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
-SignedIn = Annotated[User, Depends(AnyUserGuard(api=False))]
 
 
 @router.get("/admin/account")
-def account_page(request: Request, user: SignedIn) -> Response:
+def account_page(request: Request, user: SignedInPageUser) -> Response:
     return render(request, "admin/account.html", user)
 
 
 @router.post("/admin/account/profile")
 def update_profile(
-    request: Request, session: DbSession, user: SignedIn, name: Annotated[str, Form(max_length=200)] = ""
+    request: Request, session: DbSession, user: SignedInPageUser, name: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     users.update_profile(session, user, name=name)
     flash(request, "Your name is saved.", "success")
@@ -36,19 +36,18 @@ def update_profile(
 def change_password(
     request: Request,
     session: DbSession,
-    user: SignedIn,
+    user: SignedInPageUser,
     current_password: Annotated[str, Form(max_length=256)],
     new_password: Annotated[str, Form(max_length=256)],
     confirm: Annotated[str, Form(max_length=256)],
 ) -> Response:
     try:
         if new_password != confirm:
-            raise InvalidInput("The two new passwords differ.")
+            raise InvalidInput("The two new passwords differ.", [Problem("confirm", "Type the new password again.")])
         users.change_own_password(session, user, current_password, new_password)
     except InvalidInput as exc:
-        session.rollback()
-        detail = f" {exc.problems[0].message}" if exc.problems else ""
-        return render(request, "admin/account.html", user, status=422, password_error=exc.message + detail)
+        # Passwords are not kept: the form comes back empty, each problem beside its field.
+        return render(request, "admin/account.html", user, **refuse(session, exc, {}).shown())
     # Every session of this user ended with the new password; the one that changed it goes on as a fresh one.
     sign_in(request, session, user)
     flash(request, "Your password is changed. Your other sessions are signed out.", "success")

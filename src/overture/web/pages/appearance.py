@@ -21,13 +21,13 @@ from overture.sites import service as sites
 from overture.sites.appearance import Appearance, Colors, WidgetAppearance
 from overture.sites.models import Site
 from overture.users.models import User
-from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession
+from overture.web.deps import DbSession
 from overture.web.errors import error_body
+from overture.web.guards import ConfigurationPageUser
+from overture.web.pages.forms import refuse, refuse_with_flash
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
-Configurer = Annotated[User, Depends(AreaGuard(Area.configuration, api=False))]
 SiteKey = Annotated[str, Path(max_length=80, pattern=sites.KEY_PATTERN)]
 SITES = "/admin/configuration/sites"
 # Each element and the text on it, in the order of the form: (element's label, text's label, text's setting).
@@ -146,49 +146,45 @@ def _page(request: Request, session: Session, user: User, site: Site, status: in
 
 
 @router.get(SITES + "/{key}/appearance")
-def appearance_page(request: Request, session: DbSession, user: Configurer, key: SiteKey) -> Response:
+def appearance_page(request: Request, session: DbSession, user: ConfigurationPageUser, key: SiteKey) -> Response:
     return _page(request, session, user, sites.get(session, key))
 
 
 @router.post(SITES + "/{key}/appearance")
 def save_appearance(
-    request: Request, session: DbSession, user: Configurer, key: SiteKey, document: FormDocument
+    request: Request, session: DbSession, user: ConfigurationPageUser, key: SiteKey, document: FormDocument
 ) -> Response:
     site = sites.get(session, key)
     try:
         appearances.save(session, site, document)
     except InvalidInput as exc:
-        session.rollback()
-        return _page(
-            request, session, user, sites.get(session, key), status=exc.status, form=flat(document),
-            error=exc.message, problems={p.path: p.message for p in exc.problems},
-        )  # fmt: skip
+        return _page(request, session, user, sites.get(session, key), **refuse(session, exc, flat(document)).shown())
     flash(request, f"The appearance of '{site.name}' is saved: the widget shows it within a second.", "success")
     return redirect(f"{SITES}/{key}/appearance")
 
 
 @router.post(SITES + "/{key}/avatar")
-def upload_avatar(request: Request, session: DbSession, user: Configurer, key: SiteKey, avatar: UploadFile) -> Response:
+def upload_avatar(
+    request: Request, session: DbSession, user: ConfigurationPageUser, key: SiteKey, avatar: UploadFile
+) -> Response:
     site = sites.get(session, key)
     try:
         avatars.upload(session, site, avatar.file.read(avatars.MAX_BYTES + 1), utcnow())
     except InvalidInput as exc:
-        session.rollback()
-        flash(request, exc.message, "error")
-        return redirect(f"{SITES}/{key}/appearance#avatar")
+        return refuse_with_flash(request, session, exc, f"{SITES}/{key}/appearance#avatar")
     flash(request, "The avatar is saved.", "success")
     return redirect(f"{SITES}/{key}/appearance#avatar")
 
 
 @router.post(SITES + "/{key}/avatar/delete")
-def remove_avatar(request: Request, session: DbSession, user: Configurer, key: SiteKey) -> Response:
+def remove_avatar(request: Request, session: DbSession, user: ConfigurationPageUser, key: SiteKey) -> Response:
     if avatars.remove(session, sites.get(session, key)):
         flash(request, "The avatar is removed: the widget shows the bot's initial.", "success")
     return redirect(f"{SITES}/{key}/appearance#avatar")
 
 
 @router.post(SITES + "/{key}/appearance/check")
-def check_appearance(session: DbSession, user: Configurer, key: SiteKey, document: FormDocument) -> Response:
+def check_appearance(session: DbSession, user: ConfigurationPageUser, key: SiteKey, document: FormDocument) -> Response:
     """The form as it is being typed, nothing saved: the appearance the widget would get and the contrast
     warnings by element; or (422) the API's error shape, each problem with its path. The page's script shows them in
     the preview."""
@@ -210,7 +206,7 @@ def check_appearance(session: DbSession, user: Configurer, key: SiteKey, documen
 def preview(
     request: Request,
     session: DbSession,
-    user: Configurer,
+    user: ConfigurationPageUser,
     key: SiteKey,
     show: Annotated[
         Literal["chat", "teaser"], Query(description="The open chat, or the launcher and teaser.")
@@ -233,7 +229,7 @@ def preview(
 
 
 @router.post(SITES + "/{key}/identify-secret")
-def rotate_identify_secret(request: Request, session: DbSession, user: Configurer, key: SiteKey) -> Response:
+def rotate_identify_secret(request: Request, session: DbSession, user: ConfigurationPageUser, key: SiteKey) -> Response:
     signing.rotate_secret(session, sites.get(session, key))
     flash(
         request,

@@ -4,14 +4,12 @@
 # their real annotations (a string naming the loop variable would leave `user` as a query parameter).
 
 from collections.abc import Callable
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 
-from overture.users.models import User
 from overture.users.roles import Area
-from overture.web.deps import AreaGuard
+from overture.web.guards import PAGE_USERS
 from overture.web.pages.rendering import page_router, render
 
 router = page_router()
@@ -24,7 +22,7 @@ UPCOMING: dict[Area, str] = {
 
 
 def _area_page(area: Area) -> Callable[..., Response]:
-    def page(request: Request, user: Annotated[User, Depends(AreaGuard(area, api=False))]) -> Response:
+    def page(request: Request, user: PAGE_USERS[area]) -> Response:  # type: ignore[valid-type]
         return render(request, "admin/area.html", user, area=area, upcoming=UPCOMING[area])
 
     page.__name__ = f"{area.value}_page"

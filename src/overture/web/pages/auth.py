@@ -10,11 +10,13 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from overture.db import utcnow
-from overture.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
+from overture.errors import InvalidInput, NotFound, Problem, TooManyAttempts, Unauthenticated
 from overture.users import service as users
 from overture.users.models import User
 from overture.users.sessions import end_session, start_session
-from overture.web.deps import SESSION_ID, AnyUserGuard, DbSession, client_address, session_user
+from overture.web.deps import SESSION_ID, DbSession, client_address, session_user
+from overture.web.guards import SignedInPageUser
+from overture.web.pages.forms import refuse
 from overture.web.pages.rendering import flash, page_router, redirect, render, safe_next
 
 router = page_router()
@@ -37,7 +39,7 @@ def sign_out(request: Request, session: Session) -> None:
 
 
 @router.get("/admin")
-def home(request: Request, user: Annotated[User, Depends(AnyUserGuard(api=False))]) -> Response:
+def home(request: Request, user: SignedInPageUser) -> Response:
     return render(request, "admin/home.html", user)
 
 
@@ -101,13 +103,12 @@ def reset(
         account = users.check_password_reset(session, token, utcnow())
     except NotFound as exc:
         return render(request, "admin/reset.html", None, status=404, invalid=exc.message)
-    if password != confirm:
-        return render(request, "admin/reset.html", None, status=422, account=account, error="The two passwords differ.")
     try:
+        if password != confirm:
+            raise InvalidInput("The two passwords differ.", [Problem("confirm", "Type the password again.")])
         account = users.complete_password_reset(session, token, password, utcnow())
     except InvalidInput as exc:
-        message = exc.problems[0].message if exc.problems else exc.message
-        return render(request, "admin/reset.html", None, status=422, account=account, error=message)
+        return render(request, "admin/reset.html", None, account=account, **refuse(session, exc, {}).shown())
     sign_in(request, session, account)
     flash(request, "Your password is set. Welcome!", "success")
     return redirect("/admin")

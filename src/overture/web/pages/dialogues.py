@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Form, Path, Query, Request
+from fastapi import Form, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,15 +26,15 @@ from overture.sites.demo import demo_pages
 from overture.sites.models import Site
 from overture.sites.service import DEFAULT_SITE
 from overture.users.models import User
-from overture.users.roles import Area
 from overture.visits.explain import explain
 from overture.visits.schemas import parsable_url
 from overture.web.context import AppContext
-from overture.web.deps import AreaGuard, Context, DbSession
+from overture.web.deps import Context, DbSession
+from overture.web.guards import DialoguesPageUser
+from overture.web.pages.forms import refuse, refuse_with_flash
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
-Marketer = Annotated[User, Depends(AreaGuard(Area.dialogues, api=False))]
 DialogueKey = Annotated[str, Path(max_length=80, pattern=KEY_PATTERN)]
 
 
@@ -112,7 +112,7 @@ def _editor(
 
 
 @router.get("/admin/dialogues")
-def list_page(request: Request, session: DbSession, user: Marketer) -> Response:
+def list_page(request: Request, session: DbSession, user: DialoguesPageUser) -> Response:
     return _list(request, session, user, {})
 
 
@@ -120,7 +120,7 @@ def list_page(request: Request, session: DbSession, user: Marketer) -> Response:
 def create(
     request: Request,
     session: DbSession,
-    user: Marketer,
+    user: DialoguesPageUser,
     key: Annotated[str, Form(max_length=80)],
     name: Annotated[str, Form(max_length=200)],
     kind: Annotated[Literal["dialogue", "flow"], Form()] = "dialogue",
@@ -136,8 +136,7 @@ def create(
         # Kept as text too: the stored document leaves out `site: default`, a default value, but the editor shows it.
         dialogue = dialogues.create(session, document, kind, utcnow(), text=dump_yaml(document))
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
-        return _list(request, session, user, form, exc.status, error=exc.message, problems=exc.problems)
+        return _list(request, session, user, **refuse(session, exc, form).shown())
     flash(request, f"'{dialogue.name}' is created. Write its flow below, then publish it.", "success")
     return redirect(f"/admin/dialogues/{dialogue.key}")
 
@@ -147,7 +146,7 @@ def editor(
     request: Request,
     session: DbSession,
     context: Context,
-    user: Marketer,
+    user: DialoguesPageUser,
     key: DialogueKey,
     explain_url: Annotated[str, Query(max_length=2000)] = "",
     explain_person: Annotated[str, Query(max_length=254)] = "",
@@ -198,7 +197,7 @@ def _explain(session: Session, context: AppContext, dialogue: Dialogue, url: str
 def save(
     request: Request,
     session: DbSession,
-    user: Marketer,
+    user: DialoguesPageUser,
     key: DialogueKey,
     document: Annotated[str, Form(max_length=500_000)],
     revision: Annotated[int, Form(ge=1)],
@@ -213,31 +212,33 @@ def save(
     try:
         dialogues.update_draft(session, dialogue, data, utcnow(), revision=revision, text=document)
     except (Conflict, InvalidInput) as exc:
-        session.rollback()
+        refused = refuse(session, exc, {"document": document})
         return _editor(
             request,
             session,
             user,
             dialogue,
             text=document,
-            problems=exc.problems or [Problem("document", exc.message)],
-            status=exc.status,
+            problems=refused.all_problems or [Problem("document", refused.message)],
+            status=refused.status,
         )
     flash(request, "The draft is saved.", "success")
     return redirect(f"/admin/dialogues/{key}")
 
 
 @router.post("/admin/dialogues/{key}/publish")
-def publish(request: Request, session: DbSession, user: Marketer, key: DialogueKey) -> Response:
+def publish(request: Request, session: DbSession, user: DialoguesPageUser, key: DialogueKey) -> Response:
     dialogue = dialogues.get(session, key)
     try:
         version = dialogues.publish(
             session, dialogue, fields=field_schema(session), now=utcnow(), user_id=user.id, checks=[scenario_check]
         )
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
-        flash(request, f"Not published: {exc.message} Fix what is listed below, then publish again.", "error")
-        return _editor(request, session, user, dialogues.get(session, key), problems=exc.problems, status=exc.status)
+        refused = refuse(session, exc, {})
+        flash(request, f"Not published: {refused.message} Fix what is listed below, then publish again.", "error")
+        return _editor(
+            request, session, user, dialogues.get(session, key), problems=refused.all_problems, status=refused.status
+        )
     flash(request, f"Version {version.number} is published and live.", "success")
     return redirect(f"/admin/dialogues/{key}")
 
@@ -248,25 +249,24 @@ def _state_change(request: Request, session: Session, key: str, change: str) -> 
     try:
         actions[change](session, dialogue)
     except Conflict as exc:
-        flash(request, exc.message, "error")
-        return redirect(f"/admin/dialogues/{key}")
+        return refuse_with_flash(request, session, exc, f"/admin/dialogues/{key}")
     done = {"pause": "paused: it is no longer shown", "resume": "live again", "archive": "archived"}
     flash(request, f"'{dialogue.name}' is {done[change]}.", "success")
     return redirect(f"/admin/dialogues/{key}")
 
 
 @router.post("/admin/dialogues/{key}/pause")
-def pause(request: Request, session: DbSession, user: Marketer, key: DialogueKey) -> Response:
+def pause(request: Request, session: DbSession, user: DialoguesPageUser, key: DialogueKey) -> Response:
     return _state_change(request, session, key, "pause")
 
 
 @router.post("/admin/dialogues/{key}/resume")
-def resume(request: Request, session: DbSession, user: Marketer, key: DialogueKey) -> Response:
+def resume(request: Request, session: DbSession, user: DialoguesPageUser, key: DialogueKey) -> Response:
     return _state_change(request, session, key, "resume")
 
 
 @router.post("/admin/dialogues/{key}/archive")
-def archive(request: Request, session: DbSession, user: Marketer, key: DialogueKey) -> Response:
+def archive(request: Request, session: DbSession, user: DialoguesPageUser, key: DialogueKey) -> Response:
     return _state_change(request, session, key, "archive")
 
 
@@ -274,17 +274,14 @@ def archive(request: Request, session: DbSession, user: Marketer, key: DialogueK
 def clone(
     request: Request,
     session: DbSession,
-    user: Marketer,
+    user: DialoguesPageUser,
     key: DialogueKey,
     new_key: Annotated[str, Form(max_length=80)],
 ) -> Response:
     try:
         copy = dialogues.clone(session, dialogues.get(session, key), new_key.strip(), utcnow())
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
-        detail = f" {exc.problems[0].message}" if exc.problems else ""
-        flash(request, f"Not cloned: {exc.message}{detail}", "error")
-        return redirect(f"/admin/dialogues/{key}")
+        return refuse_with_flash(request, session, exc, f"/admin/dialogues/{key}", lead="Not cloned: ")
     flash(request, f"Cloned as '{copy.key}', a new draft.", "success")
     return redirect(f"/admin/dialogues/{copy.key}")
 
@@ -293,7 +290,7 @@ def clone(
 def version_page(
     request: Request,
     session: DbSession,
-    user: Marketer,
+    user: DialoguesPageUser,
     key: DialogueKey,
     number: Annotated[int, Path(ge=1, le=1_000_000)],
 ) -> Response:

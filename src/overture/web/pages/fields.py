@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Form, Path, Request
+from fastapi import Form, Path, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -15,12 +15,12 @@ from overture.people import custom_fields
 from overture.people.fields import FieldType
 from overture.people.models import FieldDefinition
 from overture.users.models import User
-from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession
+from overture.web.deps import DbSession
+from overture.web.guards import ConfigurationPageUser
+from overture.web.pages.forms import refuse, refuse_with_flash
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
-Configurer = Annotated[User, Depends(AreaGuard(Area.configuration, api=False))]
 FieldName = Annotated[str, Path(max_length=80, pattern=r"^[a-z]+\.[a-z0-9_]+$")]
 PAGE = "/admin/configuration/fields"
 
@@ -43,7 +43,7 @@ def _list_page(request: Request, session: Session, user: User, status: int = 200
 
 
 @router.get(PAGE)
-def fields_page(request: Request, session: DbSession, user: Configurer) -> Response:
+def fields_page(request: Request, session: DbSession, user: ConfigurationPageUser) -> Response:
     return _list_page(request, session, user)
 
 
@@ -51,7 +51,7 @@ def fields_page(request: Request, session: DbSession, user: Configurer) -> Respo
 def add_field(
     request: Request,
     session: DbSession,
-    user: Configurer,
+    user: ConfigurationPageUser,
     name: Annotated[str, Form(max_length=80)],
     label: Annotated[str, Form(max_length=100)],
     type: Annotated[str, Form(max_length=10)],
@@ -63,10 +63,8 @@ def add_field(
             session, name, label, type, choices=lines(choices), visitor_fillable=visitor_fillable, now=utcnow()
         )
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
         form = {"name": name, "label": label, "type": type, "choices": choices, "visitor_fillable": visitor_fillable}
-        problems = {p.path.split(".")[0]: p.message for p in exc.problems}
-        return _list_page(request, session, user, status=exc.status, form=form, error=exc.message, problems=problems)
+        return _list_page(request, session, user, **refuse(session, exc, form).shown())
     flash(request, f"{row.name} is added. Dialogues can capture it and audience rules can use it now.", "success")
     return redirect(PAGE)
 
@@ -76,7 +74,7 @@ def _field_page(request: Request, user: User, row: FieldDefinition, status: int 
 
 
 @router.get(PAGE + "/{name}")
-def field_page(request: Request, session: DbSession, user: Configurer, name: FieldName) -> Response:
+def field_page(request: Request, session: DbSession, user: ConfigurationPageUser, name: FieldName) -> Response:
     return _field_page(request, user, custom_fields.get(session, name))
 
 
@@ -84,7 +82,7 @@ def field_page(request: Request, session: DbSession, user: Configurer, name: Fie
 def update_field(
     request: Request,
     session: DbSession,
-    user: Configurer,
+    user: ConfigurationPageUser,
     name: FieldName,
     label: Annotated[str, Form(max_length=100)],
     choices: Annotated[str | None, Form(max_length=20_000)] = None,
@@ -100,22 +98,18 @@ def update_field(
             choices=lines(choices) if choices is not None else None,
         )
     except InvalidInput as exc:
-        session.rollback()
-        row = custom_fields.get(session, name)
-        form = {"label": label, "choices": choices, "visitor_fillable": visitor_fillable}
-        problems = {p.path.split(".")[0]: p.message for p in exc.problems}
-        return _field_page(request, user, row, status=exc.status, form=form, error=exc.message, problems=problems)
+        refused = refuse(session, exc, {"label": label, "choices": choices, "visitor_fillable": visitor_fillable})
+        return _field_page(request, user, custom_fields.get(session, name), **refused.shown())
     flash(request, f"{row.name} is saved. Its label is now '{row.label}'.", "success")
     return redirect(f"{PAGE}/{name}")
 
 
 @router.post(PAGE + "/{name}/retire")
-def retire_field(request: Request, session: DbSession, user: Configurer, name: FieldName) -> Response:
+def retire_field(request: Request, session: DbSession, user: ConfigurationPageUser, name: FieldName) -> Response:
     try:
         row = custom_fields.retire(session, custom_fields.get(session, name), utcnow())
     except Conflict as exc:
-        flash(request, exc.message, "error")
-        return redirect(f"{PAGE}/{name}")
+        return refuse_with_flash(request, session, exc, f"{PAGE}/{name}")
     flash(
         request,
         f"{row.name} is retired: new dialogues and imports cannot use it. The values people have are kept.",
@@ -125,11 +119,10 @@ def retire_field(request: Request, session: DbSession, user: Configurer, name: F
 
 
 @router.post(PAGE + "/{name}/restore")
-def restore_field(request: Request, session: DbSession, user: Configurer, name: FieldName) -> Response:
+def restore_field(request: Request, session: DbSession, user: ConfigurationPageUser, name: FieldName) -> Response:
     try:
         row = custom_fields.restore(session, custom_fields.get(session, name))
     except Conflict as exc:
-        flash(request, exc.message, "error")
-        return redirect(f"{PAGE}/{name}")
+        return refuse_with_flash(request, session, exc, f"{PAGE}/{name}")
     flash(request, f"{row.name} is restored, with the values it kept.", "success")
     return redirect(f"{PAGE}/{name}")

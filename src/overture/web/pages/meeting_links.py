@@ -35,6 +35,7 @@ from overture.scheduling.availability import Slot
 from overture.scheduling.models import Agent, Meeting
 from overture.web.context import AppContext
 from overture.web.deps import DbSession
+from overture.web.pages.forms import refuse
 from overture.web.pages.meeting_link_look import Look, look_of
 
 router = APIRouter(include_in_schema=False)
@@ -233,8 +234,8 @@ def confirm_link(
     except NotFound as exc:
         return _page(request, 404, title="Meeting not found", message=exc.message)
     except OvertureError as exc:
-        session.rollback()
-        return _page(request, exc.status, title=TITLES[action], message=exc.message)
+        refused = refuse(session, exc, {})
+        return _page(request, refused.status, title=TITLES[action], message=refused.message)
     return _page(request, title=TITLES[action], message=done, done=True, meeting=_facts(session, meeting))
 
 
@@ -274,9 +275,9 @@ def _reschedule(request: Request, session: Session, public_id: str, start: str, 
         service.reschedule(session, live, chosen.start, now=now, base_url=context.settings.base_url,
                            secret_key=context.secret_key)  # fmt: skip
     except OvertureError as exc:
-        # Nothing was written; end the transaction before reading fresh times.
-        session.rollback()
+        # Nothing is kept, and the transaction ends before fresh times are read.
+        refused = refuse(session, exc, {"start": start, "zone": asked_zone})
         fresh = _choices(_free_times(request, meeting, now), zone)
-        return _page(request, exc.status, title=title, error=exc.message, **again, **fresh)
+        return _page(request, refused.status, title=title, error=refused.message, **again, **fresh)
     return _page(request, title="Your meeting is moved", done=True, meeting=_facts(session, live),
                  message="Your meeting is moved. You will get an updated invitation by email.")  # fmt: skip

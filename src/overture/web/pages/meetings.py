@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Form, Path, Query, Request
+from fastapi import Form, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -20,12 +20,13 @@ from overture.scheduling import booking, meeting_list
 from overture.scheduling import meetings as service
 from overture.scheduling.models import Agent, Meeting
 from overture.users.models import User
-from overture.users.roles import Area, Role
-from overture.web.deps import AreaGuard, DbSession
+from overture.users.roles import Role
+from overture.web.deps import DbSession
+from overture.web.guards import MeetingsPageUser
+from overture.web.pages.forms import refuse
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
-Viewer = Annotated[User, Depends(AreaGuard(Area.meetings, api=False))]
 PublicId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
 DateText = Annotated[str, Query(max_length=10, pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
 PAGE = "/admin/meetings"
@@ -74,7 +75,7 @@ def _filters(session: Session, user: User, agent: str, status: str, start: str, 
 def meetings_page(
     request: Request,
     session: DbSession,
-    user: Viewer,
+    user: MeetingsPageUser,
     agent: Annotated[str, Query(max_length=10, pattern=r"^\d*$")] = "",
     status: Annotated[str, Query(max_length=20)] = "",
     start: DateText = "",
@@ -92,7 +93,8 @@ def meetings_page(
             session, viewer=user, now=now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters
         )
     except InvalidInput as exc:
-        error, problems = exc.message, {p.path: p.message for p in exc.problems}
+        refused = refuse(session, exc, chosen)
+        error, problems = refused.message, refused.problems
     pages = max(1, -(-found.total // PAGE_SIZE)) if found else 1
     return render(
         request,
@@ -118,7 +120,7 @@ def meetings_page(
 @router.get(PAGE + ".csv")
 def meetings_csv(
     session: DbSession,
-    user: Viewer,
+    user: MeetingsPageUser,
     agent: Annotated[str, Query(max_length=10, pattern=r"^\d*$")] = "",
     status: Annotated[str, Query(max_length=20)] = "",
     start: DateText = "",
@@ -152,22 +154,21 @@ def _detail(
 
 
 @router.get(PAGE + "/{public_id}")
-def meeting_page(request: Request, session: DbSession, user: Viewer, public_id: PublicId) -> Response:
+def meeting_page(request: Request, session: DbSession, user: MeetingsPageUser, public_id: PublicId) -> Response:
     return _detail(request, session, user, meeting_list.get(session, public_id, user))
 
 
 def _failed(request: Request, session: Session, user: User, public_id: str, exc: OvertureError) -> Response:
     """The meeting's page again, with what went wrong (nothing of the attempt is kept)."""
-    session.rollback()
-    return _detail(request, session, user, meeting_list.get(session, public_id, user), status=exc.status,
-                   error=exc.message)  # fmt: skip
+    refused = refuse(session, exc, {})
+    return _detail(request, session, user, meeting_list.get(session, public_id, user), **refused.shown())
 
 
 @router.post(PAGE + "/{public_id}/outcome")
 def mark_outcome(
     request: Request,
     session: DbSession,
-    user: Viewer,
+    user: MeetingsPageUser,
     public_id: PublicId,
     outcome: Annotated[str, Form(max_length=20)],
 ) -> Response:
@@ -181,7 +182,7 @@ def mark_outcome(
 
 
 @router.post(PAGE + "/{public_id}/cancel")
-def cancel_meeting(request: Request, session: DbSession, user: Viewer, public_id: PublicId) -> Response:
+def cancel_meeting(request: Request, session: DbSession, user: MeetingsPageUser, public_id: PublicId) -> Response:
     context = request.app.state.context
     meeting = meeting_list.get(session, public_id, user)
     try:
@@ -199,7 +200,7 @@ def cancel_meeting(request: Request, session: DbSession, user: Viewer, public_id
 def reassign_meeting(
     request: Request,
     session: DbSession,
-    user: Viewer,
+    user: MeetingsPageUser,
     public_id: PublicId,
     agent_id: Annotated[int, Form(ge=1, le=2_147_483_647)],
 ) -> Response:

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from overture.db import Wake, utcnow, wake_after_commit
 from overture.errors import Conflict
 from overture.mail import service as mail
-from overture.users.models import User
-from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession, RowId
+from overture.web.deps import DbSession, RowId
+from overture.web.guards import OutboxPageUser
+from overture.web.pages.forms import refuse_with_flash
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
-Admin = Annotated[User, Depends(AreaGuard(Area.outbox, api=False))]
 PAGE_SIZE = 50
 
 
 @router.get("/admin/outbox")
 def outbox_page(
-    request: Request, session: DbSession, user: Admin, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1
+    request: Request, session: DbSession, user: OutboxPageUser, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1
 ) -> Response:
     messages, total = mail.list_messages(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     smtp = request.app.state.context.settings.smtp_configured
@@ -31,12 +30,12 @@ def outbox_page(
 
 
 @router.get("/admin/outbox/{message_id}")
-def message_page(request: Request, session: DbSession, user: Admin, message_id: RowId) -> Response:
+def message_page(request: Request, session: DbSession, user: OutboxPageUser, message_id: RowId) -> Response:
     return render(request, "admin/outbox_message.html", user, message=mail.get_message(session, message_id))
 
 
 @router.get("/admin/outbox/{message_id}/attachments/{attachment_id}")
-def attachment(session: DbSession, user: Admin, message_id: RowId, attachment_id: RowId) -> Response:
+def attachment(session: DbSession, user: OutboxPageUser, message_id: RowId, attachment_id: RowId) -> Response:
     item = mail.get_attachment(session, message_id, attachment_id)
     safe_name = item.filename.replace('"', "").replace("\r", "").replace("\n", "")
     return Response(
@@ -47,12 +46,11 @@ def attachment(session: DbSession, user: Admin, message_id: RowId, attachment_id
 
 
 @router.post("/admin/outbox/{message_id}/retry")
-def retry(request: Request, session: DbSession, user: Admin, message_id: RowId) -> Response:
+def retry(request: Request, session: DbSession, user: OutboxPageUser, message_id: RowId) -> Response:
     try:
         mail.retry_message(session, message_id, utcnow())
     except Conflict as exc:
-        flash(request, exc.message, "error")
-        return redirect(f"/admin/outbox/{message_id}")
+        return refuse_with_flash(request, session, exc, f"/admin/outbox/{message_id}")
     wake_after_commit(session, Wake.mail)
     flash(request, "The message is queued again.", "success")
     return redirect(f"/admin/outbox/{message_id}")

@@ -7,19 +7,17 @@ import json
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from overture.conversations import history
 from overture.db import utcnow
 from overture.people import directory, privacy
-from overture.users.models import User
-from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession, RowId
+from overture.web.deps import DbSession, RowId
+from overture.web.guards import PeoplePageUser
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
-Marketer = Annotated[User, Depends(AreaGuard(Area.people, api=False))]
 Search = Annotated[str, Query(max_length=200)]
 # The filter as the page's select sends it: everyone, people with an email, or anonymous visitors.
 Known = Annotated[Literal["", "known", "anonymous"], Query()]
@@ -30,7 +28,7 @@ KNOWN_FILTER: dict[str, bool | None] = {"": None, "known": True, "anonymous": Fa
 def people_page(
     request: Request,
     session: DbSession,
-    user: Marketer,
+    user: PeoplePageUser,
     q: Search = "",
     known: Known = "",
     cursor: Annotated[str, Query(max_length=40)] = "",
@@ -52,13 +50,13 @@ def people_page(
 
 
 @router.get("/admin/people/{person_id}")
-def person_page(request: Request, session: DbSession, user: Marketer, person_id: RowId) -> Response:
+def person_page(request: Request, session: DbSession, user: PeoplePageUser, person_id: RowId) -> Response:
     return render(request, "admin/person.html", user, person=history.person_profile(session, person_id))
 
 
 @router.get("/admin/people/{person_id}/conversations/{conversation_id}")
 def conversation_page(
-    request: Request, session: DbSession, user: Marketer, person_id: RowId, conversation_id: RowId
+    request: Request, session: DbSession, user: PeoplePageUser, person_id: RowId, conversation_id: RowId
 ) -> Response:
     person = directory.profile(session, person_id)
     conversation = history.transcript(session, person_id, conversation_id)
@@ -66,7 +64,7 @@ def conversation_page(
 
 
 @router.post("/admin/people/{person_id}/export")
-def export_person(session: DbSession, user: Marketer, person_id: RowId) -> Response:
+def export_person(session: DbSession, user: PeoplePageUser, person_id: RowId) -> Response:
     """A download of everything about the person (a POST: the export is recorded in the privacy log)."""
     data = privacy.export_person(session, person_id, actor=user.email, now=utcnow())
     return Response(
@@ -77,7 +75,7 @@ def export_person(session: DbSession, user: Marketer, person_id: RowId) -> Respo
 
 
 @router.get("/admin/people/{person_id}/delete")
-def confirm_delete_page(request: Request, session: DbSession, user: Marketer, person_id: RowId) -> Response:
+def confirm_delete_page(request: Request, session: DbSession, user: PeoplePageUser, person_id: RowId) -> Response:
     return render(request, "admin/person_delete.html", user, person=history.person_profile(session, person_id))
 
 
@@ -110,7 +108,7 @@ def deletion_summary(name: str, report: privacy.DeletionReport) -> str:
 
 
 @router.post("/admin/people/{person_id}/delete")
-def delete_person(request: Request, session: DbSession, user: Marketer, person_id: RowId) -> Response:
+def delete_person(request: Request, session: DbSession, user: PeoplePageUser, person_id: RowId) -> Response:
     name = directory.display_name(directory.get_person(session, person_id))
     report = privacy.delete_person(session, person_id, actor=user.email, now=utcnow())
     flash(request, deletion_summary(f"{name} (person {person_id})", report), "success")
@@ -121,7 +119,7 @@ def delete_person(request: Request, session: DbSession, user: Marketer, person_i
 def companies_page(
     request: Request,
     session: DbSession,
-    user: Marketer,
+    user: PeoplePageUser,
     q: Search = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
@@ -139,5 +137,5 @@ def companies_page(
 
 
 @router.get("/admin/companies/{company_id}")
-def company_page(request: Request, session: DbSession, user: Marketer, company_id: RowId) -> Response:
+def company_page(request: Request, session: DbSession, user: PeoplePageUser, company_id: RowId) -> Response:
     return render(request, "admin/company.html", user, company=directory.company_detail(session, company_id))

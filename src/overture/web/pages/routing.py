@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Form, Path, Request, UploadFile
+from fastapi import Form, Path, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -18,11 +18,12 @@ from overture.scheduling import accounts, lineup, meeting_types, rules, teams
 from overture.scheduling.models import TEAM_MODES, Agent, RoutingRule, Team
 from overture.users.models import User
 from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession, RowId
+from overture.web.deps import DbSession, RowId
+from overture.web.guards import RoutingPageUser
+from overture.web.pages.forms import refuse, refuse_with_flash
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
-SalesAdmin = Annotated[User, Depends(AreaGuard(Area.routing, api=False))]
 Key = Annotated[str, Path(max_length=80, pattern=KEY_PATTERN)]
 PAGE = "/admin/routing"
 MODE_LABELS = {
@@ -34,23 +35,6 @@ EXAMPLE_CONDITIONS = (
     "  - {field: company.employees, op: gte, value: 1000}\n"
     "  - {field: company.country, op: in, value: [US, CA]}\n"
 )
-Refused = InvalidInput | Conflict
-
-
-def _refusal(session: Session, exc: Refused, form: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A refused form: the transaction rolled back, and what the page shows again (the status, the values typed,
-    the message and each problem by its field), under the names of the form on the page (`prefix`)."""
-    session.rollback()
-    shown = {"form": form, "error": exc.message, "problems": _problems(exc)}
-    return {"status": exc.status, **{prefix + name: value for name, value in shown.items()}}
-
-
-def _problems(exc: Refused) -> dict[str, str]:
-    """Each problem by the form field it is about (its path's first part); the first one wins."""
-    found: dict[str, str] = {}
-    for problem in exc.problems:
-        found.setdefault(problem.path.split(".")[0], problem.message)
-    return found
 
 
 def _agent_ids(session: Session, ids: list[int]) -> list[Agent]:
@@ -91,7 +75,7 @@ def _page(request: Request, session: Session, user: User, status: int = 200, **e
 
 
 @router.get(PAGE)
-def routing_page(request: Request, session: DbSession, user: SalesAdmin) -> Response:
+def routing_page(request: Request, session: DbSession, user: RoutingPageUser) -> Response:
     return _page(request, session, user)
 
 
@@ -102,7 +86,7 @@ def routing_page(request: Request, session: DbSession, user: SalesAdmin) -> Resp
 def add_team(
     request: Request,
     session: DbSession,
-    user: SalesAdmin,
+    user: RoutingPageUser,
     key: Annotated[str, Form(max_length=80)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
     mode: Annotated[str, Form(max_length=20)] = "strict",
@@ -112,7 +96,7 @@ def add_team(
         team = teams.create(session, key, name, mode, credit_back)
     except (InvalidInput, Conflict) as exc:
         form = {"key": key, "name": name, "mode": mode, "credit_back": credit_back}
-        return _page(request, session, user, **_refusal(session, exc, form, "team_"))
+        return _page(request, session, user, **refuse(session, exc, form).shown("team_"))
     flash(request, f"The team '{team.name}' is created. Add its agents below.", "success")
     return redirect(f"{PAGE}#team-{team.key}")
 
@@ -127,7 +111,7 @@ def _team_page(request: Request, session: Session, user: User, team: Team, statu
 
 
 @router.get(PAGE + "/teams/{key}")
-def team_page(request: Request, session: DbSession, user: SalesAdmin, key: Key) -> Response:
+def team_page(request: Request, session: DbSession, user: RoutingPageUser, key: Key) -> Response:
     return _team_page(request, session, user, teams.get(session, key))
 
 
@@ -135,7 +119,7 @@ def team_page(request: Request, session: DbSession, user: SalesAdmin, key: Key) 
 def save_team(
     request: Request,
     session: DbSession,
-    user: SalesAdmin,
+    user: RoutingPageUser,
     key: Key,
     name: Annotated[str, Form(max_length=200)] = "",
     mode: Annotated[str, Form(max_length=20)] = "",
@@ -145,21 +129,19 @@ def save_team(
     try:
         teams.update(session, team, name=name, mode=mode, credit_back=credit_back)
     except InvalidInput as exc:
-        refused = _refusal(session, exc, {"name": name, "mode": mode, "credit_back": credit_back})
-        return _team_page(request, session, user, teams.get(session, key), **refused)  # the team as stored
+        refused = refuse(session, exc, {"name": name, "mode": mode, "credit_back": credit_back})
+        return _team_page(request, session, user, teams.get(session, key), **refused.shown())  # the team as stored
     flash(request, f"The settings of '{team.name}' are saved.", "success")
     return redirect(f"{PAGE}/teams/{key}")
 
 
 @router.post(PAGE + "/teams/{key}/delete")
-def delete_team(request: Request, session: DbSession, user: SalesAdmin, key: Key) -> Response:
+def delete_team(request: Request, session: DbSession, user: RoutingPageUser, key: Key) -> Response:
     team = teams.get(session, key)
     try:
         teams.delete(session, team)
     except Conflict as exc:
-        session.rollback()
-        flash(request, exc.message, "error")
-        return redirect(f"{PAGE}/teams/{key}")
+        return refuse_with_flash(request, session, exc, f"{PAGE}/teams/{key}")
     flash(request, f"The team '{team.name}' is deleted.", "success")
     return redirect(PAGE)
 
@@ -170,16 +152,18 @@ def _member_change(request: Request, session: Session, key: str, change: Any, do
     try:
         change(team)
     except (InvalidInput, Conflict, NotFound) as exc:
-        session.rollback()
-        flash(request, exc.message, "error")
-    else:
-        flash(request, done, "success")
+        return refuse_with_flash(request, session, exc, f"{PAGE}#team-{key}")
+    flash(request, done, "success")
     return redirect(f"{PAGE}#team-{key}")
 
 
 @router.post(PAGE + "/teams/{key}/members")
 def add_member(
-    request: Request, session: DbSession, user: SalesAdmin, key: Key, agent_id: Annotated[int, Form(ge=1, le=2**31 - 1)]
+    request: Request,
+    session: DbSession,
+    user: RoutingPageUser,
+    key: Key,
+    agent_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
 ) -> Response:
     agent = teams.get_agent(session, agent_id)
     return _member_change(
@@ -192,7 +176,7 @@ def add_member(
 def move_member(
     request: Request,
     session: DbSession,
-    user: SalesAdmin,
+    user: RoutingPageUser,
     key: Key,
     agent_id: RowId,
     direction: Annotated[Literal["up", "down"], Form()],
@@ -206,7 +190,12 @@ def move_member(
 
 @router.post(PAGE + "/teams/{key}/members/{agent_id}/pause")
 def pause_member(
-    request: Request, session: DbSession, user: SalesAdmin, key: Key, agent_id: RowId, paused: Annotated[bool, Form()]
+    request: Request,
+    session: DbSession,
+    user: RoutingPageUser,
+    key: Key,
+    agent_id: RowId,
+    paused: Annotated[bool, Form()],
 ) -> Response:
     agent = teams.get_agent(session, agent_id)
     done = f"{agent.name} is paused: skipped, keeping their place." if paused else f"{agent.name} is back in turn."
@@ -214,7 +203,7 @@ def pause_member(
 
 
 @router.post(PAGE + "/teams/{key}/members/{agent_id}/remove")
-def remove_member(request: Request, session: DbSession, user: SalesAdmin, key: Key, agent_id: RowId) -> Response:
+def remove_member(request: Request, session: DbSession, user: RoutingPageUser, key: Key, agent_id: RowId) -> Response:
     agent = teams.get_agent(session, agent_id)
     return _member_change(
         request, session, key, lambda team: teams.remove_agent(session, team, agent_id),
@@ -229,7 +218,7 @@ def remove_member(request: Request, session: DbSession, user: SalesAdmin, key: K
 def add_account(
     request: Request,
     session: DbSession,
-    user: SalesAdmin,
+    user: RoutingPageUser,
     domain: Annotated[str, Form(max_length=2000)] = "",
     owner: Annotated[str, Form(max_length=254)] = "",
     company_name: Annotated[str, Form(max_length=200)] = "",
@@ -238,7 +227,7 @@ def add_account(
         account = accounts.add(session, company_name, domain, owner)
     except (InvalidInput, Conflict) as exc:
         form = {"company_name": company_name, "domain": domain, "owner": owner}
-        return _page(request, session, user, **_refusal(session, exc, form, "account_"))
+        return _page(request, session, user, **refuse(session, exc, form).shown("account_"))
     flash(request, f"{account.company_name} ({account.domain}) is added.", "success")
     return redirect(f"{PAGE}#accounts")
 
@@ -247,15 +236,14 @@ def add_account(
 def import_accounts(
     request: Request,
     session: DbSession,
-    user: SalesAdmin,
+    user: RoutingPageUser,
     file: UploadFile,
     all_or_nothing: Annotated[bool, Form()] = False,
 ) -> Response:
     try:
         report = accounts.import_csv(session, file.file.read(accounts.MAX_BYTES + 1), all_or_nothing=all_or_nothing)
     except InvalidInput as exc:
-        session.rollback()
-        return _page(request, session, user, status=exc.status, import_error=exc.message, import_problems=exc.problems)
+        return _page(request, session, user, **refuse(session, exc, {}).shown("import_"))
     # The report is the answer itself (not a flash): its table of bad rows can be long.
     return _page(request, session, user, report=report)
 
@@ -272,7 +260,7 @@ def _account_page(request: Request, session: Session, user: User, account_id: in
 
 
 @router.get(PAGE + "/accounts/{account_id}")
-def account_page(request: Request, session: DbSession, user: SalesAdmin, account_id: RowId) -> Response:
+def account_page(request: Request, session: DbSession, user: RoutingPageUser, account_id: RowId) -> Response:
     return _account_page(request, session, user, account_id)
 
 
@@ -280,7 +268,7 @@ def account_page(request: Request, session: DbSession, user: SalesAdmin, account
 def save_account(
     request: Request,
     session: DbSession,
-    user: SalesAdmin,
+    user: RoutingPageUser,
     account_id: RowId,
     company_name: Annotated[str, Form(max_length=200)] = "",
     domain: Annotated[str, Form(max_length=2000)] = "",
@@ -292,13 +280,13 @@ def save_account(
         )
     except (InvalidInput, Conflict) as exc:
         form = {"company_name": company_name, "domain": domain, "owner": owner}
-        return _account_page(request, session, user, account_id, **_refusal(session, exc, form))
+        return _account_page(request, session, user, account_id, **refuse(session, exc, form).shown())
     flash(request, "The account is saved.", "success")
     return redirect(f"{PAGE}#accounts")
 
 
 @router.post(PAGE + "/accounts/{account_id}/delete")
-def delete_account(request: Request, session: DbSession, user: SalesAdmin, account_id: RowId) -> Response:
+def delete_account(request: Request, session: DbSession, user: RoutingPageUser, account_id: RowId) -> Response:
     account = accounts.get(session, account_id)
     accounts.remove(session, account)
     flash(request, f"{account.company_name} ({account.domain}) is removed.", "success")
@@ -345,12 +333,12 @@ def _priority(text: str) -> int:
 
 
 @router.get(PAGE + "/new-rule")
-def new_rule_page(request: Request, session: DbSession, user: SalesAdmin) -> Response:
+def new_rule_page(request: Request, session: DbSession, user: RoutingPageUser) -> Response:
     return _rule_page(request, session, user, None)
 
 
 @router.get(PAGE + "/rules/{key}")
-def rule_page(request: Request, session: DbSession, user: SalesAdmin, key: Key) -> Response:
+def rule_page(request: Request, session: DbSession, user: RoutingPageUser, key: Key) -> Response:
     return _rule_page(request, session, user, rules.get(session, key))
 
 
@@ -358,7 +346,7 @@ def rule_page(request: Request, session: DbSession, user: SalesAdmin, key: Key) 
 def add_rule(
     request: Request,
     session: DbSession,
-    user: SalesAdmin,
+    user: RoutingPageUser,
     key: Annotated[str, Form(max_length=80)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
     conditions: Annotated[str, Form(max_length=20_000)] = "",
@@ -373,13 +361,9 @@ def add_rule(
             priority=_priority(priority),
         )  # fmt: skip
     except (InvalidInput, Conflict, NotFound) as exc:
-        session.rollback()
         form = {"key": key, "name": name, "description": description, "priority": priority,
                 "conditions": conditions, "agents": agents}  # fmt: skip
-        return _rule_page(
-            request, session, user, None, status=exc.status, form=form, error=exc.message,
-            problems=_problems(exc) if isinstance(exc, Refused) else {}, all_problems=exc.problems,
-        )  # fmt: skip
+        return _rule_page(request, session, user, None, **refuse(session, exc, form).shown())
     flash(request, f"The rule '{rule.name}' is created.", "success")
     return redirect(f"{PAGE}#rules")
 
@@ -388,7 +372,7 @@ def add_rule(
 def save_rule(
     request: Request,
     session: DbSession,
-    user: SalesAdmin,
+    user: RoutingPageUser,
     key: Key,
     name: Annotated[str, Form(max_length=200)] = "",
     conditions: Annotated[str, Form(max_length=20_000)] = "",
@@ -403,13 +387,9 @@ def save_rule(
             conditions=_read_conditions(conditions), agents=_agent_ids(session, agents),
         )  # fmt: skip
     except (InvalidInput, Conflict, NotFound) as exc:
-        session.rollback()
         form = {"name": name, "description": description, "priority": priority, "conditions": conditions,
                 "agents": agents}  # fmt: skip
-        return _rule_page(
-            request, session, user, rules.get(session, key), status=exc.status, form=form, error=exc.message,
-            problems=_problems(exc) if isinstance(exc, Refused) else {}, all_problems=exc.problems,
-        )  # fmt: skip
+        return _rule_page(request, session, user, rules.get(session, key), **refuse(session, exc, form).shown())
     flash(request, f"The rule '{rule.name}' is saved.", "success")
     return redirect(f"{PAGE}#rules")
 
@@ -418,7 +398,7 @@ def save_rule(
 def move_rule(
     request: Request,
     session: DbSession,
-    user: SalesAdmin,
+    user: RoutingPageUser,
     key: Key,
     direction: Annotated[Literal["up", "down"], Form()],
 ) -> Response:
@@ -432,7 +412,7 @@ def move_rule(
 
 
 @router.post(PAGE + "/rules/{key}/delete")
-def delete_rule(request: Request, session: DbSession, user: SalesAdmin, key: Key) -> Response:
+def delete_rule(request: Request, session: DbSession, user: RoutingPageUser, key: Key) -> Response:
     rule = rules.get(session, key)
     rules.delete(session, rule)
     flash(request, f"The rule '{rule.name}' is deleted.", "success")
@@ -446,14 +426,14 @@ def delete_rule(request: Request, session: DbSession, user: SalesAdmin, key: Key
 def add_meeting_type(
     request: Request,
     session: DbSession,
-    user: SalesAdmin,
+    user: RoutingPageUser,
     key: Annotated[str, Form(max_length=80)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     try:
         row = meeting_types.create(session, key, {"name": name})
     except (InvalidInput, Conflict) as exc:
-        return _page(request, session, user, **_refusal(session, exc, {"key": key, "name": name}, "type_"))
+        return _page(request, session, user, **refuse(session, exc, {"key": key, "name": name}).shown("type_"))
     flash(request, f"The meeting type '{row.name}' is created: set its values.", "success")
     return redirect(f"{PAGE}/meeting-types/{row.key}")
 
@@ -471,7 +451,7 @@ def _type_page(request: Request, session: Session, user: User, key: str, **extra
 
 
 @router.get(PAGE + "/meeting-types/{key}")
-def meeting_type_page(request: Request, session: DbSession, user: SalesAdmin, key: Key) -> Response:
+def meeting_type_page(request: Request, session: DbSession, user: RoutingPageUser, key: Key) -> Response:
     return _type_page(request, session, user, key)
 
 
@@ -490,7 +470,7 @@ Number = Annotated[str, Form(max_length=20)]
 def save_meeting_type(
     request: Request,
     session: DbSession,
-    user: SalesAdmin,
+    user: RoutingPageUser,
     key: Key,
     name: Annotated[str, Form(max_length=200)] = "",
     team: Annotated[str, Form(max_length=80)] = "",
@@ -516,13 +496,14 @@ def save_meeting_type(
     try:
         meeting_types.update(session, meeting_types.get(session, key), values)
     except InvalidInput as exc:
-        return _type_page(request, session, user, key, **_refusal(session, exc, {**typed, "name": name, "team": team}))
+        refused = refuse(session, exc, {**typed, "name": name, "team": team})
+        return _type_page(request, session, user, key, **refused.shown())
     flash(request, "The meeting type is saved.", "success")
     return redirect(f"{PAGE}#meeting-types")
 
 
 @router.post(PAGE + "/meeting-types/{key}/delete")
-def delete_meeting_type(request: Request, session: DbSession, user: SalesAdmin, key: Key) -> Response:
+def delete_meeting_type(request: Request, session: DbSession, user: RoutingPageUser, key: Key) -> Response:
     row = meeting_types.get(session, key)
     meeting_types.delete(session, row)
     flash(request, f"The meeting type '{row.name}' is deleted.", "success")

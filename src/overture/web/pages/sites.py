@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Depends, Form, Path, Request
+from fastapi import Form, Path, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -21,12 +21,13 @@ from overture.sites import service as sites
 from overture.sites.models import Site
 from overture.users.models import User
 from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession
+from overture.web.deps import DbSession
+from overture.web.guards import ConfigurationPageUser
 from overture.web.pages.fields import lines
+from overture.web.pages.forms import refuse, refuse_with_flash
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
-Configurer = Annotated[User, Depends(AreaGuard(Area.configuration, api=False))]
 SiteKey = Annotated[str, Path(max_length=80, pattern=sites.KEY_PATTERN)]
 PAGE = "/admin/configuration/sites"
 LANGUAGE_LABELS = {
@@ -37,7 +38,7 @@ LANGUAGE_LABELS = {
 
 
 @router.get("/admin/configuration")
-def configuration_page(request: Request, session: DbSession, user: Configurer) -> Response:
+def configuration_page(request: Request, session: DbSession, user: ConfigurationPageUser) -> Response:
     return render(request, "admin/configuration.html", user, active_area=Area.configuration)
 
 
@@ -48,7 +49,7 @@ def _list_page(request: Request, session: Session, user: User, status: int = 200
 
 
 @router.get(PAGE)
-def sites_page(request: Request, session: DbSession, user: Configurer) -> Response:
+def sites_page(request: Request, session: DbSession, user: ConfigurationPageUser) -> Response:
     return _list_page(request, session, user)
 
 
@@ -56,19 +57,14 @@ def sites_page(request: Request, session: DbSession, user: Configurer) -> Respon
 def add_site(
     request: Request,
     session: DbSession,
-    user: Configurer,
+    user: ConfigurationPageUser,
     key: Annotated[str, Form(max_length=80)],
     name: Annotated[str, Form(max_length=200)],
 ) -> Response:
     try:
         site = sites.create(session, key, sites.SiteChanges(name=name), utcnow())
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
-        problems = {p.path: p.message for p in exc.problems}
-        return _list_page(
-            request, session, user, status=exc.status, form={"key": key, "name": name}, error=exc.message,
-            problems=problems,
-        )  # fmt: skip
+        return _list_page(request, session, user, **refuse(session, exc, {"key": key, "name": name}).shown())
     flash(
         request, f"The site '{site.name}' is added. List its origins, then paste the snippet in its pages.", "success"
     )
@@ -129,7 +125,7 @@ def _site_page(
 
 
 @router.get(PAGE + "/{key}")
-def site_page(request: Request, session: DbSession, user: Configurer, key: SiteKey) -> Response:
+def site_page(request: Request, session: DbSession, user: ConfigurationPageUser, key: SiteKey) -> Response:
     return _site_page(request, user, sites.get(session, key))
 
 
@@ -137,7 +133,7 @@ def site_page(request: Request, session: DbSession, user: Configurer, key: SiteK
 def save_site(
     request: Request,
     session: DbSession,
-    user: Configurer,
+    user: ConfigurationPageUser,
     key: SiteKey,
     name: Annotated[str, Form(max_length=200)],
     origins: Annotated[str, Form(max_length=50_000)] = "",
@@ -162,7 +158,6 @@ def save_site(
     try:
         sites.update(session, site, changes)
     except InvalidInput as exc:
-        session.rollback()
         form = {
             "name": name,
             "origins": origins,
@@ -171,10 +166,7 @@ def save_site(
             "blocked_email_message": blocked_email_message,
             "language_order": order,
         }
-        return _site_page(
-            request, user, sites.get(session, key), status=exc.status, form=form, error=exc.message,
-            problems=exc.problems, invalid={p.path.split(".")[0] for p in exc.problems},
-        )  # fmt: skip
+        return _site_page(request, user, sites.get(session, key), **refuse(session, exc, form).shown())
     flash(request, f"The settings of '{site.name}' are saved.", "success")
     return redirect(f"{PAGE}/{key}")
 
@@ -186,7 +178,7 @@ InvitationBody = Annotated[str, Form(max_length=schemas.BODY_FIELD_LIMIT)]
 def save_invitation(
     request: Request,
     session: DbSession,
-    user: Configurer,
+    user: ConfigurationPageUser,
     key: SiteKey,
     invitation_body: InvitationBody = "",
     use_default: Annotated[bool, Form()] = False,
@@ -195,16 +187,13 @@ def save_invitation(
     try:
         invitation_bodies.save(site, None if use_default else invitation_body)
     except InvalidInput as exc:
-        session.rollback()
-        message = exc.problems[0].message if exc.problems else exc.message
+        # The editor shows the problem alone, under the body: the line it is on and what is wrong there.
+        refused = refuse(session, exc, {"invitation_body": invitation_body})
+        message = refused.problems.get("invitation_body", refused.message)
         return _site_page(
-            request,
-            user,
-            sites.get(session, key),
-            exc.status,
-            invitation_body=invitation_body,
+            request, user, sites.get(session, key), refused.status, invitation_body=invitation_body,
             invitation_error=message,
-        )
+        )  # fmt: skip
     if site.invitation_body is None:
         flash(request, f"'{site.name}' sends the default invitation email.", "success")
     else:
@@ -216,7 +205,7 @@ def save_invitation(
 def preview_invitation(
     request: Request,
     session: DbSession,
-    user: Configurer,
+    user: ConfigurationPageUser,
     key: SiteKey,
     invitation_body: InvitationBody = "",
     fragment: bool = False,
@@ -231,7 +220,7 @@ def preview_invitation(
 
 @router.post(PAGE + "/{key}/chat")
 def switch_chat(
-    request: Request, session: DbSession, user: Configurer, key: SiteKey, enabled: Annotated[bool, Form()]
+    request: Request, session: DbSession, user: ConfigurationPageUser, key: SiteKey, enabled: Annotated[bool, Form()]
 ) -> Response:
     site = sites.update(session, sites.get(session, key), sites.SiteChanges(chat_enabled=enabled))
     if enabled:
@@ -242,12 +231,11 @@ def switch_chat(
 
 
 @router.post(PAGE + "/{key}/delete")
-def delete_site(request: Request, session: DbSession, user: Configurer, key: SiteKey) -> Response:
+def delete_site(request: Request, session: DbSession, user: ConfigurationPageUser, key: SiteKey) -> Response:
     site = sites.get(session, key)
     try:
         sites.delete(session, site, dialogues.keys_naming_site(session, key))
     except Conflict as exc:
-        flash(request, exc.message, "error")
-        return redirect(f"{PAGE}/{key}")
+        return refuse_with_flash(request, session, exc, f"{PAGE}/{key}")
     flash(request, f"The site '{site.name}' is deleted.", "success")
     return redirect(PAGE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 
 from overture.db import utcnow
@@ -12,15 +12,16 @@ from overture.errors import Conflict, InvalidInput
 from overture.users import service as users
 from overture.users.models import User
 from overture.users.roles import ROLE_LABELS, Area, Role, can_open
-from overture.web.deps import AreaGuard, DbSession, RowId
+from overture.web.deps import DbSession, RowId
+from overture.web.guards import UsersPageUser
+from overture.web.pages.forms import refuse, refuse_with_flash
 from overture.web.pages.rendering import flash, page_router, redirect, render
 
 router = page_router()
-Admin = Annotated[User, Depends(AreaGuard(Area.users, api=False))]
 
 
 @router.get("/admin/users")
-def users_page(request: Request, session: DbSession, user: Admin) -> Response:
+def users_page(request: Request, session: DbSession, user: UsersPageUser) -> Response:
     return render(request, "admin/users.html", user, people=users.list_users(session), roles=list(Role), form={})
 
 
@@ -28,7 +29,7 @@ def users_page(request: Request, session: DbSession, user: Admin) -> Response:
 def add_user(
     request: Request,
     session: DbSession,
-    user: Admin,
+    user: UsersPageUser,
     email: Annotated[str, Form(max_length=254)],
     role: Annotated[str, Form(max_length=20)],
     name: Annotated[str, Form(max_length=200)] = "",
@@ -39,19 +40,9 @@ def add_user(
             session, added, request.app.state.context.settings.base_url, utcnow(), invited=True
         )
     except (InvalidInput, Conflict) as exc:
-        session.rollback()
-        problems = {p.path: p.message for p in exc.problems}
-        form = {"email": email, "name": name, "role": role}
+        refused = refuse(session, exc, {"email": email, "name": name, "role": role})
         return render(
-            request,
-            "admin/users.html",
-            user,
-            status=exc.status,
-            people=users.list_users(session),
-            roles=list(Role),
-            form=form,
-            error=exc.message,
-            problems=problems,
+            request, "admin/users.html", user, people=users.list_users(session), roles=list(Role), **refused.shown()
         )
     flash(
         request,
@@ -68,24 +59,19 @@ def _user_page(request: Request, user: User, person: User, status: int = 200, **
 
 
 @router.get("/admin/users/{user_id}")
-def user_page(request: Request, session: DbSession, user: Admin, user_id: RowId) -> Response:
+def user_page(request: Request, session: DbSession, user: UsersPageUser, user_id: RowId) -> Response:
     return _user_page(request, user, users.get_user(session, user_id))
-
-
-def _refuse(request: Request, user_id: RowId, exc: Conflict | InvalidInput) -> Response:
-    flash(request, exc.message, "error")
-    return redirect(f"/admin/users/{user_id}")
 
 
 @router.post("/admin/users/{user_id}/role")
 def change_role(
-    request: Request, session: DbSession, user: Admin, user_id: RowId, role: Annotated[str, Form(max_length=20)]
+    request: Request, session: DbSession, user: UsersPageUser, user_id: RowId, role: Annotated[str, Form(max_length=20)]
 ) -> Response:
     person = users.get_user(session, user_id)
     try:
         users.change_role(session, person, role)
     except (Conflict, InvalidInput) as exc:
-        return _refuse(request, user_id, exc)
+        return refuse_with_flash(request, session, exc, f"/admin/users/{user_id}")
     flash(request, f"{person.email} is now {ROLE_LABELS[Role(person.role)]}.", "success")
     if person.id == user.id and not can_open(person.role, Area.users):
         return redirect("/admin")  # the admin demoted themselves: the Users page is closed to them now
@@ -94,43 +80,49 @@ def change_role(
 
 @router.post("/admin/users/{user_id}/active")
 def set_active(
-    request: Request, session: DbSession, user: Admin, user_id: RowId, active: Annotated[bool, Form()]
+    request: Request, session: DbSession, user: UsersPageUser, user_id: RowId, active: Annotated[bool, Form()]
 ) -> Response:
     person = users.get_user(session, user_id)
     try:
         users.set_active(session, person, active, actor=user)
     except Conflict as exc:
-        return _refuse(request, user_id, exc)
+        return refuse_with_flash(request, session, exc, f"/admin/users/{user_id}")
     flash(request, f"{person.email} is {'active' if active else 'deactivated'}.", "success")
     return redirect(f"/admin/users/{user_id}")
 
 
 @router.post("/admin/users/{user_id}/password-link")
-def send_password_link(request: Request, session: DbSession, user: Admin, user_id: RowId) -> Response:
+def send_password_link(request: Request, session: DbSession, user: UsersPageUser, user_id: RowId) -> Response:
     person = users.get_user(session, user_id)
     try:
         link = users.start_password_reset(session, person, request.app.state.context.settings.base_url, utcnow())
     except Conflict as exc:
-        return _refuse(request, user_id, exc)
+        return refuse_with_flash(request, session, exc, f"/admin/users/{user_id}")
     flash(request, f"A one-time link to set a password was mailed to {person.email}.", "success")
     return _user_page(request, user, person, shown_link=link.url)
 
 
 @router.post("/admin/users/{user_id}/tokens")
 def create_token(
-    request: Request, session: DbSession, user: Admin, user_id: RowId, name: Annotated[str, Form(max_length=100)] = ""
+    request: Request,
+    session: DbSession,
+    user: UsersPageUser,
+    user_id: RowId,
+    name: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     person = users.get_user(session, user_id)
     try:
         token, secret = users.create_token(session, person, name, utcnow())
     except InvalidInput as exc:
-        return _refuse(request, user_id, exc)
+        return refuse_with_flash(request, session, exc, f"/admin/users/{user_id}")
     # Shown once, in this answer only; only its hash is stored.
     return _user_page(request, user, person, status=201, new_token={"name": token.name, "secret": secret})
 
 
 @router.post("/admin/users/{user_id}/tokens/{token_id}/revoke")
-def revoke_token(request: Request, session: DbSession, user: Admin, user_id: RowId, token_id: RowId) -> Response:
+def revoke_token(
+    request: Request, session: DbSession, user: UsersPageUser, user_id: RowId, token_id: RowId
+) -> Response:
     person = users.get_user(session, user_id)
     token = users.revoke_token(session, token_id, utcnow(), owner=person)
     flash(request, f"The token {token.name} is revoked.", "success")
