@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from overture.db import Database
 from overture.sites import service as sites
+from overture.sites.appearance import LAUNCHER_ICON_PATHS
 from overture.web.widget_assets import widget_assets
 
 
@@ -20,6 +21,8 @@ def test_the_loader_is_javascript_with_an_etag_and_short_caching(client: TestCli
     assert answer.headers["cache-control"] == "public, max-age=3600"
     assert answer.headers["etag"].startswith('"')
     assert "attachShadow" in answer.text and "__PANEL_VERSION__" not in answer.text
+    # The launcher's icon until the visit answer draws the site's: the default, from the server's one table.
+    assert f'<path d="{LAUNCHER_ICON_PATHS["chat"]}"/>' in answer.text and "__DEFAULT_ICON__" not in answer.text
 
 
 def test_a_matching_if_none_match_gets_304_without_a_body(client: TestClient) -> None:
