@@ -141,6 +141,35 @@ def test_a_dark_header_with_white_text_leaves_the_bubbles_dark_on_light_for_the_
     assert appearances.WidgetAppearance().colors.header_text == "#1b2330"  # the visit call's defaults, worked out
 
 
+@pytest.mark.parametrize(
+    ("launcher", "ink"),
+    [("#1f5fbf", "#ffffff"), ("#ffee00", "#111111"), ("#ff0000", "#111111"), ("#767676", "#111111"),
+     ("#757575", "#ffffff"), ("#000000", "#ffffff"), ("#ffffff", "#111111")],
+)  # fmt: skip
+def test_the_launcher_icon_is_near_black_or_white_whichever_contrasts_more_with_the_launcher(
+    launcher: str, ink: str
+) -> None:
+    """The loader's rule before the server drew the launcher (#767676 and #757575 sit either side of the turn)."""
+    widget = appearances.WidgetAppearance.model_validate({"colors": {"launcher": launcher}})
+    assert widget.launcher.ink == ink
+
+
+def test_the_widget_gets_the_path_of_the_launcher_icon_chosen_and_every_icon_has_one() -> None:
+    assert set(appearances.LAUNCHER_ICON_PATHS) == set(appearances.LAUNCHER_ICONS)
+    for icon in appearances.LAUNCHER_ICONS:
+        widget = appearances.WidgetAppearance.model_validate({"launcher": {"icon": icon}})
+        assert widget.launcher.icon_path == appearances.LAUNCHER_ICON_PATHS[icon]
+    assert appearances.WidgetAppearance().launcher.icon_path.startswith("M4 4h16")  # the chat bubble
+
+
+def test_a_widget_appearance_validated_again_works_its_launcher_out_again() -> None:
+    chosen = {"colors": {"launcher": "#ffee00"}, "launcher": {"icon": "wave"}}
+    drawn = appearances.WidgetAppearance.model_validate(chosen)
+    recoloured = drawn.model_dump() | {"colors": {"launcher": "#0b3d91"}}
+    again = appearances.WidgetAppearance.model_validate(recoloured).launcher
+    assert (again.icon, again.ink, again.icon_path) == ("wave", "#ffffff", drawn.launcher.icon_path)
+
+
 def test_a_version_1_document_is_upgraded_when_read_and_keeps_its_look() -> None:
     old = {"bot_name": "Ada", "colors": {"header": "#0b3d91", "text": "#ffffff"}}
     upgraded = appearances.stored(old)

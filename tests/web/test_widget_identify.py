@@ -133,3 +133,17 @@ def test_a_saved_appearance_and_avatar_reach_the_visit_answer(app: FastAPI, clie
     assert appearance["bot_name"] == "Ada" and appearance["colors"]["launcher"] == "#ff0000"
     assert appearance["avatar_url"] == f"http://testserver/api/v1/widget/sites/www/avatar?v={sha[:16]}"
     assert client.get(appearance["avatar_url"]).content == GIF
+
+
+def test_the_visit_answer_draws_the_launcher_icon_in_the_colour_that_reads_on_the_launcher(
+    app: FastAPI, client: TestClient, db: Database
+) -> None:
+    launcher = visit(client)["appearance"]["launcher"]
+    assert launcher["ink"] == "#ffffff" and launcher["icon_path"].startswith("M4 4h16")  # white chat bubble on blue
+    with db.write() as session:
+        chosen = {"colors": {"launcher": "#ffee00"}, "launcher": {"icon": "sparkle"}}
+        appearances.save(session, sites.get(session, "www"), chosen)
+    app.state.context.selector_cache.forget()  # instead of waiting out the one-second check
+    launcher = visit(client)["appearance"]["launcher"]
+    assert launcher["icon"] == "sparkle" and launcher["ink"] == "#111111"
+    assert launcher["icon_path"].startswith("M12 2l2.5 7.5")

@@ -4,6 +4,7 @@ origins, and a site with chat switched off starts no new conversation while runn
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -235,3 +236,57 @@ def test_a_flow_opened_without_a_site_needs_a_site_that_allows_the_page_with_cha
 def test_a_site_the_widget_names_that_does_not_exist_is_named(client: TestClient, db: Database) -> None:
     publish(db, example("flows/qualify.yaml"), "flow")
     assert_refused(start(client, None, dialogue="qualify", site="shop"), 404, "There is no site 'shop'")
+
+
+# --- every widget route's answers, errors included -----------------------------------------------------------------
+
+PAGE = f"{ALLOWED}/pricing"
+SHOP = "https://shop.example.com"
+# (route, method, path, body, status): an error of each widget router found before the call's site is known (an
+# unknown conversation is a 401: the token cannot match it).
+ERRORS = [
+    ("visit-422", "POST", "/api/v1/widget/visit", {"site": "www"}, 422),
+    ("visit-404", "POST", "/api/v1/widget/visit", {"site": "nope", "url": PAGE}, 404),
+    ("conversations-422", "POST", URL, {"dialogue": "no such key!"}, 422),
+    ("conversations-401", "GET", f"{URL}/c_nope", None, 401),
+    ("identify-422", "POST", "/api/v1/widget/identify", {"site": "www"}, 422),
+    ("identify-404", "POST", "/api/v1/widget/identify", {"site": "nope", "email": "a@b.io", "signature": "00"}, 404),
+    ("avatar-404", "GET", "/api/v1/widget/sites/nope/avatar", None, 404),
+]
+
+
+@pytest.mark.parametrize(("origin", "readable_by"), [(ALLOWED, ALLOWED), (OTHER, None)], ids=["allowed", "refused"])
+@pytest.mark.parametrize(("method", "path", "body", "status"), [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
+def test_an_error_of_every_widget_router_is_readable_only_by_pages_a_site_allows(
+    client: TestClient,
+    origin: str,
+    readable_by: str | None,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    status: int,
+) -> None:
+    response = client.request(method, path, json=body, headers={"Origin": origin, "X-Conversation-Token": "t"})
+    assert response.status_code == status, response.text
+    assert set(response.json()) == ERROR_SHAPE
+    assert response.headers.get("access-control-allow-origin") == readable_by
+    assert response.headers["vary"] == "Origin"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/widget/visit", {"site": "www", "url": f"{SHOP}/"}),
+        ("/api/v1/widget/identify", {"site": "www", "email": "a@b.io", "signature": "00"}),
+    ],
+    ids=["visit", "identify"],
+)
+def test_a_page_another_site_allows_reads_nothing_of_the_refusal_of_this_one(
+    client: TestClient, db: Database, path: str, body: dict[str, Any]
+) -> None:
+    with db.write() as session:
+        sites.create(session, "shop", sites.SiteChanges(name="Shop", origins=[SHOP]), datetime(2026, 1, 5, tzinfo=UTC))
+    response = client.post(path, json=body, headers={"Origin": SHOP})
+    assert_refused(response, 403, f"Pages of {SHOP} may not use site 'www'. Add the origin")
+    assert "access-control-allow-origin" not in response.headers
+    assert response.headers["vary"] == "Origin"

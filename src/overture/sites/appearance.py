@@ -33,6 +33,22 @@ from overture.sites.models import Site
 LauncherIcon = Literal["chat", "message", "question", "wave", "sparkle"]
 Sound = Literal["off", "chime", "pop", "ding"]  # the sounds the widget ships; off = silent
 LAUNCHER_ICONS: tuple[str, ...] = get_args(LauncherIcon)
+# Each launcher icon as the widget draws it: SVG path data in a 24 x 24 box, holes cut with the even-odd rule.
+LAUNCHER_ICON_PATHS: dict[str, str] = {
+    "chat": "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    "message": "M2 5h20v14H2zm2 2v1l8 5 8-5V7z",
+    "question": (
+        "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-1 14h2v2h-2zm1-10a4 4 0 0 0-4 4h2a2 2 0 1 1 2 2h-1v3h2v-1.2"
+        "A4 4 0 0 0 12 6z"
+    ),
+    "wave": (
+        "M7 11V5a1.5 1.5 0 0 1 3 0v5h1V3a1.5 1.5 0 0 1 3 0v7h1V4.5a1.5 1.5 0 0 1 3 0V14a7 7 0 0 1-12.6 4.2"
+        "L3.2 13a1.5 1.5 0 0 1 2.4-1.8z"
+    ),
+    "sparkle": (
+        "M12 2l2.5 7.5L22 12l-7.5 2.5L12 22l-2.5-7.5L2 12l7.5-2.5zm7 0 .8 2.2L22 5l-2.2.8L19 8l-.8-2.2L16 5l2.2-.8z"
+    ),
+}
 SOUNDS: tuple[str, ...] = get_args(Sound)
 CONTRAST_MINIMUM = 4.5  # WCAG 2.1 AA for normal text
 VERSION: Literal[2] = 2
@@ -46,6 +62,8 @@ TEXT_BACKGROUNDS = {
 }
 # The automatic text colour: the default dark ink or white, whichever contrasts more with the element.
 DARK_INK, LIGHT_INK = "#1b2330", "#ffffff"
+# The launcher's icon is near-black or white, whichever contrasts more with the launcher (white on a tie).
+LAUNCHER_DARK_INK = "#111111"
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A font family name as CSS reads it unquoted: letters, digits, spaces and hyphens.
@@ -195,17 +213,40 @@ class Appearance(_Part):
         return _https_url(value) if value is not None and value.strip() else None
 
 
+class WidgetLauncher(Launcher):
+    """The launcher as the widget draws it: the settings, and what they resolve to."""
+
+    ink: str = Field(description="The icon's colour: #111111 or #ffffff, whichever contrasts more with the launcher.")
+    icon_path: str = Field(description="The icon's SVG path data (a 24 x 24 box, even-odd fill).")
+
+
 class WidgetAppearance(Appearance):
-    """What the widget receives: the appearance with the avatar's address (None: no avatar, show initials)."""
+    """What the widget receives: the appearance with the avatar's address (None: no avatar, show initials), every
+    colour worked out and the launcher's icon drawn, so the widget only applies them."""
 
     avatar_url: str | None = None
     colors: Colors = Field(default_factory=Colors, validate_default=True)
+    launcher: WidgetLauncher = Field(default_factory=dict, validate_default=True)
 
     @field_validator("colors", mode="after")
     @classmethod
     def _painted(cls, colors: Colors) -> Colors:
         """The widget gets every text colour as a colour: the automatic ones are worked out here, once."""
         return colors.resolved()
+
+    @field_validator("launcher", mode="before")
+    @classmethod
+    def _drawn(cls, value: object, info: ValidationInfo) -> object:
+        """The launcher's settings with the icon's colour on the launcher colour (`colors`, validated before it)
+        and the chosen icon's path, worked out again when a widget appearance is validated anew."""
+        if isinstance(value, Launcher):
+            value = value.model_dump()
+        if isinstance(value, Mapping):
+            value = {key: setting for key, setting in value.items() if key not in ("ink", "icon_path")}
+        settings = Launcher.model_validate(value)
+        colors = info.data.get("colors") or Colors()
+        drawn = {"ink": launcher_ink(colors.launcher), "icon_path": LAUNCHER_ICON_PATHS[settings.icon]}
+        return {**settings.model_dump(), **drawn}
 
 
 def defaults() -> Appearance:
@@ -318,6 +359,12 @@ def readable_on(background: str) -> str:
     """DARK_INK or LIGHT_INK, whichever contrasts more with `background`."""
     dark, light = contrast_ratio(DARK_INK, background), contrast_ratio(LIGHT_INK, background)
     return DARK_INK if dark >= light else LIGHT_INK
+
+
+def launcher_ink(launcher: str) -> str:
+    """The launcher icon's colour on `launcher`: LAUNCHER_DARK_INK or white, whichever contrasts more."""
+    on_dark, on_white = contrast_ratio("#000000", launcher), contrast_ratio(LIGHT_INK, launcher)
+    return LAUNCHER_DARK_INK if on_dark > on_white else LIGHT_INK
 
 
 def _low_contrasts(appearance: Appearance) -> list[tuple[str, str]]:

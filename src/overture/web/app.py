@@ -39,6 +39,7 @@ from overture.web.api import (
     admin_users,
     widget_conversations,
     widget_identify,
+    widget_router,
     widget_visits,
 )
 from overture.web.context import AppContext
@@ -151,6 +152,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.mount("/admin/static", StaticFiles(directory=str(resources.files("overture.web") / "static")), "static")
     # The widget's routes first: they take the most traffic, and routes are matched in order.
     app.include_router(widget_visits.router)
+    app.include_router(widget_router.preflights)
     app.include_router(widget_conversations.router)
     app.include_router(widget_identify.router)
     app.include_router(widget_assets.router)

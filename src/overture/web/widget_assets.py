@@ -13,9 +13,13 @@ from importlib import resources
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from overture.sites.appearance import LAUNCHER_ICON_PATHS, Launcher
+
 router = APIRouter(include_in_schema=False)
 
 PANEL_VERSION_PLACEHOLDER = "__PANEL_VERSION__"
+# The launcher's icon before the visit answer draws the site's: the default one, from the one table of icons.
+DEFAULT_ICON_PLACEHOLDER = "__DEFAULT_ICON__"
 JAVASCRIPT = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 # The loader's address is in every customer's pages: short enough that a new release reaches visitors within the
@@ -68,9 +72,14 @@ def panel_version() -> str:
 
 @cache
 def widget_assets() -> dict[str, Asset]:
-    """The three files by name, read once: the loader carries the hash of the panel's files it loads."""
+    """The three files by name, read once: the loader carries the hash of the panel's files it loads and the
+    default launcher icon."""
     panel_js, panel_css = _read("panel.js"), _read("panel.css")
-    loader = _read("overture.js").replace(PANEL_VERSION_PLACEHOLDER, panel_version())
+    loader = (
+        _read("overture.js")
+        .replace(PANEL_VERSION_PLACEHOLDER, panel_version())
+        .replace(DEFAULT_ICON_PLACEHOLDER, LAUNCHER_ICON_PATHS[Launcher().icon])
+    )
     return {
         "widget.js": _asset(loader, JAVASCRIPT),
         "panel.js": _asset(panel_js, JAVASCRIPT),

@@ -58,15 +58,8 @@
   launcher.setAttribute("aria-label", { fr: "Ouvrir la discussion", de: "Chat öffnen" }[lang] || "Open chat");
   launcher.setAttribute("aria-haspopup", "dialog");
   launcher.setAttribute("aria-expanded", "false");
-  // The launcher icons a site may choose (appearance.launcher.icon); holes are cut with the even-odd rule.
-  const ICONS = {
-    chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
-    message: "M2 5h20v14H2zm2 2v1l8 5 8-5V7z",
-    question: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-1 14h2v2h-2zm1-10a4 4 0 0 0-4 4h2a2 2 0 1 1 2 2h-1v3h2v-1.2A4 4 0 0 0 12 6z",
-    wave: "M7 11V5a1.5 1.5 0 0 1 3 0v5h1V3a1.5 1.5 0 0 1 3 0v7h1V4.5a1.5 1.5 0 0 1 3 0V14a7 7 0 0 1-12.6 4.2L3.2 13a1.5 1.5 0 0 1 2.4-1.8z",
-    sparkle: "M12 2l2.5 7.5L22 12l-7.5 2.5L12 22l-2.5-7.5L2 12l7.5-2.5zm7 0 .8 2.2L22 5l-2.2.8L19 8l-.8-2.2L16 5l2.2-.8z",
-  };
-  launcher.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true" fill-rule="evenodd"><path/></svg>';
+  // The icon comes drawn in the visit answer (appearance.launcher.icon_path); until then, the default one.
+  launcher.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true" fill-rule="evenodd"><path d="__DEFAULT_ICON__"/></svg>';
   const teaser = d.createElement("button");
   teaser.className = "t";
   teaser.hidden = true;
@@ -91,22 +84,17 @@
   launcher.onclick = teaser.onclick = () => panel().then((p) => p.toggle(chosen));
 
   const colour = (v) => (typeof v === "string" && /^#[0-9a-f]{3,8}$/i.test(v) ? v : null);
-  const ink = (hex) => {
-    let x = hex.slice(1, hex.length > 5 ? 7 : 4);
-    if (x.length < 6) x = [...x].map((c) => c + c).join("");
-    const [r, g, b] = [0, 2, 4].map((i) => { const c = parseInt(x.substr(i, 2), 16) / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
-    const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    return (y + 0.05) / 0.05 > 1.05 / (y + 0.05) ? "#111" : "#fff";
-  };
-  // The launcher's look; the panel's colours, font and radius are the panel's to apply (panel.js).
+  // The launcher's look, worked out by the server (its icon's colour and path); the panel's colours, font and
+  // radius are the panel's to apply (panel.js).
   const applyLook = (a) => {
     appearance = a && typeof a === "object" ? a : {};
     const c = appearance.colors || {}, l = appearance.launcher || {}, css = el.style;
-    if (colour(c.launcher)) css.setProperty("--ov-launcher", c.launcher), css.setProperty("--ov-launcher-ink", ink(c.launcher));
+    if (colour(c.launcher)) css.setProperty("--ov-launcher", c.launcher);
+    if (colour(l.ink)) css.setProperty("--ov-launcher-ink", l.ink);
     el.classList.toggle("left", l.position === "bottom-left");
     for (const [k, p] of [["offset_x", "--ov-x"], ["offset_y", "--ov-y"]]) if (Number.isFinite(l[k])) css.setProperty(p, l[k] + "px");
     if (Number.isFinite(appearance.z_index)) css.setProperty("--ov-z", appearance.z_index);
-    launcher.querySelector("path").setAttribute("d", ICONS[l.icon] || ICONS.chat);
+    if (typeof l.icon_path === "string") launcher.querySelector("path").setAttribute("d", l.icon_path);
   };
 
   // Triggers run here, as the server describes them; each returns how to stop listening.

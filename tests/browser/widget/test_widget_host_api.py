@@ -144,6 +144,17 @@ def test_the_launcher_shows_the_icon_the_site_chose(visitor: Page, db: Database)
     assert (icon.bounding_box() or {}).get("width", 0) > 10
 
 
+@pytest.mark.parametrize(("colour", "ink"), [("#1f5fbf", "rgb(255, 255, 255)"), ("#ffee00", "rgb(17, 17, 17)")])
+def test_the_launcher_icon_is_drawn_in_the_colour_that_reads_on_the_launcher(
+    visitor: Page, db: Database, colour: str, ink: str
+) -> None:
+    publish_test_dialogue(db)
+    set_appearance(db, colors={"launcher": colour})
+    visitor.goto("/demo/pricing")
+    expect(launcher(visitor)).to_be_visible()
+    expect(launcher(visitor).locator("path")).to_have_css("fill", ink)
+
+
 BUTTONS_FIRST = {
     "key": "buttons-first",
     "name": "Buttons first",

@@ -61,10 +61,20 @@ def allowing(use: Use, caller: Caller) -> list[SiteConfig]:
     taken = [site for site, refused in verdicts if refused is None]
     if taken or caller.origin is None:
         return taken
-    refused = next((origin for _, origin in verdicts if origin), caller.origin)
-    raise OriginRefused(
-        f"Pages of {refused} may not use {use.name}. Add the origin to the site's allowed origins in "
-        "Configuration > Sites."
+    raise _refusal(next((origin for _, origin in verdicts if origin), caller.origin), use.name)
+
+
+def check_site(caller: Caller, key: str, origins: Sequence[str]) -> None:
+    """Before a call for the site `key` (the visit, identify): the page may use it by its allowed `origins`.
+    Raises OriginRefused, naming the origin refused."""
+    refused = refused_origin(origins, caller.origin, caller.page_url, caller.own_origin)
+    if refused is not None:
+        raise _refusal(refused, f"site '{key}'")
+
+
+def _refusal(origin: str, name: str) -> OriginRefused:
+    return OriginRefused(
+        f"Pages of {origin} may not use {name}. Add the origin to the site's allowed origins in Configuration > Sites."
     )
 
 

@@ -1,14 +1,14 @@
-"""Widget API: conversations. Public (no admin token): the conversation's own token proves who may continue it."""
+"""Widget API: conversations. Public (no admin token): the conversation's own token, sent in a header and never a
+cookie, proves who may continue it; every call checks the calling page against the conversation's site."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import Header, Path, Request
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
 from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -33,58 +33,13 @@ from overture.scheduling.clock import load_zone
 from overture.scheduling.picker import slot_picker
 from overture.sites.service import KEY_PATTERN as SITE_KEY_PATTERN
 from overture.web.api import widget_access as access
+from overture.web.api.widget_router import widget_router
 from overture.web.context import AppContext
 from overture.web.deps import Context
-from overture.web.errors import API_ERROR_RESPONSES
 from overture.web.shared_transaction import in_shared_transaction, shared_transaction
 
-
-class CrossOriginRoute(APIRoute):
-    """Lets the page that called read the answer, errors included (a 422 names what to fix), when its site allows
-    the page: each call checks its own site (`widget_access`), so an answer it gave is for an allowed page; an
-    error found before the site was known is readable by pages some site allows; a refused page reads nothing.
-    The conversation's token, sent in a header and never a cookie, is what authorises a call."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def answer_with_cors(request: Request) -> Response:
-            refused = False
-            try:
-                response = await handler(request)
-            except Exception as exc:
-                refused = isinstance(exc, access.OriginRefused)
-                render = next(
-                    (
-                        request.app.exception_handlers[kind]
-                        for kind in type(exc).__mro__
-                        if kind in request.app.exception_handlers
-                    ),
-                    None,
-                )
-                if render is None:
-                    raise
-                response = await render(request, exc)
-            origin = request.headers.get("origin")
-            if origin:
-                response.headers["Vary"] = "Origin"
-                if not refused and (
-                    response.status_code < 400
-                    or await run_in_threadpool(access.allowed_by_some_site, request.app.state.context, origin)
-                ):
-                    response.headers["Access-Control-Allow-Origin"] = origin
-            return response
-
-        return answer_with_cors
-
-
 Changed = TypeVar("Changed")
-router = APIRouter(
-    prefix="/api/v1/widget/conversations",
-    tags=["widget"],
-    responses=API_ERROR_RESPONSES,
-    route_class=CrossOriginRoute,
-)
+router = widget_router("/conversations")
 
 
 class StartIn(StartConversation):

@@ -1,22 +1,24 @@
-"""Widget API: `Overture.identify` (a signed email from the host page) and the site's avatar. Both public."""
+"""Widget API: `Overture.identify` (a signed email from the host page) and the site's avatar. Both public; a
+site's allowed origins say which pages may."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from overture.db import utcnow
-from overture.errors import Forbidden, NotFound
+from overture.errors import NotFound
 from overture.sites import avatars
 from overture.sites import service as sites
 from overture.visits import identify
+from overture.web.api import widget_access as access
+from overture.web.api.widget_router import widget_router
 from overture.web.deps import Context, DbSession
-from overture.web.errors import API_ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/widget", tags=["widget"], responses=API_ERROR_RESPONSES)
+router = widget_router()
 SiteKey = Annotated[str, Path(max_length=80, pattern=sites.KEY_PATTERN, description="The site's key.")]
 # The avatar is an image shown by <img>: nothing in it may run, even opened on its own (an SVG).
 AVATAR_HEADERS = {
@@ -50,14 +52,9 @@ def identify_visitor(request: Request, session: DbSession, context: Context, bod
     """Links the visitor to the person with this email (merging an anonymous visitor into them). Refused with 401,
     writing nothing, when the signature is missing or does not match."""
     site = sites.get(session, body.site)
-    origin = request.headers.get("origin")
-    if not sites.origin_allowed(site, origin, context.settings.base_url):
-        raise Forbidden(f"Pages of {origin} may not use site '{site.key}'.")
+    access.check_site(access.Caller.of(request, context), site.key, site.origins or ())
     visitor_id = identify.identify(session, site, body.visitor_id, body.email, body.signature, utcnow())
-    response = Response(IdentifyOut(visitor_id=visitor_id).model_dump_json(), media_type="application/json")
-    if origin:
-        response.headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
-    return response
+    return Response(IdentifyOut(visitor_id=visitor_id).model_dump_json(), media_type="application/json")
 
 
 @router.get(
@@ -66,8 +63,10 @@ def identify_visitor(request: Request, session: DbSession, context: Context, bod
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}, 304: {"description": "Not modified (If-None-Match)"}},
 )
-def site_avatar(request: Request, session: DbSession, key: SiteKey) -> Response:
-    """The bot's picture, with an ETag; the visit call's appearance gives its address."""
+def site_avatar(request: Request, session: DbSession, context: Context, key: SiteKey) -> Response:
+    """The bot's picture, with an ETag; the visit call's appearance gives its address. An <img> sends no Origin
+    header; a page's script that does must be of the site's origins, as for every widget call."""
+    access.check_site(access.Caller.of(request, context), key, sites.get(session, key).origins or ())
     avatar = avatars.find_by_key(session, key)
     if avatar is None:
         raise NotFound(f"The site '{key}' has no avatar.")

@@ -1,25 +1,23 @@
-"""Widget API: the visit call, made on every page view, and the browser's preflight of every widget call. Public;
-a site's allowed origins say which pages may."""
+"""Widget API: the visit call, made on every page view. Public; a site's allowed origins say which pages may."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 
 from overture.db import utcnow
 from overture.sites.appearance import WidgetAppearance
 from overture.visits.schemas import ChosenDialogue, ContinuingConversation, VisitIn, VisitOut
 from overture.visits.service import Visit, VisitResult, record_visit
 from overture.web.api import widget_access as access
+from overture.web.api.widget_router import widget_router
 from overture.web.context import AppContext
 from overture.web.deps import Context
-from overture.web.errors import API_ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/widget", tags=["widget"], responses=API_ERROR_RESPONSES)
+router = widget_router()
 
 
 def device_from_user_agent(user_agent: str) -> str:
@@ -57,7 +55,7 @@ async def visit(request: Request, body: VisitIn, context: Context) -> Response:
     def job(connection: Connection) -> VisitResult:
         site = context.selector_cache.current(connection).sites.get(body.site)
         if site is not None:  # the page's address too (an unknown site is the visit's to name)
-            access.allowing(access.Use([site], f"site '{body.site}'"), caller)
+            access.check_site(caller, site.key, site.origins)
         return record(connection)
 
     result: VisitResult = await context.group_commit.run(job)
@@ -72,11 +70,7 @@ async def visit(request: Request, body: VisitIn, context: Context) -> Response:
         if continuing
         else None,
     )
-    response = Response(out.model_dump_json(), media_type="application/json")
-    origin = request.headers.get("origin")
-    if origin:  # the service refused any origin the site does not allow: this one may read the answer
-        response.headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
-    return response
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 def site_appearance(context: AppContext, site_key: str) -> WidgetAppearance:
@@ -87,22 +81,3 @@ def site_appearance(context: AppContext, site_key: str) -> WidgetAppearance:
     if appearance.avatar_url is None:
         return appearance
     return appearance.model_copy(update={"avatar_url": context.settings.base_url.rstrip("/") + appearance.avatar_url})
-
-
-@router.options("/{path:path}", include_in_schema=False)
-async def preflight(request: Request, context: Context, path: str) -> Response:
-    """A browser asks before its first JSON call from a site's page. The answer names the page's origin only when
-    a site (or Overture itself) allows it, never `*`; the call itself then checks the page against its own site."""
-    origin = request.headers.get("origin")
-    if not origin or not await run_in_threadpool(access.allowed_by_some_site, context, origin):
-        return Response(status_code=204, headers={"Vary": "Origin"})
-    return Response(
-        status_code=204,
-        headers={
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": "GET, POST",
-            "Access-Control-Allow-Headers": "Content-Type, X-Conversation-Token",
-            "Access-Control-Max-Age": "600",
-            "Vary": "Origin",
-        },
-    )
