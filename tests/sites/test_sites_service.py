@@ -183,7 +183,7 @@ def test_the_snippet_loads_the_widget_for_the_site() -> None:
 )
 def test_origin_allowed_follows_the_site_s_origins(origin: str | None, allowed: bool) -> None:
     site = site_with(["https://www.example.com", "https://*.example.com"])
-    assert sites.origin_allowed(site, origin, "https://overture.example.org/chat") is allowed
+    assert origins.origin_allowed(site.origins, origin, "https://overture.example.org/chat") is allowed
 
 
 @pytest.mark.parametrize(

@@ -46,16 +46,6 @@ def lower_scheme_and_host(url: str) -> str:
     return f"{scheme}://{user}{at}{host}{rest}"
 
 
-def origin_of(url: str) -> str:
-    """The origin of a page's address as a browser sends it (`https://www.example.com`): lower-case, without the
-    default port, user name, path or query. "" when `url` has no scheme://host."""
-    match = _ADDRESS.fullmatch(lower_scheme_and_host(url.strip()))
-    if match is None:
-        return ""
-    scheme, authority, _ = match.groups()
-    return f"{scheme}://{authority.rpartition('@')[2]}"
-
-
 def _host_name(host: str) -> str:
     """`host` as a lower-case ASCII host name (international names in their xn-- form); raises InvalidValue."""
     try:

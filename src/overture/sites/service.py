@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from overture import signals
 from overture.errors import Conflict, InvalidInput, NotFound, Problem
-from overture.sites import origins
 from overture.sites.addresses import InvalidValue, normalise_domain, normalise_origin
 from overture.sites.models import DEFAULT_BLOCKED_MESSAGE, Site
 
@@ -60,13 +59,6 @@ def get(session: Session, key: str) -> Site:
     if site is None:
         raise NotFound(f"There is no site with the key '{key}'.")
     return site
-
-
-def origin_allowed(site: Site, origin: str | None, own_origin: str) -> bool:
-    """Whether a widget call from a page of `origin` may use `site`: its Origin header is absent (a non-browser
-    client), is Overture's own origin, or is one of the site's origins (`https://*.example.com` covering
-    subdomains). `own_origin` may be the base URL: its path is ignored."""
-    return origins.origin_allowed(site.origins or (), origin, own_origin)
 
 
 def snippet(site: Site, base_url: str) -> str:

@@ -10,9 +10,9 @@ from sqlalchemy import Connection, select
 
 from overture.dialogues.models import Dialogue
 from overture.errors import NotFound
-from overture.sites.addresses import lower_scheme_and_host, origin_of
+from overture.sites.addresses import lower_scheme_and_host
 from overture.sites.demo import EmbeddedPages
-from overture.sites.origins import origin_allowed
+from overture.sites.origins import origin_allowed, origin_of
 from overture.targeting.facts import PageFacts, VisitorFacts
 from overture.visits.selector_cache import SelectorCache, Targeting
 from overture.visits.service import engaged_conversation, visitor_facts_of
@@ -50,6 +50,8 @@ def site_for(targeting: Targeting, url: str, given: str | None, embedded: Embedd
     if embedded is not None and embedded.holds(url) and embedded.site in targeting.sites:
         return embedded.site
     origin = origin_of(url)
+    if origin is None:  # not a page's address: no site serves it
+        return None
     for key, site in sorted(targeting.sites.items()):
         if site.origins and origin_allowed(site.origins, origin, own_origin=""):
             return key
@@ -79,7 +81,9 @@ def explain(
         if person_id is not None and site_key is not None
         else None
     )
-    unserved = f"no site allows {origin_of(url)}, so the widget is refused on its pages" if site_key is None else None
+    unserved = (
+        f"no site allows {origin_of(url) or url}, so the widget is refused on its pages" if site_key is None else None
+    )
     verdicts = []
     for explanation in targeting.selector.explain(site_key or "", PageFacts(url=url), facts, now):
         shown = explanation.chosen and continuing is None and unserved is None
