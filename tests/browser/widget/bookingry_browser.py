@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from overture.db import Database
 from overture.scheduling.models import Meeting
-from scheduling.bookingry import booking_dialogue, make_agents
+from scheduling.bookings import booking_dialogue, make_agents
 
 from support import publish
 from widgetry import answer_box, launcher, messages
