@@ -16,7 +16,7 @@ from overture.db import Database
 from overture.scheduling.models import Meeting
 from scheduling.bookings import Visitor, make_agent_of, make_agents, publish_booking
 
-from browsing import shoot, sign_in
+from pages import shoot, sign_in
 from support import Personas
 
 
