@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, Playwright, expect
 
-from browsing import area_links, heading, shoot, sign_in
+from pages import area_links, heading, shoot, sign_in
 from support import Personas
 
 ALL_AREAS = [

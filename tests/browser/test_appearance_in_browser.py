@@ -14,7 +14,7 @@ from overture.db import Database
 from overture.people.models import Person
 from overture.sites import service as sites
 
-from browsing import shoot, sign_in
+from pages import shoot, sign_in
 from support import Personas
 
 PAGE = "/admin/configuration/sites/www/appearance"

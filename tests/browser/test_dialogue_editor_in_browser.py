@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from browsing import sign_in
+from pages import sign_in
 from support import Personas
 
 FLOW_WITH_A_TYPO = """\

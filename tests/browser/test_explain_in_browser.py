@@ -10,7 +10,7 @@ from sqlalchemy import update
 from overture.db import Database
 from overture.sites.models import Site
 
-from browsing import shoot, sign_in
+from pages import shoot, sign_in
 from support import Personas, publish
 
 PRICING_ONLY = {

@@ -17,10 +17,9 @@ from overture.scheduling import links
 from overture.scheduling.models import Meeting
 from overture.sites import appearance
 from overture.sites.models import Site
-from scheduling.meetingfactory import SECRET_KEY, at, make_agent, make_meeting, make_person
+from scheduling.rows import SECRET_KEY, at, make_agent, make_meeting, make_person
 
-from browsing import shoot
-from widgetry import axe_violations
+from pages import axe_violations, shoot
 
 NOW = at(3, 9)  # Tuesday 3 March 2026, 09:00 UTC
 PHONE = {"width": 390, "height": 844}

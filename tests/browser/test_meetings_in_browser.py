@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 
 from overture.db import Database
 from overture.scheduling.models import Meeting
-from scheduling.bookingry import Visitor, make_agent_of, make_agents, publish_booking
+from scheduling.bookings import Visitor, make_agent_of, make_agents, publish_booking
 
-from browsing import shoot, sign_in
+from pages import shoot, sign_in
 from support import Personas
 
 

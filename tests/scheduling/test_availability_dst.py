@@ -10,7 +10,7 @@ import pytest
 from overture.scheduling.availability import MeetingType
 from overture.scheduling.hours import DateOverride, WeeklyHours, hours
 
-from .making import agent, at, local_starts, slots_of
+from .schedules import agent, at, local_starts, slots_of
 
 NO_NOTICE = MeetingType("demo", notice=timedelta(0))
 NIGHT = [f"{hour:02d}:{minute:02d}" for hour in range(5) for minute in (0, 30)]  # 00:00 .. 04:30

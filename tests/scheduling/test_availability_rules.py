@@ -11,7 +11,7 @@ from overture.errors import InvalidInput
 from overture.scheduling.availability import BookedMeeting, Busy, MeetingType, free_slots
 from overture.scheduling.hours import DateOverride, DateRange, Hours, WeeklyHours, hours
 
-from .making import DEMO, agent, at, busy, local_starts, slots_of
+from .schedules import DEMO, agent, at, busy, local_starts, slots_of
 
 PARIS = "Europe/Paris"
 PARIS_ZONE = ZoneInfo(PARIS)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from overture.scheduling.availability import MeetingType, free_slots
 from overture.scheduling.hours import WeeklyHours, hours
 
-from .making import DEMO, agent, at, busy
+from .schedules import DEMO, agent, at, busy
 
 PARIS = "Europe/Paris"
 NOW = at(PARIS, 2026, 5, 29, 8, 0)

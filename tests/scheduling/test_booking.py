@@ -27,7 +27,7 @@ from overture.scheduling.models import Agent, Meeting, RoutingDecision, Team
 from overture.settings import Settings
 from overture.users.models import User
 
-from .bookingry import Visitor, first_time, make_agents, publish_booking, texts
+from .bookings import Visitor, first_time, make_agents, publish_booking, texts
 from support import Personas
 
 # An offer and the pick of its first time must see one instant (see `stopped_clock`).

@@ -23,7 +23,7 @@ from overture.scheduling import agents, booking
 from overture.scheduling.models import Agent, Meeting, RoutingDecision
 from overture.settings import Settings
 
-from .bookingry import make_agents
+from .bookings import make_agents
 
 radicale = radicale_server.radicale  # the session's real Radicale server (tests/calendars/conftest.py)
 Radicale = radicale_server.Radicale

@@ -14,7 +14,7 @@ from overture.calendars.models import BusyCache, CalendarConnection
 from overture.db import Database
 from racing import lined_up
 
-from .bookingry import Visitor, make_agents, publish_booking
+from .bookings import Visitor, make_agents, publish_booking
 
 VISITORS = 8
 

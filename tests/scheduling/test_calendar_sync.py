@@ -32,7 +32,7 @@ from overture.scheduling.models import Agent, Meeting
 from overture.settings import Settings
 from overture.users.models import User
 
-from .meetingry import make_agent, make_meeting, make_person
+from .rows import make_agent, make_meeting, make_person
 
 USERS = radicale_server.USERS
 Radicale = radicale_server.Radicale
@@ -74,9 +74,18 @@ def booked(db: Database, agent_email: str = "rita@example.com", start: datetime 
     with db.write() as session:
         agent = session.scalar(select(Agent).join(User, User.id == Agent.user_id).where(User.email == agent_email))
         if agent is None:
-            agent = make_agent(session, agent_email, agent_email.split("@")[0].title())
-        person = make_person(session, f"visitor-{start:%H%M%S}-{agent.id}@customer.example")
-        return make_meeting(session, agent, person, start, 45, **fields).id
+            agent = make_agent(
+                session,
+                agent_email,
+                agent_email.split("@")[0].title(),
+                provider=None,
+                zone="America/New_York",
+                meeting_link="https://meet.example.com/rita-rep",
+            )
+        person = make_person(session, f"visitor-{start:%H%M%S}-{agent.id}@customer.example", "Chloé", "Martin")
+        return make_meeting(
+            session, agent, start, 45, person=person, title="Product demo", calendar_state="pending", **fields
+        ).id
 
 
 def row(db: Database, meeting_id: int) -> Meeting:
@@ -209,7 +218,7 @@ def test_a_reassigned_meeting_leaves_the_previous_agents_calendar_for_the_new_on
     assert old.calendar_href is not None
     bruno_url = radicale.make_calendar("bruno", f"work-{uuid.uuid4().hex[:8]}")
     with db.write() as session:
-        second_agent = make_agent(session, "bruno@example.com", "Bruno Closer").id
+        second_agent = make_agent(session, "bruno@example.com", "Bruno Closer", provider=None).id
     connect(db, second_agent, bruno_url, user="bruno")
     removal = {"agent_id": first_agent, "uid": old.uid, "href": old.calendar_href, "etag": old.calendar_etag}
     change(db, meeting_id, agent_id=second_agent, calendar_removals=[removal], calendar_href=None,
@@ -235,7 +244,7 @@ def test_a_meeting_reassigned_to_an_agent_without_a_calendar_still_leaves_the_pr
     old = row(db, meeting_id)
     assert old.calendar_href is not None
     with db.write() as session:
-        second_agent = make_agent(session, "bea@example.com", "Bea Builtin").id
+        second_agent = make_agent(session, "bea@example.com", "Bea Builtin", provider=None).id
         session.add(CalendarConnection(agent_id=second_agent, provider="builtin", settings={}))
     removal = {"agent_id": first_agent, "uid": old.uid, "href": old.calendar_href, "etag": old.calendar_etag}
     change(db, meeting_id, agent_id=second_agent, calendar_removals=[removal], calendar_href=None,

@@ -20,7 +20,7 @@ from overture.scheduling import meeting_list, meetings
 from overture.scheduling.models import Agent, Meeting, RoutingDecision, TeamMember
 from overture.users import service as users
 
-from .meetingfactory import (
+from .rows import (
     BASE_URL,
     SECRET_KEY,
     at,

@@ -19,7 +19,7 @@ from overture.scheduling.models import Agent
 from overture.users import service as users
 from overture.users.models import User
 
-from .meetingfactory import MONDAY, at, make_agent, make_decision, make_meeting, make_person, make_team
+from .rows import MONDAY, at, make_agent, make_decision, make_meeting, make_person, make_team
 from support import Personas
 
 NOW = at(4, 12)  # Wednesday noon

@@ -25,7 +25,7 @@ from overture.scheduling.models import Agent, Meeting
 from overture.sites.models import Site
 from overture.users import service as users
 
-from .meetingry import BASE_URL, SECRET_KEY, make_agent, make_meeting, make_person
+from .rows import BASE_URL, SECRET_KEY, make_agent, make_meeting, make_person
 
 MAIL_FROM = "Overture <meetings@chat.example.com>"
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -48,8 +48,24 @@ def smtp() -> Iterator[SmtpServer]:
 def book(db: Database, **meeting_fields: object) -> int:
     """An agent in New York, a visitor in Paris, a meeting between them, and its booking emails; the meeting id."""
     with db.write() as session:
-        agent = make_agent(session)
-        meeting = make_meeting(session, agent, make_person(session), START, 45, **meeting_fields)
+        agent = make_agent(
+            session,
+            "rita@example.com",
+            "Rita Rep",
+            zone="America/New_York",
+            meeting_link="https://meet.example.com/rita-rep",
+        )
+        meeting = make_meeting(
+            session,
+            agent,
+            START,
+            45,
+            title="Product demo",
+            person=make_person(
+                session, "chloe@customer.example", "Chloé", "Martin", phone="+33 6 12 34 56 78", company="Acme Corp"
+            ),
+            **meeting_fields,
+        )
         notices.queue_booked(session, meeting, base_url=BASE_URL, secret_key=SECRET_KEY, transcript=TRANSCRIPT, now=NOW)
         return meeting.id
 
@@ -186,7 +202,9 @@ def test_the_agent_notification_has_the_visitor_the_time_in_the_agent_zone_the_d
 
 def test_a_visitor_without_email_gets_nothing_and_the_agent_still_hears_of_the_meeting(db: Database) -> None:
     with db.write() as session:
-        meeting = make_meeting(session, make_agent(session), make_person(session, email=None), START)
+        meeting = make_meeting(
+            session, make_agent(session, "rita@example.com", "Rita Rep"), START, person=make_person(session, None)
+        )
         queued = notices.queue_booked(
             session, meeting, base_url=BASE_URL, secret_key=SECRET_KEY, transcript=[], now=NOW
         )
@@ -217,9 +235,9 @@ def test_the_invitation_reaches_a_real_smtp_server_and_a_calendar_client_can_rea
 
 def test_a_visitor_who_gave_no_name_is_greeted_neutrally_in_every_mail(db: Database) -> None:
     with db.write() as session:
-        agent = make_agent(session)
+        agent = make_agent(session, "rita@example.com", "Rita Rep")
         dana = make_person(session, "dana@customer.example", first_name=None, last_name=None)
-        meeting = make_meeting(session, agent, dana, START, 45)
+        meeting = make_meeting(session, agent, START, 45, person=dana)
         notices.queue_booked(session, meeting, base_url=BASE_URL, secret_key=SECRET_KEY, transcript=[], now=NOW)
         meeting.sequence += 1
         notices.queue_rescheduled(session, meeting, base_url=BASE_URL, secret_key=SECRET_KEY, now=NOW)
@@ -334,7 +352,7 @@ def test_a_failed_booking_tells_the_agent_and_every_active_admin(db: Database) -
         gone = users.create_user(session, "old.admin@example.com", "admin", name="Old")
         users.set_active(session, gone, False)
         users.create_user(session, "mark@example.com", "marketer", name="Mark")
-        agent = make_agent(session)
+        agent = make_agent(session, "rita@example.com", "Rita Rep", zone="America/New_York")
         queued = notices.queue_booking_failed(
             session,
             reason="The agent's calendar could not be checked.",

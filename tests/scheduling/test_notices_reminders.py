@@ -11,7 +11,7 @@ from overture.mail.models import OutboxMessage
 from overture.scheduling import notices
 from overture.scheduling.models import Meeting
 
-from .meetingry import BASE_URL, SECRET_KEY, make_agent, make_meeting, make_person
+from .rows import BASE_URL, SECRET_KEY, make_agent, make_meeting, make_person
 
 START = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 LEADS = [1440, 60]
@@ -19,7 +19,9 @@ LEADS = [1440, 60]
 
 def meeting_at(db: Database, start: datetime = START, **fields: object) -> int:
     with db.write() as session:
-        return make_meeting(session, make_agent(session), make_person(session), start, **fields).id
+        rita = make_agent(session, "rita@example.com", "Rita Rep", meeting_link="https://meet.example.com/rita-rep")
+        chloe = make_person(session, "chloe@customer.example", "Chloé", "Martin")
+        return make_meeting(session, rita, start, person=chloe, title="Product demo", **fields).id
 
 
 def remind(db: Database, now: datetime, leads: list[int] = LEADS) -> int:
@@ -93,7 +95,7 @@ def test_cancelled_meetings_and_meetings_with_an_outcome_get_no_reminder(db: Dat
     meeting_at(db, status="cancelled")
     with db.write() as session:
         other = make_agent(session, "ann@example.com", "Ann")
-        make_meeting(session, other, make_person(session, "zoe@customer.example"), START, status="held")
+        make_meeting(session, other, START, person=make_person(session, "zoe@customer.example"), status="held")
 
     assert remind(db, START - timedelta(minutes=30)) == 0
     assert reminders(db) == []
@@ -111,7 +113,9 @@ def test_no_reminder_is_configured_no_reminder_is_sent(db: Database) -> None:
 
 def test_a_visitor_without_email_is_not_reminded_and_is_not_tried_again(db: Database) -> None:
     with db.write() as session:
-        meeting_id = make_meeting(session, make_agent(session), make_person(session, email=None), START).id
+        meeting_id = make_meeting(
+            session, make_agent(session, "rita@example.com", "Rita Rep"), START, person=make_person(session, None)
+        ).id
 
     assert remind(db, START - timedelta(minutes=30)) == 0
     assert sent_leads(db, meeting_id) == [1440, 60]

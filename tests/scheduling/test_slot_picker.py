@@ -7,7 +7,7 @@ from datetime import date
 from overture.scheduling.hours import WeeklyHours, hours
 from overture.scheduling.picker import slot_picker
 
-from .making import agent, at, slots_of
+from .schedules import agent, at, slots_of
 
 HONOLULU = "Pacific/Honolulu"
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from overture.db import Database
 from overture.scheduling.models import Agent, Meeting
 
-from .bookingry import Visitor, first_time, make_agents, publish_booking
+from .bookings import Visitor, first_time, make_agents, publish_booking
 from support import Personas, post_form, sign_in
 
 PAGE = "/admin/routing"

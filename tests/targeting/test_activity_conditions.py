@@ -13,7 +13,7 @@ from overture.dialogues.document import Condition
 from overture.targeting.conditions import compile_condition, evaluate, why_not
 from overture.targeting.facts import ActivityFact
 
-from .building import NOW, visitor
+from .facts import NOW, visitor
 
 CONDITION: TypeAdapter[Condition] = TypeAdapter(Condition)
 ACTIVITIES = [

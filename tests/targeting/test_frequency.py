@@ -12,7 +12,7 @@ from overture.targeting.facts import ActivityFact
 from overture.targeting.frequency import why_held_back
 from overture.targeting.triggers import describe
 
-from .building import NOW, visitor
+from .facts import NOW, visitor
 
 
 def held_back(activities: list[ActivityFact], session: int = 2, **frequency: Any) -> str | None:

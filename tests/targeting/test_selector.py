@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from overture.targeting.facts import ActivityFact, SiteFacts
 from overture.targeting.selector import compile_selector
 
-from .building import NOW, page, published, visitor
+from .facts import NOW, page, published, visitor
 
 PRICING = published(
     "pricing-demo",

@@ -16,7 +16,7 @@ from overture.targeting.pages import Address, compile_pages
 from overture.targeting.schedule import compile_schedule
 from overture.targeting.selector import Decision, compile_selector
 
-from .building import NOW, page, published
+from .facts import NOW, page, published
 
 SEGMENTS = ["pricing", "blog", "legal", "docs", "pr"]
 URL_RULES = st.one_of(

@@ -15,7 +15,7 @@ from overture.mail.invitation import DEFAULT_BODY, TOKENS
 from overture.mail.models import OutboxMessage
 from overture.scheduling import notices
 from overture.sites import service as sites
-from scheduling.meetingry import BASE_URL, SECRET_KEY, make_agent, make_meeting, make_person
+from scheduling.rows import BASE_URL, SECRET_KEY, make_agent, make_meeting, make_person
 
 from support import Persona, Personas, csrf_from, post_form, sign_in, token_for
 
@@ -135,7 +135,11 @@ def test_a_body_saved_from_the_page_is_the_one_a_visitor_gets(
     assert "Use the default body" in page
     with db.write() as session:
         meeting = make_meeting(
-            session, make_agent(session), make_person(session), datetime(2026, 3, 10, 15, tzinfo=UTC)
+            session,
+            make_agent(session, "rita@example.com", "Rita Rep"),
+            datetime(2026, 3, 10, 15, tzinfo=UTC),
+            person=make_person(session, "chloe@customer.example", "Chloé", "Martin"),
+            site_key="default",
         )
         notices.queue_booked(
             session, meeting, base_url=BASE_URL, secret_key=SECRET_KEY, transcript=[], now=datetime.now(UTC)

@@ -17,7 +17,7 @@ from overture.scheduling import links
 from overture.scheduling.models import Meeting
 from overture.sites import appearance, avatars
 from overture.sites.models import Site
-from scheduling.meetingfactory import SECRET_KEY, at, make_agent, make_meeting, make_person
+from scheduling.rows import SECRET_KEY, at, make_agent, make_meeting, make_person
 
 from support import Personas
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from overture.activities.models import Activity
 from overture.db import Database
 from overture.scheduling.models import Meeting
-from scheduling.meetingfactory import at, make_agent, make_meeting, make_person
+from scheduling.rows import at, make_agent, make_meeting, make_person
 
 from support import Personas, token_for
 

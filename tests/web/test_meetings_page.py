@@ -17,7 +17,7 @@ from overture.activities.models import Activity
 from overture.db import Database
 from overture.scheduling.models import Agent, Meeting
 from overture.users.models import User
-from scheduling.meetingfactory import at, make_agent, make_decision, make_meeting, make_person, make_team
+from scheduling.rows import at, make_agent, make_decision, make_meeting, make_person, make_team
 
 from support import Personas, post_form, sign_in
 

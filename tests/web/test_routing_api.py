@@ -15,7 +15,7 @@ from overture.db import Database
 from overture.scheduling import rotation, rules, teams
 from overture.scheduling.models import Agent
 from overture.users import service as users
-from scheduling.bookingry import connect_builtin
+from scheduling.bookings import connect_builtin
 
 from support import PASSWORD, Personas, token_for
 

@@ -17,7 +17,7 @@ from overture.db import Database
 from overture.scheduling import accounts, rotation, rules, teams
 from overture.scheduling.models import AccountOwner, Agent, Meeting, MeetingType, RoutingRule
 from overture.users import service as users
-from scheduling.bookingry import Visitor, connect_builtin, first_time, publish_booking
+from scheduling.bookings import Visitor, connect_builtin, first_time, publish_booking
 
 from support import PASSWORD, Personas, post_form, sign_in
 

@@ -13,7 +13,7 @@ from overture.db import Database
 from overture.settings import Settings
 from overture.sites.models import Site
 
-from widgetry import SCREENSHOTS
+from pages import SCREENSHOTS
 
 
 @pytest.fixture

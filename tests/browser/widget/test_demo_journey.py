@@ -19,10 +19,10 @@ from overture.mail.models import OutboxMessage
 from overture.people.models import Company, Person, VisitorIdentity
 from overture.scheduling.models import Meeting
 
-from bookingry_browser import days, picker, times
-from browsing import sign_in
+from bookings import days, picker, times
+from pages import sign_in
 from support import Personas
-from widgetry import answer_box, launcher, messages, panel, teaser, teaser_words
+from widgets import answer_box, launcher, messages, panel, teaser, teaser_words
 
 GREETING = "Want to see Acme live? Three quick questions and we find a time."
 

@@ -13,7 +13,8 @@ from overture.db import Database
 from overture.sites import appearance
 from overture.sites.models import Site
 
-from widgetry import axe_violations, launcher, messages, panel, publish_test_dialogue, teaser
+from pages import axe_violations
+from widgets import launcher, messages, panel, publish_test_dialogue, teaser
 
 WHITE, INK = "rgb(255, 255, 255)", "rgb(27, 35, 48)"
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from overture.db import Database
 
-from bookingry_browser import (
+from bookings import (
     BOOKED,
     book_over_http,
     day_label,
@@ -27,7 +27,8 @@ from bookingry_browser import (
     times,
     to_the_picker,
 )
-from widgetry import answer_box, axe_violations, launcher, messages
+from pages import axe_violations
+from widgets import answer_box, launcher, messages
 
 TAKEN = "Assistant: That time was just taken. Here are the times still free."
 

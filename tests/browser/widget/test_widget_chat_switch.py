@@ -9,7 +9,7 @@ from overture.db import Database
 from overture.sites import service as sites
 
 from support import example, publish
-from widgetry import answer_box, launcher, messages, panel, publish_test_dialogue
+from widgets import answer_box, launcher, messages, panel, publish_test_dialogue
 
 
 def set_chat(db: Database, enabled: bool) -> None:

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from overture.db import Database
 
 from support import example, publish
-from widgetry import answer_box, launcher, messages, panel, publish_test_dialogue, teaser, teaser_words
+from widgets import answer_box, launcher, messages, panel, publish_test_dialogue, teaser, teaser_words
 
 
 def test_a_reader_of_the_demo_blog_signs_up_for_the_newsletter_from_the_bubble(

@@ -16,7 +16,7 @@ from overture.sites import appearance
 from overture.sites.models import Site
 
 from support import example, publish
-from widgetry import answer_box, launcher, messages, panel, publish_test_dialogue, teaser
+from widgets import answer_box, launcher, messages, panel, publish_test_dialogue, teaser
 
 LANDING = "/demo/landing-with-flows"
 LANDING_PAGE = """<!doctype html><html lang="en"><head><title>Book a call</title></head><body>

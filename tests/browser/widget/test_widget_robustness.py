@@ -13,7 +13,8 @@ from playwright.sync_api import Browser, Page, Route, expect
 from overture.db import Database
 from overture.sites.models import Site
 
-from widgetry import answer_box, axe_violations, launcher, messages, panel, publish_test_dialogue, teaser
+from pages import axe_violations
+from widgets import answer_box, launcher, messages, panel, publish_test_dialogue, teaser
 
 XSS = [
     "<img src=x onerror=\"window.pwned='img'\">",

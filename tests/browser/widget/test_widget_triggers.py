@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from overture.db import Database
 
-from widgetry import launcher, messages, panel, publish_test_dialogue, teaser, teaser_words
+from widgets import launcher, messages, panel, publish_test_dialogue, teaser, teaser_words
 
 SHALL_WE = "Shall we?"
 

@@ -1,4 +1,5 @@
-"""Small builders for targeting tests: dialogues, visitors and pages as plain data."""
+"""The facts the targeting rules read, as plain data: dialogue documents, published dialogues, a visitor's facts
+(fields, activities, session number) and a page's."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Builders shared by the availability tests: local times to UTC, and an agent with office hours."""
+"""Values of the availability tests (plain data, no rows): wall times in a zone as UTC, an agent's schedule with
+office hours on weekdays, busy times, and the free slots of one agent read back on a local clock."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Helpers of the booking tests: agents with the built-in calendar in a team, a dialogue that books, and a scripted
-widget that runs it over HTTP the way the real widget does."""
+"""What the booking tests book with: bookable agents (the built-in calendar, hours, notice) in a team's rotation, a
+live dialogue that books a meeting, and a scripted widget `Visitor` that runs it over HTTP as the real widget does."""
 
 from __future__ import annotations
 

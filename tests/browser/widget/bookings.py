@@ -1,5 +1,6 @@
-"""What the widget's booking tests share: agents who can take meetings and a dialogue on the demo pricing page that
-books one, the places of the slot picker a visitor looks at, and a second visitor who books over the HTTP API."""
+"""Bookings in the widget, for its browser tests: agents who can take meetings and a live dialogue on the demo
+pricing page that books one, the places of the slot picker a visitor looks at and their labels in English, French and
+German, and a second visitor who books over the HTTP API."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from sqlalchemy import select
 
 from overture.db import Database
 from overture.scheduling.models import Meeting
-from scheduling.bookingry import booking_dialogue, make_agents
+from scheduling.bookings import booking_dialogue, make_agents
 
 from support import publish
-from widgetry import answer_box, launcher, messages
+from widgets import answer_box, launcher, messages
 
 KEY = "demo-booking"
 URL = "/api/v1/widget/conversations"

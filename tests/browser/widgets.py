@@ -1,11 +1,9 @@
-"""What the widget's browser tests share: the demo website served live, a visitor's browser, test dialogues and the
-places in the widget a visitor looks at. Playwright's locators reach into the widget's open shadow root."""
+"""The widget as a visitor sees it, for its browser tests: the places a visitor looks at (launcher, teaser, panel,
+messages, answer box; Playwright's locators reach into the widget's open shadow root), and a test dialogue that asks
+every kind of question, published live."""
 
 from __future__ import annotations
 
-import subprocess
-import tarfile
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Locator, Page
@@ -13,8 +11,6 @@ from playwright.sync_api import Locator, Page
 from overture.db import Database
 
 from support import publish
-
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 def launcher(page: Page) -> Locator:
@@ -86,39 +82,3 @@ def plan_dialogue(
 
 def publish_test_dialogue(db: Database, key: str = "plan-help", **options: Any) -> None:
     publish(db, plan_dialogue(key, **options))
-
-
-AXE_CACHE = Path.home() / ".cache" / "overture-tests" / "axe-core"
-
-
-def axe_script() -> str:
-    """axe-core's axe.min.js, from its npm package (fetched once with `npm pack` into a cache folder;
-    scripts/install-test-deps fetches it too)."""
-    script = AXE_CACHE / "package" / "axe.min.js"
-    if not script.exists():
-        AXE_CACHE.mkdir(parents=True, exist_ok=True)
-        packed = (
-            subprocess.run(
-                ["npm", "pack", "axe-core@4", "--pack-destination", str(AXE_CACHE), "--silent"],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        with tarfile.open(AXE_CACHE / packed) as archive:
-            archive.extractall(AXE_CACHE, filter="data")
-    return script.read_text()
-
-
-def axe_violations(page: Page) -> list[str]:
-    """axe-core's WCAG 2.1 A/AA violations on the page, the widget's shadow root included, as readable lines."""
-    page.add_script_tag(content=axe_script())
-    found = page.evaluate(
-        """async () => {
-          const result = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']});
-          return result.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '));
-        }"""
-    )
-    return list(found)
