@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
@@ -89,7 +89,7 @@ class Consent:
     variables: tuple[str, ...]
     guide: str
     set_up: Callable[[Settings], bool]
-    url: Callable[[CalendarWorld, str], str] = field(repr=False)
+    url: Callable[[CalendarWorld, str], str]
 
 
 def refused(field: str, message: str) -> InvalidInput:

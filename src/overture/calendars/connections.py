@@ -207,11 +207,6 @@ def describe(connection: CalendarConnection) -> str:
     return module.describe(connection.settings or {}) if module is not None else connection.provider
 
 
-def label(provider: str) -> str:
-    """The provider's name for people, e.g. "Google Calendar"."""
-    return registry.label(provider)
-
-
 def details(connection: CalendarConnection) -> dict[str, str]:
     """What may be shown about the account (never a secret): URL, user name, mailbox, feed host."""
     shown = ("url", "username", "calendar_name", "calendar_id", "email", "feed_host")

@@ -10,7 +10,8 @@ A provider's `NAME` is its key here and the value stored in `calendar_connection
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -72,6 +73,11 @@ def writes_events(name: str | None) -> bool:
     provider Overture no longer knows counts as one that does, so its meetings wait and fail visibly."""
     module = PROVIDERS.get(name) if name is not None else None
     return name is not None and (module is None or module.WRITES_EVENTS)
+
+
+def pattern(names: Iterable[str]) -> str:
+    """A regular expression that matches exactly one of `names` (a path parameter naming a provider)."""
+    return "^(" + "|".join(map(re.escape, names)) + ")$"
 
 
 def with_form() -> dict[str, ConnectForm]:

@@ -35,7 +35,7 @@ CalendarUser = Annotated[User, Depends(AreaGuard(Area.calendar, api=True))]
 OAuthProvider = Annotated[
     str,
     Path(
-        pattern="^(" + "|".join(map(re.escape, registry.with_consent())) + ")$",
+        pattern=registry.pattern(registry.with_consent()),
         description="The OAuth calendar provider: " + ", ".join(registry.with_consent()) + ".",
     ),
 ]

@@ -7,7 +7,6 @@ Pages name an agent by id, or "me" for the signed-in agent (whose profile is mad
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Path, Query, Request
@@ -31,8 +30,8 @@ from overture.web.pages.rendering import flash, page_router, redirect, render
 router = page_router()
 CalendarUser = Annotated[User, Depends(AreaGuard(Area.calendar, api=False))]
 AgentKey = Annotated[str, Path(pattern=r"^(me|[1-9][0-9]{0,8})$", description="An agent's id, or me.")]
-OAuthProvider = Annotated[str, Path(pattern="^(" + "|".join(map(re.escape, registry.with_consent())) + ")$")]
-FormProvider = Annotated[str, Path(pattern="^(" + "|".join(map(re.escape, registry.with_form())) + ")$")]
+OAuthProvider = Annotated[str, Path(pattern=registry.pattern(registry.with_consent()))]
+FormProvider = Annotated[str, Path(pattern=registry.pattern(registry.with_form()))]
 PAGE = "/admin/calendar"
 DAY_LABELS = dict(
     zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
@@ -288,7 +287,7 @@ def finish_oauth(
     error: Annotated[str, Query(max_length=200)] = "",
     error_description: Annotated[str, Query(max_length=2000)] = "",
 ) -> Response:
-    label = connections.label(provider)
+    label = registry.label(provider)
     session.commit()  # no transaction stays open during the calls to the provider
     if error:
         reason = error_description or error
