@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import icalendar
 import recurring_ical_events  # type: ignore[import-untyped]
 
-from overture.calendars.accounts import Account, ConnectForm, Consent, FormField, Stored, check_readable, checked_url
-from overture.calendars.provider import BusyTime, CalendarError, CalendarProvider, Event, EventRef, merge_busy
+from overture.calendars import accounts
+from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, merge_busy
 from overture.calendars.world import CalendarWorld
 from overture.http import BlockedAddress, HttpClient, TooLarge, TooSlow, Unreachable
 
@@ -154,13 +154,13 @@ def _instant(value: date | datetime, floating_zone: tzinfo) -> datetime:
 NAME = "builtin"
 LABEL = "Built-in calendar"
 WRITES_EVENTS = False  # meetings live in Overture only
-CONSENT: Consent | None = None
-FORM: ConnectForm | None = ConnectForm(
+CONSENT: accounts.Consent | None = None
+FORM: accounts.ConnectForm | None = accounts.ConnectForm(
     heading=LABEL,
     intro="No external calendar: busy time is the meetings Overture books, plus the events of an ICS feed if you "
     "give one (a calendar's “secret address in iCal format”). Nothing is written to the feed.",
     fields=(
-        FormField(
+        accounts.FormField(
             "ics_url",
             "ICS feed address (optional)",
             2000,
@@ -175,21 +175,21 @@ FORM: ConnectForm | None = ConnectForm(
 )
 
 
-def builtin_account(world: CalendarWorld, ics_url: str | None, now: datetime | None = None) -> Account:
+def builtin_account(world: CalendarWorld, ics_url: str | None, now: datetime | None = None) -> accounts.Account:
     """The built-in calendar, with the ICS feed at `ics_url` (checked by reading it) or without a feed."""
     if not ics_url or not ics_url.strip():
-        return Account(NAME, {})
-    url = feed_url(checked_url(ics_url, "ics_url", ("https", "http", "webcal")))
-    check_readable(BuiltinCalendar(url, http=world.http), "ics_url", now)
+        return accounts.Account(NAME, {})
+    url = feed_url(accounts.checked_url(ics_url, "ics_url", ("https", "http", "webcal")))
+    accounts.check_readable(BuiltinCalendar(url, http=world.http), "ics_url", now)
     # A feed's address is often a "secret address" that opens the calendar to anyone: it is kept encrypted.
-    return Account(NAME, {"feed_host": urlsplit(url).hostname or ""}, {"ics_url": url})
+    return accounts.Account(NAME, {"feed_host": urlsplit(url).hostname or ""}, {"ics_url": url})
 
 
-def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> Account:
+def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> accounts.Account:
     return builtin_account(world, given.get("ics_url"), now)
 
 
-def open_calendar(world: CalendarWorld, stored: Stored) -> CalendarProvider:
+def open_calendar(world: CalendarWorld, stored: accounts.Stored) -> BuiltinCalendar:
     return BuiltinCalendar(stored.secret.get("ics_url") or None, http=world.http, floating_zone=stored.zone)
 
 

@@ -26,18 +26,8 @@ import httpx2
 import icalendar
 import recurring_ical_events  # type: ignore[import-untyped]
 
-from overture.calendars.accounts import (
-    Account,
-    ConnectForm,
-    Consent,
-    FormField,
-    Stored,
-    check_readable,
-    checked_url,
-    refused,
-    required,
-)
-from overture.calendars.provider import BusyTime, CalendarError, CalendarProvider, Event, EventRef, merge_busy
+from overture.calendars import accounts
+from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, merge_busy
 from overture.calendars.world import CalendarWorld
 from overture.http import BlockedAddress, HttpClient, Unreachable
 
@@ -428,11 +418,11 @@ def _ok_props(response: ET.Element) -> list[ET.Element]:
 NAME = "caldav"
 LABEL = "CalDAV calendar"
 WRITES_EVENTS = True
-CONSENT: Consent | None = None
-FORM: ConnectForm | None = ConnectForm(
+CONSENT: accounts.Consent | None = None
+FORM: accounts.ConnectForm | None = accounts.ConnectForm(
     heading="CalDAV (iCloud, Fastmail, Nextcloud…)",
     fields=(
-        FormField(
+        accounts.FormField(
             "url",
             "Server address",
             2000,
@@ -440,8 +430,8 @@ FORM: ConnectForm | None = ConnectForm(
             placeholder="https://caldav.icloud.com/",
             about="The server's CalDAV address, e.g. https://caldav.icloud.com/.",
         ),
-        FormField("username", "User name", 200),
-        FormField(
+        accounts.FormField("username", "User name", 200),
+        accounts.FormField(
             "password",
             "App password",
             500,
@@ -457,34 +447,34 @@ FORM: ConnectForm | None = ConnectForm(
 
 def caldav_account(
     world: CalendarWorld, url: str, username: str, password: str, now: datetime | None = None
-) -> Account:
+) -> accounts.Account:
     """A CalDAV account, checked by discovering its calendars and reading the one `url` names when it is a calendar's
     own address, else the first one that holds events."""
-    url = checked_url(url, "url", ("https", "http"))
-    username = required(username, "username", "user name", 200)
-    password = required(password, "password", "app password", 500)
+    url = accounts.checked_url(url, "url", ("https", "http"))
+    username = accounts.required(username, "username", "user name", 200)
+    password = accounts.required(password, "password", "app password", 500)
     client = CalDAVCalendar(url, username, password, http=world.http)
     try:
         usable = [found for found in client.calendars() if found.holds_events]
     except CalendarError as exc:
-        raise refused("password" if exc.reason == "credentials" else "url", exc.message) from exc
+        raise accounts.refused("password" if exc.reason == "credentials" else "url", exc.message) from exc
     if not usable:
-        raise refused(
+        raise accounts.refused(
             "url", f"The account at {url} has no calendar for events. Create one in your calendar app, then connect."
         )
     # The calendar whose own address was given, else the first one that holds events.
     chosen = next((found for found in usable if found.url.rstrip("/") == url.rstrip("/")), usable[0])
     calendar = CalDAVCalendar(url, username, password, http=world.http, calendar_url=chosen.url)
-    check_readable(calendar, "url", now)
+    accounts.check_readable(calendar, "url", now)
     settings = {"url": url, "username": username, "calendar_url": chosen.url, "calendar_name": chosen.name}
-    return Account(NAME, settings, {"password": password})
+    return accounts.Account(NAME, settings, {"password": password})
 
 
-def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> Account:
+def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> accounts.Account:
     return caldav_account(world, given.get("url", ""), given.get("username", ""), given.get("password", ""), now)
 
 
-def open_calendar(world: CalendarWorld, stored: Stored) -> CalendarProvider:
+def open_calendar(world: CalendarWorld, stored: accounts.Stored) -> CalDAVCalendar:
     settings = stored.settings
     return CalDAVCalendar(
         settings["url"],

@@ -23,26 +23,9 @@ from zoneinfo import ZoneInfo
 
 import httpx2
 
-from overture.calendars.accounts import (
-    Account,
-    ConnectForm,
-    Consent,
-    Stored,
-    app_removed,
-    check_readable,
-    expiry,
-    refused,
-)
+from overture.calendars import accounts
 from overture.calendars.oauth import OAuthApp, OAuthClient, Tokens, authorization_url, callback_url
-from overture.calendars.provider import (
-    BusyTime,
-    CalendarError,
-    CalendarProvider,
-    Event,
-    EventRef,
-    RetryLater,
-    merge_busy,
-)
+from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, RetryLater, merge_busy
 from overture.calendars.world import CalendarWorld
 from overture.http import BlockedAddress, HttpClient, Unreachable, retry_after_seconds
 from overture.settings import Settings
@@ -311,13 +294,13 @@ def _json(response: httpx2.Response, what: str) -> dict[str, Any]:
 NAME = "google"
 LABEL = "Google Calendar"
 WRITES_EVENTS = True
-FORM: ConnectForm | None = None
+FORM: accounts.ConnectForm | None = None
 
 
 def _app(settings: Settings) -> OAuthApp:
     """The operator's app (the consent page and token endpoint may be a fake's, in tests)."""
     if not settings.google_client_id:
-        raise app_removed(LABEL)
+        raise accounts.app_removed(LABEL)
     return OAuthApp(
         settings.google_client_id,
         settings.google_client_secret.get_secret_value(),
@@ -331,7 +314,7 @@ def _consent_url(world: CalendarWorld, state: str) -> str:
     return google_consent_url(_app(world.settings), callback_url(world.settings, NAME), state)
 
 
-CONSENT: Consent | None = Consent(
+CONSENT: accounts.Consent | None = accounts.Consent(
     company="Google",
     registry="the Google Cloud console (an OAuth client of type Web application)",
     variables=("OVERTURE_GOOGLE_CLIENT_ID", "OVERTURE_GOOGLE_CLIENT_SECRET"),
@@ -347,22 +330,23 @@ def _secret(tokens: Tokens) -> dict[str, Any]:
             "scope": tokens.scope}  # fmt: skip
 
 
-def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> Account:
+def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> accounts.Account:
     """The account an agent consented to: the callback's `code` traded for tokens, then the calendar read once."""
     oauth = OAuthClient(_app(world.settings), http=world.http)
     try:
         tokens = oauth.exchange_code(given.get("code", ""), callback_url(world.settings, NAME))
     except CalendarError as exc:
-        raise refused("code", exc.message) from exc
+        raise accounts.refused("code", exc.message) from exc
     calendar = GoogleCalendar(tokens, oauth, http=world.http, api_base=world.settings.google_api_url)
-    check_readable(calendar, "calendar", now)
+    accounts.check_readable(calendar, "calendar", now)
     # The check may have refreshed the tokens: keep the newest.
-    return Account(NAME, {"calendar_id": calendar.calendar_id}, _secret(calendar.tokens))
+    return accounts.Account(NAME, {"calendar_id": calendar.calendar_id}, _secret(calendar.tokens))
 
 
-def open_calendar(world: CalendarWorld, stored: Stored) -> CalendarProvider:
+def open_calendar(world: CalendarWorld, stored: accounts.Stored) -> GoogleCalendar:
     app, secret = _app(world.settings), stored.secret
-    tokens = Tokens(secret["access_token"], secret["refresh_token"], expiry(secret), str(secret.get("scope", "")))
+    expires, scope = accounts.expiry(secret), str(secret.get("scope", ""))
+    tokens = Tokens(secret["access_token"], secret["refresh_token"], expires, scope)
     return GoogleCalendar(
         tokens,
         OAuthClient(app, http=world.http),

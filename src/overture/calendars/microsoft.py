@@ -30,26 +30,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx2
 
-from overture.calendars.accounts import (
-    Account,
-    ConnectForm,
-    Consent,
-    Stored,
-    app_removed,
-    check_readable,
-    expiry,
-    refused,
-)
+from overture.calendars import accounts
 from overture.calendars.oauth import callback_url
-from overture.calendars.provider import (
-    BusyTime,
-    CalendarError,
-    CalendarProvider,
-    Event,
-    EventRef,
-    RetryLater,
-    merge_busy,
-)
+from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, RetryLater, merge_busy
 from overture.calendars.world import CalendarWorld
 from overture.http import BlockedAddress, HttpClient, Unreachable, retry_after_seconds
 from overture.settings import Settings
@@ -386,12 +369,12 @@ def _json(response: httpx2.Response) -> dict[str, Any]:
 NAME = "microsoft"
 LABEL = "Microsoft Outlook"
 WRITES_EVENTS = True
-FORM: ConnectForm | None = None
+FORM: accounts.ConnectForm | None = None
 
 
 def _app(settings: Settings) -> MicrosoftApp:
     if not settings.microsoft_client_id:
-        raise app_removed(LABEL)
+        raise accounts.app_removed(LABEL)
     return MicrosoftApp(
         settings.microsoft_client_id,
         settings.microsoft_client_secret.get_secret_value(),
@@ -405,7 +388,7 @@ def _consent_url(world: CalendarWorld, state: str) -> str:
     return _app(world.settings).authorize_url(state)
 
 
-CONSENT: Consent | None = Consent(
+CONSENT: accounts.Consent | None = accounts.Consent(
     company="Microsoft",
     registry="Microsoft Entra (App registrations, platform Web)",
     variables=("OVERTURE_MICROSOFT_CLIENT_ID", "OVERTURE_MICROSOFT_CLIENT_SECRET", "OVERTURE_MICROSOFT_TENANT"),
@@ -442,7 +425,7 @@ def _mailbox(world: CalendarWorld, tokens: MicrosoftTokens) -> str:
     return mailbox
 
 
-def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> Account:
+def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> accounts.Account:
     """The account an agent consented to: the callback's `code` traded for tokens, its mailbox asked, then the
     calendar read once."""
     app = _app(world.settings)
@@ -450,19 +433,19 @@ def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime 
         tokens = app.exchange_code(world.http, given.get("code", ""))
         mailbox = _mailbox(world, tokens)
     except CalendarError as exc:
-        raise refused("code", exc.message) from exc
+        raise accounts.refused("code", exc.message) from exc
     calendar = MicrosoftCalendar(
         mailbox, tokens, app=app, http=world.http, graph_url=world.settings.microsoft_graph_url
     )
-    check_readable(calendar, "calendar", now)
-    return Account(NAME, {"email": mailbox}, _secret(calendar.tokens))
+    accounts.check_readable(calendar, "calendar", now)
+    return accounts.Account(NAME, {"email": mailbox}, _secret(calendar.tokens))
 
 
-def open_calendar(world: CalendarWorld, stored: Stored) -> CalendarProvider:
+def open_calendar(world: CalendarWorld, stored: accounts.Stored) -> MicrosoftCalendar:
     app, secret = _app(world.settings), stored.secret
     return MicrosoftCalendar(
         str(stored.settings["email"]),
-        MicrosoftTokens(secret["access_token"], secret["refresh_token"], expiry(secret)),
+        MicrosoftTokens(secret["access_token"], secret["refresh_token"], accounts.expiry(secret)),
         app=app,
         http=world.http,
         on_tokens=lambda fresh: stored.keep_secret(_secret(fresh)),
