@@ -22,7 +22,7 @@ from overture.calendars.world import CalendarWorld
 
 
 class ProviderModule(Protocol):
-    """What every provider module defines (mypy checks each module in `PROVIDERS` against it)."""
+    """What every provider module defines (mypy checks each module of `MODULES` against it)."""
 
     NAME: str
     LABEL: str  # for people: "Google Calendar"
