@@ -165,7 +165,7 @@ def _agent_page(
         state_class=STATUS_CLASSES[state],
         offered=connections.offered(context.settings),
         oauth_setups=connections.oauth_setups(context.settings),
-        forms=registry.with_form(),
+        connect_forms=registry.with_form(),
         provider_labels={name: registry.label(name) for name in registry.PROVIDERS},
         day_labels=DAY_LABELS,
         **{"form": settings_form(values), "errors": {}, "section": "", **extra},
