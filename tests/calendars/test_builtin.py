@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from overture.calendars import connections
-from overture.calendars.builtin import BuiltinCalendar, feed_url
+from overture.calendars.builtin import BuiltinCalendar, builtin_account, feed_url
 from overture.calendars.provider import Attendee, BusyTime, CalendarError, CalendarProvider, Event, EventRef
 from overture.calendars.world import CalendarWorld
 from overture.db import Database
@@ -347,7 +347,7 @@ def test_connecting_a_feed_reads_it_first_and_keeps_its_address_encrypted(
 ) -> None:
     url = feeds.publish("/private/4f1c9e/basic.ics", FEED)
 
-    account = connections.builtin_account(world, url, utc(2026, 3, 23))
+    account = builtin_account(world, url, utc(2026, 3, 23))
     with db.write() as session:
         agent = agents.ensure_agent(session, users.get_user(session, personas.bob.id))
         connection = agents.connect(session, agent, account, secret_key=KEY, now=utc(2026, 3, 23))
@@ -370,14 +370,14 @@ def test_a_feed_that_cannot_be_read_is_not_connected(
     feeds.publish("/page.html", "<html>Sign in</html>", kind="text/html")
 
     with pytest.raises(InvalidInput) as refused:
-        connections.builtin_account(world, feeds.url + path)
+        builtin_account(world, feeds.url + path)
 
     assert [problem.path for problem in refused.value.problems] == ["ics_url"]
     assert words in refused.value.problems[0].message
 
 
 def test_the_builtin_calendar_needs_no_feed(world: CalendarWorld) -> None:
-    assert connections.builtin_account(world, "  ") == connections.Account("builtin", {})
+    assert builtin_account(world, "  ") == connections.Account("builtin", {})
     with pytest.raises(InvalidInput) as refused:
-        connections.builtin_account(world, "ftp://example.com/cal.ics")
+        builtin_account(world, "ftp://example.com/cal.ics")
     assert "Enter the full address, starting with https:// or http:// or webcal://" in refused.value.message

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from overture.calendars import connections
+from overture.calendars.caldav import caldav_account
 from overture.calendars.models import BusyCache, CalendarConnection
 from overture.calendars.provider import BusyTime, CalendarError
 from overture.calendars.secrets import decrypt, encrypt, fernet_key, reseal
@@ -110,7 +111,7 @@ def test_a_caldav_account_with_the_right_app_password_is_connected(
     created = radicale.make_calendar("alice", f"work-{uuid.uuid4().hex[:8]}")
     bob = agent_id_of(db, personas.bob.email)
 
-    account = connections.caldav_account(world, created, "alice", USERS["alice"], NOW)
+    account = caldav_account(world, created, "alice", USERS["alice"], NOW)
     connect(db, bob, account)
 
     connection = stored(db, bob)
@@ -136,7 +137,7 @@ def test_a_wrong_app_password_is_a_clear_error_and_nothing_is_stored(
     bob = agent_id_of(db, personas.bob.email)
 
     with pytest.raises(InvalidInput) as refused:
-        connections.caldav_account(world, radicale.url, "alice", "not-the-password", NOW)
+        caldav_account(world, radicale.url, "alice", "not-the-password", NOW)
 
     assert [problem.path for problem in refused.value.problems] == ["password"]
     assert "did not accept the username and app password" in refused.value.message
@@ -152,7 +153,7 @@ def test_a_wrong_app_password_is_a_clear_error_and_nothing_is_stored(
 )
 def test_a_wrong_server_address_is_a_clear_error_on_the_url(world: CalendarWorld, url: str, words: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        connections.caldav_account(world, url, "alice", USERS["alice"], NOW)
+        caldav_account(world, url, "alice", USERS["alice"], NOW)
 
     assert [problem.path for problem in refused.value.problems] == ["url"]
     assert words in refused.value.problems[0].message
@@ -164,16 +165,16 @@ def test_a_caldav_server_on_a_private_address_is_refused_unless_the_operator_all
     with HttpClient(retries=0) as guarded:
         world = CalendarWorld(settings, db, guarded, KEY)
         with pytest.raises(InvalidInput) as refused:
-            connections.caldav_account(world, radicale.url, "alice", USERS["alice"], NOW)
+            caldav_account(world, radicale.url, "alice", USERS["alice"], NOW)
     assert refused.value.problems[0].path == "url"
     assert "private or local address" in refused.value.problems[0].message
 
 
 def test_empty_fields_are_named_before_anything_is_sent(world: CalendarWorld) -> None:
     with pytest.raises(InvalidInput) as no_user:
-        connections.caldav_account(world, "https://caldav.example.com/", " ", "secret")
+        caldav_account(world, "https://caldav.example.com/", " ", "secret")
     with pytest.raises(InvalidInput) as no_password:
-        connections.caldav_account(world, "https://caldav.example.com/", "alice", "")
+        caldav_account(world, "https://caldav.example.com/", "alice", "")
     assert no_user.value.problems[0].path == "username" and "user name" in no_user.value.problems[0].message
     assert no_password.value.problems[0].path == "password"
 

@@ -1,2 +1,3 @@
-"""Calendar providers: one adapter per kind of calendar (builtin, CalDAV, Google, Microsoft) behind the one
-`CalendarProvider` protocol of `provider.py`."""
+"""Calendar providers: one module per kind of calendar (built-in, CalDAV, Google, Microsoft), each a
+`CalendarProvider` (`provider.py`) with the same entry points, found by name in `registry.py`; an agent's
+connection to one in `connections.py`."""

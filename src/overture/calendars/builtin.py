@@ -10,13 +10,17 @@ zone's rules, so a weekly 09:00 Paris meeting stays at 09:00 Paris across a dayl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
 from urllib.parse import urlsplit
 
 import icalendar
 import recurring_ical_events  # type: ignore[import-untyped]
 
+from overture.calendars import accounts
 from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, merge_busy
+from overture.calendars.world import CalendarWorld
 from overture.http import BlockedAddress, HttpClient, TooLarge, TooSlow, Unreachable
 
 MAX_FEED_BYTES = 10 * 1024 * 1024  # a year of a busy calendar is well under 1 MB
@@ -143,3 +147,53 @@ def _instant(value: date | datetime, floating_zone: tzinfo) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=floating_zone)
     return value.astimezone(UTC)
+
+
+# --- the entry points of a provider module (calendars/registry.py) --------------------------------------------
+
+NAME = "builtin"
+LABEL = "Built-in calendar"
+WRITES_EVENTS = False  # meetings live in Overture only
+CONSENT: accounts.Consent | None = None
+FORM: accounts.ConnectForm | None = accounts.ConnectForm(
+    heading=LABEL,
+    intro="No external calendar: busy time is the meetings Overture books, plus the events of an ICS feed if you "
+    "give one (a calendar's “secret address in iCal format”). Nothing is written to the feed.",
+    fields=(
+        accounts.FormField(
+            "ics_url",
+            "ICS feed address (optional)",
+            2000,
+            required=False,
+            placeholder="https://… or webcal://…",
+            about="An optional ICS feed (https:// or webcal://).",
+        ),
+    ),  # fmt: skip
+    button="Use the built-in calendar",
+    done="Your calendar is now the {description}.",
+    fallback=True,
+)
+
+
+def builtin_account(world: CalendarWorld, ics_url: str | None, now: datetime | None = None) -> accounts.Account:
+    """The built-in calendar, with the ICS feed at `ics_url` (checked by reading it) or without a feed."""
+    if not ics_url or not ics_url.strip():
+        return accounts.Account(NAME, {})
+    url = feed_url(accounts.checked_url(ics_url, "ics_url", ("https", "http", "webcal")))
+    accounts.check_readable(BuiltinCalendar(url, http=world.http), "ics_url", now)
+    # A feed's address is often a "secret address" that opens the calendar to anyone: it is kept encrypted.
+    return accounts.Account(NAME, {"feed_host": urlsplit(url).hostname or ""}, {"ics_url": url})
+
+
+def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> accounts.Account:
+    return builtin_account(world, given.get("ics_url"), now)
+
+
+def open_calendar(world: CalendarWorld, stored: accounts.Stored) -> BuiltinCalendar:
+    return BuiltinCalendar(stored.secret.get("ics_url") or None, http=world.http, floating_zone=stored.zone)
+
+
+def describe(settings: Mapping[str, Any]) -> str:
+    if settings.get("feed_host"):
+        return f"{LABEL}, with the calendar feed from {settings['feed_host']}"
+    return LABEL

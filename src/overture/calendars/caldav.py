@@ -16,6 +16,7 @@ refuses entity-expansion bombs.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
@@ -25,7 +26,9 @@ import httpx2
 import icalendar
 import recurring_ical_events  # type: ignore[import-untyped]
 
+from overture.calendars import accounts
 from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, merge_busy
+from overture.calendars.world import CalendarWorld
 from overture.http import BlockedAddress, HttpClient, Unreachable
 
 DAV = "DAV:"
@@ -408,3 +411,82 @@ def _ok_props(response: ET.Element) -> list[ET.Element]:
         if " 200 " in f"{status} " and prop is not None:
             found.extend(prop)
     return found
+
+
+# --- the entry points of a provider module (calendars/registry.py) --------------------------------------------
+
+NAME = "caldav"
+LABEL = "CalDAV calendar"
+WRITES_EVENTS = True
+CONSENT: accounts.Consent | None = None
+FORM: accounts.ConnectForm | None = accounts.ConnectForm(
+    heading="CalDAV (iCloud, Fastmail, Nextcloud…)",
+    fields=(
+        accounts.FormField(
+            "url",
+            "Server address",
+            2000,
+            kind="url",
+            placeholder="https://caldav.icloud.com/",
+            about="The server's CalDAV address, e.g. https://caldav.icloud.com/.",
+        ),
+        accounts.FormField("username", "User name", 200),
+        accounts.FormField(
+            "password",
+            "App password",
+            500,
+            kind="password",
+            about="An app password; stored encrypted, never shown again.",
+        ),
+    ),  # fmt: skip
+    hint="iCloud and Fastmail need an app-specific password, made in the account's security settings. "
+    "It is stored encrypted.",
+    button="Connect CalDAV",
+)
+
+
+def caldav_account(
+    world: CalendarWorld, url: str, username: str, password: str, now: datetime | None = None
+) -> accounts.Account:
+    """A CalDAV account, checked by discovering its calendars and reading the one `url` names when it is a calendar's
+    own address, else the first one that holds events."""
+    url = accounts.checked_url(url, "url", ("https", "http"))
+    username = accounts.required(username, "username", "user name", 200)
+    password = accounts.required(password, "password", "app password", 500)
+    client = CalDAVCalendar(url, username, password, http=world.http)
+    try:
+        usable = [found for found in client.calendars() if found.holds_events]
+    except CalendarError as exc:
+        raise accounts.refused("password" if exc.reason == "credentials" else "url", exc.message) from exc
+    if not usable:
+        raise accounts.refused(
+            "url", f"The account at {url} has no calendar for events. Create one in your calendar app, then connect."
+        )
+    # The calendar whose own address was given, else the first one that holds events.
+    chosen = next((found for found in usable if found.url.rstrip("/") == url.rstrip("/")), usable[0])
+    calendar = CalDAVCalendar(url, username, password, http=world.http, calendar_url=chosen.url)
+    accounts.check_readable(calendar, "url", now)
+    settings = {"url": url, "username": username, "calendar_url": chosen.url, "calendar_name": chosen.name}
+    return accounts.Account(NAME, settings, {"password": password})
+
+
+def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> accounts.Account:
+    return caldav_account(world, given.get("url", ""), given.get("username", ""), given.get("password", ""), now)
+
+
+def open_calendar(world: CalendarWorld, stored: accounts.Stored) -> CalDAVCalendar:
+    settings = stored.settings
+    return CalDAVCalendar(
+        settings["url"],
+        settings["username"],
+        stored.secret["password"],
+        http=world.http,
+        calendar_url=settings.get("calendar_url"),
+        floating_zone=stored.zone,
+    )
+
+
+def describe(settings: Mapping[str, Any]) -> str:
+    name = settings.get("calendar_name") or "calendar"
+    host = urlsplit(str(settings.get("url", ""))).hostname or ""
+    return f"{LABEL} “{name}” of {settings.get('username', '')} on {host}"

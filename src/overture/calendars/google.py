@@ -23,9 +23,12 @@ from zoneinfo import ZoneInfo
 
 import httpx2
 
-from overture.calendars.oauth import OAuthApp, OAuthClient, Tokens, authorization_url
+from overture.calendars import accounts
+from overture.calendars.oauth import OAuthApp, OAuthClient, Tokens, authorization_url, callback_url
 from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, RetryLater, merge_busy
+from overture.calendars.world import CalendarWorld
 from overture.http import BlockedAddress, HttpClient, Unreachable, retry_after_seconds
+from overture.settings import Settings
 
 AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -284,3 +287,78 @@ def _json(response: httpx2.Response, what: str) -> dict[str, Any]:
     if not isinstance(answer, dict):
         raise CalendarError("rejected", f"Google Calendar sent an answer Overture cannot read when asked to {what}.")
     return answer
+
+
+# --- the entry points of a provider module (calendars/registry.py) --------------------------------------------
+
+NAME = "google"
+LABEL = "Google Calendar"
+WRITES_EVENTS = True
+FORM: accounts.ConnectForm | None = None
+
+
+def _app(settings: Settings) -> OAuthApp:
+    """The operator's app (the consent page and token endpoint may be a fake's, in tests)."""
+    if not settings.google_client_id:
+        raise accounts.app_removed(LABEL)
+    return OAuthApp(
+        settings.google_client_id,
+        settings.google_client_secret.get_secret_value(),
+        settings.google_oauth_url,
+        settings.google_token_url,
+        name="Google",
+    )
+
+
+def _consent_url(world: CalendarWorld, state: str) -> str:
+    return google_consent_url(_app(world.settings), callback_url(world.settings, NAME), state)
+
+
+CONSENT: accounts.Consent | None = accounts.Consent(
+    company="Google",
+    registry="the Google Cloud console (an OAuth client of type Web application)",
+    variables=("OVERTURE_GOOGLE_CLIENT_ID", "OVERTURE_GOOGLE_CLIENT_SECRET"),
+    guide=LABEL,
+    set_up=lambda settings: bool(settings.google_client_id),
+    url=_consent_url,
+)
+
+
+def _secret(tokens: Tokens) -> dict[str, Any]:
+    expires = tokens.expires_at.isoformat() if tokens.expires_at else None
+    return {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token, "expires_at": expires,
+            "scope": tokens.scope}  # fmt: skip
+
+
+def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> accounts.Account:
+    """The account an agent consented to: the callback's `code` traded for tokens, then the calendar read once."""
+    oauth = OAuthClient(_app(world.settings), http=world.http)
+    try:
+        tokens = oauth.exchange_code(given.get("code", ""), callback_url(world.settings, NAME))
+    except CalendarError as exc:
+        raise accounts.refused("code", exc.message) from exc
+    calendar = GoogleCalendar(tokens, oauth, http=world.http, api_base=world.settings.google_api_url)
+    accounts.check_readable(calendar, "calendar", now)
+    # The check may have refreshed the tokens: keep the newest.
+    return accounts.Account(NAME, {"calendar_id": calendar.calendar_id}, _secret(calendar.tokens))
+
+
+def open_calendar(world: CalendarWorld, stored: accounts.Stored) -> GoogleCalendar:
+    app, secret = _app(world.settings), stored.secret
+    expires, scope = accounts.expiry(secret), str(secret.get("scope", ""))
+    tokens = Tokens(secret["access_token"], secret["refresh_token"], expires, scope)
+    return GoogleCalendar(
+        tokens,
+        OAuthClient(app, http=world.http),
+        http=world.http,
+        calendar_id=str(stored.settings.get("calendar_id") or "primary"),
+        api_base=world.settings.google_api_url,
+        # Overture sends its own invitation; Google's is only needed to carry a Meet link it made.
+        send_updates="all" if stored.online else "none",
+        meet=stored.online,
+        on_tokens=lambda fresh: stored.keep_secret(_secret(fresh)),
+    )
+
+
+def describe(settings: Mapping[str, Any]) -> str:
+    return LABEL

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,8 +30,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx2
 
+from overture.calendars import accounts
+from overture.calendars.oauth import callback_url
 from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, RetryLater, merge_busy
+from overture.calendars.world import CalendarWorld
 from overture.http import BlockedAddress, HttpClient, Unreachable, retry_after_seconds
+from overture.settings import Settings
 
 LOGIN_URL = "https://login.microsoftonline.com"
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
@@ -358,3 +362,97 @@ def _json(response: httpx2.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+# --- the entry points of a provider module (calendars/registry.py) --------------------------------------------
+
+NAME = "microsoft"
+LABEL = "Microsoft Outlook"
+WRITES_EVENTS = True
+FORM: accounts.ConnectForm | None = None
+
+
+def _app(settings: Settings) -> MicrosoftApp:
+    if not settings.microsoft_client_id:
+        raise accounts.app_removed(LABEL)
+    return MicrosoftApp(
+        settings.microsoft_client_id,
+        settings.microsoft_client_secret.get_secret_value(),
+        callback_url(settings, NAME),
+        tenant=settings.microsoft_tenant,
+        login_url=settings.microsoft_login_url,
+    )
+
+
+def _consent_url(world: CalendarWorld, state: str) -> str:
+    return _app(world.settings).authorize_url(state)
+
+
+CONSENT: accounts.Consent | None = accounts.Consent(
+    company="Microsoft",
+    registry="Microsoft Entra (App registrations, platform Web)",
+    variables=("OVERTURE_MICROSOFT_CLIENT_ID", "OVERTURE_MICROSOFT_CLIENT_SECRET", "OVERTURE_MICROSOFT_TENANT"),
+    guide="Microsoft Outlook (Microsoft 365)",
+    set_up=lambda settings: bool(settings.microsoft_client_id),
+    url=_consent_url,
+)
+
+
+def _secret(tokens: MicrosoftTokens) -> dict[str, Any]:
+    expires = tokens.expires_at.isoformat() if tokens.expires_at else None
+    return {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token, "expires_at": expires}
+
+
+def _mailbox(world: CalendarWorld, tokens: MicrosoftTokens) -> str:
+    """The signed-in account's mailbox address (`GET /me`): the schedule busy times are read from."""
+    url = world.settings.microsoft_graph_url.rstrip("/") + "/me?$select=mail,userPrincipalName"
+    headers = {"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"}
+    try:
+        response = world.http.request("GET", url, headers=headers)
+    except (Unreachable, BlockedAddress) as exc:
+        raise CalendarError("unavailable", f"Overture could not reach Microsoft Graph: {exc.message}") from exc
+    try:
+        body = json.loads(response.content) if response.status_code == 200 else {}
+    except ValueError:
+        body = {}
+    mailbox = (body.get("mail") or body.get("userPrincipalName")) if isinstance(body, dict) else None
+    if not isinstance(mailbox, str) or "@" not in mailbox:
+        raise CalendarError(
+            "rejected",
+            f"Microsoft did not say which mailbox this account uses (HTTP {response.status_code}), so Overture "
+            "cannot read its schedule. Sign in with a work or school account that has an Outlook mailbox.",
+        )
+    return mailbox
+
+
+def check_account(world: CalendarWorld, given: Mapping[str, str], now: datetime | None = None) -> accounts.Account:
+    """The account an agent consented to: the callback's `code` traded for tokens, its mailbox asked, then the
+    calendar read once."""
+    app = _app(world.settings)
+    try:
+        tokens = app.exchange_code(world.http, given.get("code", ""))
+        mailbox = _mailbox(world, tokens)
+    except CalendarError as exc:
+        raise accounts.refused("code", exc.message) from exc
+    calendar = MicrosoftCalendar(
+        mailbox, tokens, app=app, http=world.http, graph_url=world.settings.microsoft_graph_url
+    )
+    accounts.check_readable(calendar, "calendar", now)
+    return accounts.Account(NAME, {"email": mailbox}, _secret(calendar.tokens))
+
+
+def open_calendar(world: CalendarWorld, stored: accounts.Stored) -> MicrosoftCalendar:
+    app, secret = _app(world.settings), stored.secret
+    return MicrosoftCalendar(
+        str(stored.settings["email"]),
+        MicrosoftTokens(secret["access_token"], secret["refresh_token"], accounts.expiry(secret)),
+        app=app,
+        http=world.http,
+        on_tokens=lambda fresh: stored.keep_secret(_secret(fresh)),
+        teams=stored.online,
+        graph_url=world.settings.microsoft_graph_url,
+    )
+
+
+def describe(settings: Mapping[str, Any]) -> str:
+    return f"{LABEL} ({settings['email']})" if settings.get("email") else LABEL

@@ -11,8 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from overture.db import Base, UTCDateTime, utcnow
 
-PROVIDERS = ("builtin", "caldav", "google", "microsoft")
-
 
 class CalendarConnection(Base):
     """An agent's calendar. `settings` holds what is not secret (a CalDAV URL and user name, the account's email,

@@ -22,11 +22,18 @@ from urllib.parse import urlencode, urlsplit
 
 from overture.calendars.provider import CalendarError
 from overture.http import BlockedAddress, HttpClient, Unreachable
+from overture.settings import Settings
 
 MAX_TOKEN_ANSWER_BYTES = 256 * 1024  # a token answer is a few KB of JSON
 
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
 EXPIRY_MARGIN = timedelta(seconds=60)  # refresh a little early, so a token never expires in flight
+# Where a provider sends the agent back; register this URL (under the base URL) with each provider.
+CALLBACK_PATH = "/admin/calendar/oauth/{provider}/callback"
+
+
+def callback_url(settings: Settings, provider: str) -> str:
+    return settings.base_url.rstrip("/") + CALLBACK_PATH.format(provider=provider)
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,7 @@ DEMO_AGENTS = (
 
 def seed_demo_agents(session: Session) -> None:
     """Three agents in the "sales" rotation with the built-in calendar, working 09:00-17:00 on weekdays."""
+    from overture.calendars import builtin
     from overture.calendars.models import CalendarConnection
     from overture.scheduling import rotation
     from overture.users import service as users
@@ -110,7 +111,7 @@ def seed_demo_agents(session: Session) -> None:
     for name, email, zone in DEMO_AGENTS:
         agent = rotation.create_agent(session, users.create_user(session, email, "agent", name))
         agent.time_zone = zone
-        session.add(CalendarConnection(agent_id=agent.id, provider="builtin", settings={}))
+        session.add(CalendarConnection(agent_id=agent.id, provider=builtin.NAME, settings={}))
         rotation.add_member(session, team, agent)
 
 

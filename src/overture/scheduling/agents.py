@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from overture.calendars import connections
+from overture.calendars.accounts import Account
 from overture.calendars.models import CalendarConnection
 from overture.calendars.world import CalendarWorld
 from overture.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -380,7 +381,7 @@ def _join_queue(session: Session, agent: Agent) -> None:
 
 
 def connect(
-    session: Session, agent: Agent, account: connections.Account, *, secret_key: str, now: dt.datetime
+    session: Session, agent: Agent, account: Account, *, secret_key: str, now: dt.datetime
 ) -> CalendarConnection:
     """Makes the checked `account` the agent's calendar: stored with its secret encrypted, the agent in the routing
     queue and no longer needing attention."""

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from overture.activities.service import ActivityType, record
+from overture.calendars import registry
 from overture.calendars.models import CalendarConnection
 from overture.calendars.world import CalendarWorld
 from overture.db import Wake, wake_after_commit
@@ -491,7 +492,7 @@ def _insert(
         visitor_zone=visitor_zone,
         meeting_link=agent.meeting_link,
         status="booked",
-        calendar_state="none" if provider in (None, "builtin") else "pending",
+        calendar_state="pending" if registry.writes_events(provider) else "none",
         created_at=now,
         updated_at=now,
     )

@@ -28,6 +28,7 @@ import structlog
 from sqlalchemy import Text, cast, or_, select, update
 from sqlalchemy.orm import Session
 
+from overture.calendars import registry
 from overture.calendars.connections import open_calendar
 from overture.calendars.models import CalendarConnection
 from overture.calendars.provider import Attendee, CalendarError, CalendarProvider, Event, EventRef, RetryLater
@@ -210,7 +211,7 @@ def _zone(name: str) -> tzinfo:
 
 
 def _writable(connection: CalendarConnection | None) -> bool:
-    return connection is not None and connection.provider != "builtin"
+    return connection is not None and registry.writes_events(connection.provider)
 
 
 def _sync(world: CalendarWorld, claim: _Claim) -> _Outcome:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from overture.activities.service import ActivityType, record
+from overture.calendars import registry
 from overture.calendars.models import CalendarConnection
 from overture.db import Wake, wake_after_commit
 from overture.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -187,9 +188,10 @@ def reschedule(
 
 
 def _calendar_state_of(session: Session, agent: Agent) -> str:
-    """pending for an agent whose calendar takes events; none for the builtin calendar (or none connected)."""
+    """pending for an agent whose calendar takes events; none for a calendar that takes none (the built-in
+    one) or none connected."""
     provider = session.scalar(select(CalendarConnection.provider).where(CalendarConnection.agent_id == agent.id))
-    return "none" if provider in (None, "builtin") else "pending"
+    return "pending" if registry.writes_events(provider) else "none"
 
 
 def reassign(

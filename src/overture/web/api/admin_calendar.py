@@ -1,21 +1,24 @@
 """Admin API: the Calendar area. Agents and their calendar connections, as the Calendar page shows them: list the
-agents, set one up, change their availability settings, connect a built-in or CalDAV calendar, start a Google or
-Microsoft connection (the agent finishes it in the browser), disconnect.
+agents, set one up, change their availability settings, connect a calendar by a form (built-in, CalDAV), start a
+connection through a provider's consent page (Google, Microsoft: the agent finishes it in the browser), disconnect.
+The providers, their forms' fields and the bodies that carry them come from calendars/registry.py.
 
 An agent's token reaches their own profile only; admins' and sales admins' tokens reach every agent.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Union
 
 from fastapi import APIRouter, Body, Depends, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from sqlalchemy.orm import Session
 
-from overture.calendars import connections
+from overture.calendars import connections, registry
+from overture.calendars.accounts import Account, ConnectForm
 from overture.calendars.models import CalendarConnection
 from overture.db import utcnow
 from overture.scheduling import agents
@@ -29,7 +32,13 @@ from overture.web.errors import API_ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/admin", tags=["calendar"], responses=API_ERROR_RESPONSES)
 CalendarUser = Annotated[User, Depends(AreaGuard(Area.calendar, api=True))]
-OAuthProvider = Annotated[Literal["google", "microsoft"], Path(description="The OAuth calendar provider.")]
+OAuthProvider = Annotated[
+    str,
+    Path(
+        pattern=registry.pattern(registry.with_consent()),
+        description="The OAuth calendar provider: " + ", ".join(registry.with_consent()) + ".",
+    ),
+]
 
 
 class CalendarStatus(BaseModel):
@@ -80,19 +89,26 @@ class AgentCreate(BaseModel):
     user_id: int = Field(ge=1, le=2_147_483_647, description="A user with the agent role.")
 
 
-class BuiltinCalendarIn(BaseModel):
-    provider: Literal["builtin"]
-    ics_url: str | None = Field(None, max_length=2000, description="An optional ICS feed (https:// or webcal://).")
+def _form_body(name: str, form: ConnectForm) -> type[BaseModel]:
+    """The body that connects a provider by its form: `provider` and the form's fields, named after the provider's
+    label ("CalDAV calendar": CalDAVCalendarIn)."""
+    fields: dict[str, Any] = {"provider": (Literal[name], ...)}
+    for field in form.fields:
+        about = field.about or None
+        if field.required:
+            fields[field.name] = (str, Field(max_length=field.limit, description=about))
+        else:
+            fields[field.name] = (str | None, Field(None, max_length=field.limit, description=about))
+    title = re.sub(r"\W", "", registry.label(name).split()[0])
+    body: type[BaseModel] = create_model(f"{title}CalendarIn", **fields)
+    return body
 
 
-class CalDAVCalendarIn(BaseModel):
-    provider: Literal["caldav"]
-    url: str = Field(max_length=2000, description="The server's CalDAV address, e.g. https://caldav.icloud.com/.")
-    username: str = Field(max_length=200)
-    password: str = Field(max_length=500, description="An app password; stored encrypted, never shown again.")
-
-
-CalendarIn = Annotated[BuiltinCalendarIn | CalDAVCalendarIn, Field(discriminator="provider")]
+# One body per provider connected by a form, told apart by `provider`.
+CalendarIn: Any = Annotated[
+    Union[tuple(_form_body(name, form) for name, form in registry.with_form().items())],  # noqa: UP007
+    Field(discriminator="provider"),
+]
 
 
 class ConsentLink(BaseModel):
@@ -115,7 +131,7 @@ def public(session: Session, agent: Agent) -> AgentPublic:
 
 
 def connect_checked(
-    context: AppContext, session: Session, agent: Agent, check: Callable[[], connections.Account]
+    context: AppContext, session: Session, agent: Agent, check: Callable[[], Account]
 ) -> CalendarConnection:
     """Checks an account over the network with no transaction open (never hold SQLite's write lock during a
     network call), then stores it in the request's session. Shared with the Calendar page."""
@@ -162,22 +178,28 @@ def get_calendar(session: DbSession, user: CalendarUser, agent_id: RowId) -> Cal
     return CalendarStatus.of(agent, connections.connection_of(session, agent.id))
 
 
-@router.put("/agents/{agent_id}/calendar", summary="Connect a built-in or CalDAV calendar (checked first)")
+@router.put("/agents/{agent_id}/calendar", summary="Connect a calendar by its provider's form (checked first)")
 def connect_calendar(
-    request: Request, session: DbSession, user: CalendarUser, agent_id: RowId, body: CalendarIn
+    request: Request,
+    session: DbSession,
+    user: CalendarUser,
+    agent_id: RowId,
+    body: CalendarIn,  # built from the registry
 ) -> CalendarStatus:
     context: AppContext = request.app.state.context
     world = context.calendar_world
     agent = agents.agent_for(session, user, agent_id)
-    if isinstance(body, CalDAVCalendarIn):
-        check = lambda: connections.caldav_account(world, body.url, body.username, body.password)  # noqa: E731
-    else:
-        check = lambda: connections.builtin_account(world, body.ics_url)  # noqa: E731
-    connection = connect_checked(context, session, agent, check)
+    sent: BaseModel = body
+    given = {name: value or "" for name, value in sent.model_dump(exclude={"provider"}).items()}
+    provider = str(getattr(sent, "provider"))  # noqa: B009 (the bodies are made at run time)
+    connection = connect_checked(context, session, agent, lambda: connections.check_account(world, provider, given))
     return CalendarStatus.of(agent, connection)
 
 
-@router.post("/agents/{agent_id}/calendar/oauth/{provider}", summary="Start connecting a Google or Microsoft calendar")
+@router.post(
+    "/agents/{agent_id}/calendar/oauth/{provider}",
+    summary="Start connecting a calendar through its provider's consent page",
+)
 def start_oauth(
     request: Request, session: DbSession, user: CalendarUser, agent_id: RowId, provider: OAuthProvider
 ) -> ConsentLink:

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from overture.calendars import connections
+from overture.calendars import connections, registry
 from overture.db import utcnow
 from overture.errors import Conflict, InvalidInput, OvertureError, Problem
 from overture.scheduling import agents
@@ -30,7 +30,8 @@ from overture.web.pages.rendering import flash, page_router, redirect, render
 router = page_router()
 CalendarUser = Annotated[User, Depends(AreaGuard(Area.calendar, api=False))]
 AgentKey = Annotated[str, Path(pattern=r"^(me|[1-9][0-9]{0,8})$", description="An agent's id, or me.")]
-OAuthProvider = Annotated[str, Path(pattern=r"^(google|microsoft)$")]
+OAuthProvider = Annotated[str, Path(pattern=registry.pattern(registry.with_consent()))]
+FormProvider = Annotated[str, Path(pattern=registry.pattern(registry.with_form()))]
 PAGE = "/admin/calendar"
 DAY_LABELS = dict(
     zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
@@ -163,8 +164,9 @@ def _agent_page(
         state_label=STATUS_LABELS[state],
         state_class=STATUS_CLASSES[state],
         offered=connections.offered(context.settings),
-        oauth_setups=[connections.oauth_setup(context.settings, p) for p in connections.OAUTH_PROVIDERS],
-        provider_labels=connections.PROVIDER_LABELS,
+        oauth_setups=connections.oauth_setups(context.settings),
+        connect_forms=registry.with_form(),
+        provider_labels={name: registry.label(name) for name in registry.PROVIDERS},
         day_labels=DAY_LABELS,
         **{"form": settings_form(values), "errors": {}, "section": "", **extra},
     )
@@ -266,49 +268,6 @@ def _connect_failed(request: Request, session: Session, user: User, key: str, se
     )  # fmt: skip
 
 
-@router.post(PAGE + "/{key}/builtin")
-def connect_builtin(
-    request: Request,
-    session: DbSession,
-    user: CalendarUser,
-    key: AgentKey,
-    ics_url: Annotated[str, Form(max_length=TEXT)] = "",
-) -> Response:
-    agent = _target(session, user, key)
-    world = _context(request).calendar_world
-    try:
-        connection = connect_checked(
-            _context(request), session, agent, lambda: connections.builtin_account(world, ics_url)
-        )
-    except OvertureError as exc:
-        return _connect_failed(request, session, user, key, "builtin", exc, {"ics_url": ics_url})
-    flash(request, f"Your calendar is now the {connections.describe(connection)}.", "success")
-    return redirect(page_of(user, agent))
-
-
-@router.post(PAGE + "/{key}/caldav")
-def connect_caldav(
-    request: Request,
-    session: DbSession,
-    user: CalendarUser,
-    key: AgentKey,
-    url: Annotated[str, Form(max_length=TEXT)],
-    username: Annotated[str, Form(max_length=200)],
-    password: Annotated[str, Form(max_length=500)],
-) -> Response:
-    agent = _target(session, user, key)
-    world = _context(request).calendar_world
-    try:
-        connection = connect_checked(
-            _context(request), session, agent, lambda: connections.caldav_account(world, url, username, password)
-        )
-    except OvertureError as exc:
-        # The password is not sent back into the page.
-        return _connect_failed(request, session, user, key, "caldav", exc, {"url": url, "username": username})
-    flash(request, f"Connected: {connections.describe(connection)}.", "success")
-    return redirect(page_of(user, agent))
-
-
 @router.post(PAGE + "/{key}/oauth/{provider}")
 def start_oauth(
     request: Request, session: DbSession, user: CalendarUser, key: AgentKey, provider: OAuthProvider
@@ -328,7 +287,7 @@ def finish_oauth(
     error: Annotated[str, Query(max_length=200)] = "",
     error_description: Annotated[str, Query(max_length=2000)] = "",
 ) -> Response:
-    label = connections.PROVIDER_LABELS[provider]
+    label = registry.label(provider)
     session.commit()  # no transaction stays open during the calls to the provider
     if error:
         reason = error_description or error
@@ -357,4 +316,37 @@ def disconnect(request: Request, session: DbSession, user: CalendarUser, key: Ag
         f"{connections.describe(removed)} is disconnected: no meetings are booked until a calendar is connected again.",
         "success",
     )
+    return redirect(page_of(user, agent))
+
+
+async def sent_fields(request: Request) -> dict[str, str]:
+    """The posted form's text fields (each provider's check says what is missing or too long)."""
+    form = await request.form()
+    return {name: value for name, value in form.items() if isinstance(value, str)}
+
+
+# Last: its {provider} would otherwise take the paths of the routes above.
+@router.post(PAGE + "/{key}/{provider}")
+def connect_by_form(
+    request: Request,
+    session: DbSession,
+    user: CalendarUser,
+    key: AgentKey,
+    provider: FormProvider,
+    sent: Annotated[dict[str, str], Depends(sent_fields)],
+) -> Response:
+    """Connects the calendar of the provider's form (calendars/registry.py), checked first."""
+    form = registry.with_form()[provider]
+    given = {field.name: sent.get(field.name, "") for field in form.fields}
+    agent = _target(session, user, key)
+    world = _context(request).calendar_world
+    try:
+        connection = connect_checked(
+            _context(request), session, agent, lambda: connections.check_account(world, provider, given)
+        )
+    except OvertureError as exc:
+        # A password is not sent back into the page.
+        kept = {field.name: given[field.name] for field in form.fields if field.kind != "password"}
+        return _connect_failed(request, session, user, key, provider, exc, kept)
+    flash(request, form.done.format(description=connections.describe(connection)), "success")
     return redirect(page_of(user, agent))
