@@ -17,7 +17,11 @@ STATUSES = ("active", "completed", "dismissed", "dropped")
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_person_dialogue_status", "person_id", "dialogue_id", "status"),)
+    __table_args__ = (
+        Index("ix_conversations_person_dialogue_status", "person_id", "dialogue_id", "status"),
+        # The reports' funnel reads a dialogue's conversations by the day they started.
+        Index("ix_conversations_dialogue_started_at", "dialogue_id", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
@@ -42,6 +46,11 @@ class Conversation(Base):
     region: Mapped[str | None] = mapped_column(String(2), default=None)
     # The visitor's IANA time zone as the widget reported it: meeting slots and emails use it.
     time_zone: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Every card the conversation entered, once each in the order first entered ("card", or "flowkey:card" in a
+    # called flow), and the card it is at: the reports' funnel. Kept apart from `state`, whose path going back or
+    # restarting shortens and which a privacy deletion erases; card keys say nothing about the visitor.
+    cards: Mapped[list[str]] = mapped_column(JSON, default=list)
+    last_card: Mapped[str | None] = mapped_column(String(200), default=None)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

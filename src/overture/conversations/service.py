@@ -210,7 +210,22 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
             case _:
                 pass  # LinkShown: a click is recorded when it happens; BookMeeting: the meetings issue
     conversation.state = turn.state.model_dump(mode="json")  # after the effects: an email notes the company
+    _note_cards(conversation, turn.state.path)
     return person
+
+
+def _note_cards(conversation: Conversation, path: list[str]) -> None:
+    """Keeps the cards the conversation entered and the one it is at, for the reports' funnel. The columns are
+    written only when they change: most answers enter cards already known."""
+    if not path:
+        return
+    known = conversation.cards or []
+    seen = set(known)
+    new = [card for card in dict.fromkeys(path) if card not in seen]
+    if new:
+        conversation.cards = [*known, *new]
+    if conversation.last_card != path[-1]:
+        conversation.last_card = path[-1]
 
 
 def _absorbed_this_visitor(session: Session, person: Person, conversation: Conversation) -> bool:

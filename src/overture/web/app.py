@@ -33,6 +33,7 @@ from overture.web.api import (
     admin_meetings,
     admin_outbox,
     admin_people,
+    admin_reports,
     admin_routing,
     admin_sites,
     admin_targeting,
@@ -158,7 +159,8 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(widget_assets.router)
     app.include_router(health.router)
     admin_api = (admin_appearance, admin_users, admin_outbox, admin_dialogues, admin_people, admin_sites,
-                 admin_fields, admin_targeting, admin_calendar, admin_routing, admin_meetings)  # fmt: skip
+                 admin_fields, admin_targeting, admin_calendar, admin_routing, admin_meetings,
+                 admin_reports)  # fmt: skip
     for module in admin_api:
         app.include_router(module.router, dependencies=[API_TOKEN])
     app.include_router(meeting_links.router)

@@ -1,0 +1,42 @@
+"""The shapes of the reports API."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Figures(BaseModel):
+    """A dialogue's figures over a period (or one day of it). The rates are None when their denominator is 0."""
+
+    triggered: int = Field(description="Visitor sessions in which the dialogue was shown.")
+    engaged: int = Field(description="Visitor sessions in which the visitor first clicked or answered.")
+    completed: int = Field(description="Conversations that reached an end card.")
+    dismissed: int = Field(description="Conversations the visitor closed before the end.")
+    people_acquired: int = Field(description="People who gave a valid email in this dialogue, once each.")
+    meetings_booked: int = Field(description="Meetings booked in this dialogue.")
+    goals: dict[str, int] = Field(description="Each goal reached, by name: the conversations that reached it.")
+    engagement_rate: float | None = Field(description="engaged / triggered; null when nothing was triggered.")
+    conversion_rate: float | None = Field(description="people_acquired / engaged; null when nobody engaged.")
+
+
+class FunnelStep(BaseModel):
+    card: str = Field(description='A card of the flow: "card", or "flowkey:card" for a card of a called flow.')
+    reached: int = Field(description="Conversations that entered this card.")
+    dropped: int = Field(description="Conversations that stopped at this card without completing.")
+
+
+class DialogueReport(Figures):
+    model_config = ConfigDict(populate_by_name=True)
+
+    dialogue: str
+    version: int | None = Field(description="The version counted; null: every version.")
+    from_: date = Field(alias="from", description="The first day counted, in `zone`.")
+    to: date = Field(description="The last day counted, in `zone`.")
+    zone: str = Field(description="The IANA time zone whose calendar days are counted.")
+    daily: dict[date, Figures] = Field(description="Each day of the period, in `zone`, with its figures.")
+    funnel: list[FunnelStep] = Field(
+        description="Each card of the flow, then any other card reached (a called flow's, an older version's), with "
+        "the conversations started in the period that reached it and that dropped there."
+    )
