@@ -1,7 +1,7 @@
 """Who may call a route, declared once: for each admin area (users/roles.py) a page guard and an API guard, plus any
 signed-in user. A route names its area in its parameter's type (`user: RoutingPageUser`), so the same word means
-the same area everywhere; tests/web/test_route_access.py proves every admin route carries one, and
-tests/test_layers.py that no module under web/ declares a guard of its own.
+the same area everywhere; tests/web/test_route_access.py proves every admin route carries one, and that no module
+under web/ declares a guard of its own.
 
 Pages sign in with the session cookie (a missing sign-in goes to the sign-in page); the API with a bearer token.
 """

@@ -1,8 +1,12 @@
-"""Running a request's ORM work inside the group committer's next batch (see `group_commit.py`).
+"""How a request's work meets transactions, besides the plain one per request of `deps.get_session`.
 
-The widget's writing calls are small and many; instead of a session and a commit of their own each (two trips
-through the thread pool), they run on the writer thread, share a commit with the calls that arrived at the same
-time, and answer once it is durable. An error rolls back that call's work only.
+- **Shared** (`in_shared_transaction`, `shared_transaction`): the widget's writing calls are small and many;
+  instead of a session and a commit of their own each (two trips through the thread pool), they run in the group
+  committer's next batch (see `group_commit.py`) on the writer thread, share a commit with the calls that arrived
+  at the same time, and answer once it is durable. An error rolls back that call's work only.
+- **Around a network call** (`outside_transaction`): a route that reads a calendar or checks an account over the
+  network ends its transaction first, so no lock (SQLite's write lock above all) is held while it waits; the
+  route's session begins a new transaction at its next statement, where the result is written.
 """
 
 from __future__ import annotations
@@ -52,3 +56,12 @@ def shared_transaction(context: AppContext) -> Callable[[Callable[[Session], T]]
         return result
 
     return run
+
+
+def outside_transaction(session: Session, call: Callable[[], T]) -> T:
+    """Commits what the request's session did so far, then runs `call` (a network call) with no transaction open
+    and returns its result; the session starts a new transaction when next used, with everything read afresh."""
+    session.commit()
+    result = call()
+    session.expire_all()
+    return result

@@ -9,29 +9,28 @@ An agent's token reaches their own profile only; admins' and sales admins' token
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 from pydantic import BaseModel, Field, create_model
 from sqlalchemy.orm import Session
 
 from overture.calendars import connections, registry
-from overture.calendars.accounts import Account, ConnectForm
+from overture.calendars.accounts import ConnectForm
 from overture.calendars.models import CalendarConnection
 from overture.db import utcnow
 from overture.scheduling import agents
 from overture.scheduling.agents import AgentSettingsChanges, AgentSettingsIn
 from overture.scheduling.models import Agent
 from overture.users.models import User
-from overture.users.roles import Area
 from overture.web.context import AppContext
-from overture.web.deps import AreaGuard, DbSession, RowId
+from overture.web.deps import DbSession, RowId
 from overture.web.errors import API_ERROR_RESPONSES
+from overture.web.guards import CalendarApiUser
+from overture.web.shared_transaction import outside_transaction
 
 router = APIRouter(prefix="/api/v1/admin", tags=["calendar"], responses=API_ERROR_RESPONSES)
-CalendarUser = Annotated[User, Depends(AreaGuard(Area.calendar, api=True))]
 OAuthProvider = Annotated[
     str,
     Path(
@@ -130,37 +129,27 @@ def public(session: Session, agent: Agent) -> AgentPublic:
     return AgentPublic(**summary(agent.user, agent, connection).model_dump(), settings=agents.settings_of(agent))
 
 
-def connect_checked(
-    context: AppContext, session: Session, agent: Agent, check: Callable[[], Account]
-) -> CalendarConnection:
-    """Checks an account over the network with no transaction open (never hold SQLite's write lock during a
-    network call), then stores it in the request's session. Shared with the Calendar page."""
-    session.commit()
-    account = check()
-    return agents.connect(session, agent, account, secret_key=context.secret_key, now=utcnow())
-
-
 @router.get("/agents", summary="List the agents and the state of their calendars (an agent: themselves)")
-def list_agents(session: DbSession, user: CalendarUser) -> list[AgentSummary]:
+def list_agents(session: DbSession, user: CalendarApiUser) -> list[AgentSummary]:
     only = None if user.role in agents.MANAGERS else user
     return [summary(row.user, row.agent, row.connection) for row in agents.listing(session, only)]
 
 
 @router.post("/agents", status_code=201, summary="Set up the agent profile of a user with the agent role")
-def create_agent(session: DbSession, user: CalendarUser, body: AgentCreate) -> AgentPublic:
+def create_agent(session: DbSession, user: CalendarApiUser, body: AgentCreate) -> AgentPublic:
     agent = agents.ensure_agent(session, agents.user_to_set_up(session, user, body.user_id))
     return public(session, agent)
 
 
 @router.get("/agents/{agent_id}", summary="One agent, with their settings and calendar")
-def get_agent(session: DbSession, user: CalendarUser, agent_id: RowId) -> AgentPublic:
+def get_agent(session: DbSession, user: CalendarApiUser, agent_id: RowId) -> AgentPublic:
     return public(session, agents.agent_for(session, user, agent_id))
 
 
 @router.patch("/agents/{agent_id}/settings", summary="Change an agent's settings (only those sent)")
 def update_settings(
     session: DbSession,
-    user: CalendarUser,
+    user: CalendarApiUser,
     agent_id: RowId,
     changes: Annotated[
         AgentSettingsChanges,
@@ -173,7 +162,7 @@ def update_settings(
 
 
 @router.get("/agents/{agent_id}/calendar", summary="An agent's calendar connection")
-def get_calendar(session: DbSession, user: CalendarUser, agent_id: RowId) -> CalendarStatus:
+def get_calendar(session: DbSession, user: CalendarApiUser, agent_id: RowId) -> CalendarStatus:
     agent = agents.agent_for(session, user, agent_id)
     return CalendarStatus.of(agent, connections.connection_of(session, agent.id))
 
@@ -182,7 +171,7 @@ def get_calendar(session: DbSession, user: CalendarUser, agent_id: RowId) -> Cal
 def connect_calendar(
     request: Request,
     session: DbSession,
-    user: CalendarUser,
+    user: CalendarApiUser,
     agent_id: RowId,
     body: CalendarIn,  # built from the registry
 ) -> CalendarStatus:
@@ -192,7 +181,9 @@ def connect_calendar(
     sent: BaseModel = body
     given = {name: value or "" for name, value in sent.model_dump(exclude={"provider"}).items()}
     provider = str(getattr(sent, "provider"))  # noqa: B009 (the bodies are made at run time)
-    connection = connect_checked(context, session, agent, lambda: connections.check_account(world, provider, given))
+    # Checked over the network with no transaction open (never hold SQLite's write lock during a network call).
+    account = outside_transaction(session, lambda: connections.check_account(world, provider, given))
+    connection = agents.connect(session, agent, account, secret_key=context.secret_key, now=utcnow())
     return CalendarStatus.of(agent, connection)
 
 
@@ -201,14 +192,14 @@ def connect_calendar(
     summary="Start connecting a calendar through its provider's consent page",
 )
 def start_oauth(
-    request: Request, session: DbSession, user: CalendarUser, agent_id: RowId, provider: OAuthProvider
+    request: Request, session: DbSession, user: CalendarApiUser, agent_id: RowId, provider: OAuthProvider
 ) -> ConsentLink:
     agent = agents.agent_for(session, user, agent_id)
     return ConsentLink(consent_url=agents.start_oauth(request.app.state.context.calendar_world, user, agent, provider))
 
 
 @router.delete("/agents/{agent_id}/calendar", summary="Disconnect an agent's calendar (they need attention after)")
-def disconnect_calendar(request: Request, session: DbSession, user: CalendarUser, agent_id: RowId) -> CalendarStatus:
+def disconnect_calendar(request: Request, session: DbSession, user: CalendarApiUser, agent_id: RowId) -> CalendarStatus:
     context: AppContext = request.app.state.context
     agent = agents.agent_for(session, user, agent_id)
     agents.disconnect(session, agent, by=user, now=utcnow(), base_url=context.settings.base_url)

@@ -20,6 +20,7 @@ from overture.users.roles import Role
 from overture.web.deps import DbSession
 from overture.web.errors import API_ERROR_RESPONSES
 from overture.web.guards import MeetingsApiUser
+from overture.web.shared_transaction import outside_transaction
 
 router = APIRouter(prefix="/api/v1/admin", tags=["meetings"], responses=API_ERROR_RESPONSES)
 PublicId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_\-]+$", description="The meeting's public id.")]
@@ -112,11 +113,10 @@ def reassign_meeting(
     if target is None:
         raise NotFound("There is no such agent.")
     start, end, meeting_id = meeting.starts_at, meeting.ends_at, meeting.id
-    # No transaction stays open while the agent's calendar is read over the network.
-    session.commit()
-    if not booking.agent_is_free(context.calendar_world, target.id, start, end, now, ignore_meeting_id=meeting_id):
+    free = outside_transaction(session, lambda: booking.agent_is_free(
+        context.calendar_world, target.id, start, end, now, ignore_meeting_id=meeting_id))  # fmt: skip
+    if not free:
         raise InvalidInput(f"{target.name} is not free at that time.", [Problem("agent_id", "not free then.")])
-    session.expire_all()
     service.reassign(session, meeting, target, by=user, now=now, base_url=context.settings.base_url,
                      secret_key=context.secret_key)  # fmt: skip
     return meeting_list.meeting_row(session, meeting, now)

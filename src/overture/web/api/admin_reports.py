@@ -5,19 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from overture.analytics.dialogue_report import dialogue_report
 from overture.analytics.schemas import DialogueReport
 from overture.db import utcnow
 from overture.dialogues.document import KEY_PATTERN
-from overture.users.models import User
-from overture.users.roles import Area
-from overture.web.deps import AreaGuard, DbSession
+from overture.web.deps import DbSession
 from overture.web.errors import API_ERROR_RESPONSES
+from overture.web.guards import ReportsApiUser
 
 router = APIRouter(prefix="/api/v1/admin/reports", tags=["reports"], responses=API_ERROR_RESPONSES)
-Reader = Annotated[User, Depends(AreaGuard(Area.reports, api=True))]
 DialogueKey = Annotated[str, Path(max_length=80, pattern=KEY_PATTERN, description="The dialogue's or flow's key.")]
 
 
@@ -29,7 +27,7 @@ DialogueKey = Annotated[str, Path(max_length=80, pattern=KEY_PATTERN, descriptio
 )
 def dialogue(
     session: DbSession,
-    _: Reader,
+    _: ReportsApiUser,
     key: DialogueKey,
     first: Annotated[
         date | None, Query(alias="from", description="The first day counted (YYYY-MM-DD, in `zone`).")

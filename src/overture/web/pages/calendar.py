@@ -16,19 +16,20 @@ from sqlalchemy.orm import Session
 
 from overture.calendars import connections, registry
 from overture.db import utcnow
-from overture.errors import Conflict, InvalidInput, OvertureError, Problem
+from overture.errors import Conflict, InvalidInput, OvertureError
 from overture.scheduling import agents
 from overture.scheduling.hours import WEEKDAYS
 from overture.scheduling.models import Agent
 from overture.users.models import User
 from overture.users.roles import Area, Role
-from overture.web.api.admin_calendar import connect_checked
 from overture.web.context import AppContext
-from overture.web.deps import AreaGuard, DbSession
+from overture.web.deps import DbSession
+from overture.web.guards import CalendarPageUser
+from overture.web.pages.forms import refuse, refuse_with_flash
 from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.shared_transaction import outside_transaction
 
 router = page_router()
-CalendarUser = Annotated[User, Depends(AreaGuard(Area.calendar, api=False))]
 AgentKey = Annotated[str, Path(pattern=r"^(me|[1-9][0-9]{0,8})$", description="An agent's id, or me.")]
 OAuthProvider = Annotated[str, Path(pattern=registry.pattern(registry.with_consent()))]
 FormProvider = Annotated[str, Path(pattern=registry.pattern(registry.with_form()))]
@@ -115,20 +116,10 @@ def settings_data(form: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def field_problems(problems: list[Problem]) -> dict[str, list[str]]:
-    """Problems by the form field they belong to: "weekly_hours.mon" shows at hours_mon, "date_overrides.2.date"
-    as "Line 3: ..." under the overrides."""
-    found: dict[str, list[str]] = {}
-    for problem in problems:
-        parts = problem.path.split(".")
-        field, message = parts[0], problem.message
-        if field == "weekly_hours" and len(parts) > 1:
-            field = f"hours_{parts[1]}"
-        elif field in ("date_overrides", "out_of_office") and len(parts) > 1 and parts[1].isdigit():
-            message = f"Line {int(parts[1]) + 1}: {message}"
-        if message not in found.setdefault(field, []):
-            found[field].append(message)
-    return found
+# Where the settings form shows what the service says of a path: each day's hours have their own box.
+SETTINGS_FIELDS = {f"weekly_hours.{day}": f"hours_{day}" for day in WEEKDAYS}
+# Boxes of one entry per line: a problem says its line.
+LINE_FIELDS = ("date_overrides", "out_of_office")
 
 
 # --- pages -------------------------------------------------------------------------------------------------------
@@ -168,12 +159,12 @@ def _agent_page(
         connect_forms=registry.with_form(),
         provider_labels={name: registry.label(name) for name in registry.PROVIDERS},
         day_labels=DAY_LABELS,
-        **{"form": settings_form(values), "errors": {}, "section": "", **extra},
+        **{"form": settings_form(values), "problems": {}, "section": "", **extra},
     )
 
 
 @router.get(PAGE)
-def calendar_page(request: Request, session: DbSession, user: CalendarUser) -> Response:
+def calendar_page(request: Request, session: DbSession, user: CalendarPageUser) -> Response:
     if user.role == Role.agent:
         return _agent_page(request, session, user, user, agents.agent_of(session, user))
     rows = agents.listing(session)
@@ -191,20 +182,18 @@ def calendar_page(request: Request, session: DbSession, user: CalendarUser) -> R
 
 @router.post(PAGE + "/agents")
 def set_up_agent(
-    request: Request, session: DbSession, user: CalendarUser, user_id: Annotated[int, Form(ge=1, le=2_147_483_647)]
+    request: Request, session: DbSession, user: CalendarPageUser, user_id: Annotated[int, Form(ge=1, le=2_147_483_647)]
 ) -> Response:
     target = agents.user_to_set_up(session, user, user_id)
     try:
         agent = agents.ensure_agent(session, target)
     except InvalidInput as exc:
-        session.rollback()
-        flash(request, exc.message, "error")
-        return redirect(PAGE)
+        return refuse_with_flash(request, session, exc, PAGE)
     return redirect(page_of(user, agent))
 
 
 @router.get(PAGE + "/{key}")
-def agent_page(request: Request, session: DbSession, user: CalendarUser, key: AgentKey) -> Response:
+def agent_page(request: Request, session: DbSession, user: CalendarPageUser, key: AgentKey) -> Response:
     if key == "me" or (agent := agents.agent_for(session, user, int(key))).user_id == user.id:
         return redirect(PAGE)
     return _agent_page(request, session, user, agent.user, agent)
@@ -238,39 +227,33 @@ class SettingsForm(BaseModel):
 
 @router.post(PAGE + "/{key}/settings")
 def save_settings(
-    request: Request, session: DbSession, user: CalendarUser, key: AgentKey, sent: Annotated[SettingsForm, Form()]
+    request: Request, session: DbSession, user: CalendarPageUser, key: AgentKey, sent: Annotated[SettingsForm, Form()]
 ) -> Response:
     agent = _target(session, user, key)
     form = sent.model_dump()
     try:
         agents.update_settings(session, agent, agents.parse_settings(settings_data(form)))
     except InvalidInput as exc:
-        session.rollback()
+        refused = refuse(session, exc, form, SETTINGS_FIELDS, LINE_FIELDS)
         agent = _target(session, user, key)
-        return _agent_page(
-            request, session, user, agent.user, agent, status=exc.status, section="settings", error=exc.message,
-            errors=field_problems(exc.problems), form=form,
-        )  # fmt: skip
+        return _agent_page(request, session, user, agent.user, agent, section="settings", **refused.shown())
     flash(request, "The settings are saved.", "success")
     return redirect(page_of(user, agent))
 
 
 def _connect_failed(request: Request, session: Session, user: User, key: str, section: str, exc: OvertureError,
                     form: dict[str, str]) -> Response:  # fmt: skip
-    session.rollback()
+    refused = refuse(session, exc, form)
     agent = _target(session, user, key)
-    values = {**settings_form(agents.stored_settings(agent)), **form}
+    shown = {**refused.shown(), "form": {**settings_form(agents.stored_settings(agent)), **form}}
     # A full outbound gate (503) is no fault of the form: it keeps its status, for the agent to try again.
-    status = exc.status if exc.status < 500 or exc.status == 503 else 422
-    return _agent_page(
-        request, session, user, agent.user, agent, status=status, section=section,
-        error=exc.message, errors=field_problems(exc.problems), form=values,
-    )  # fmt: skip
+    shown["status"] = exc.status if exc.status < 500 or exc.status == 503 else 422
+    return _agent_page(request, session, user, agent.user, agent, section=section, **shown)
 
 
 @router.post(PAGE + "/{key}/oauth/{provider}")
 def start_oauth(
-    request: Request, session: DbSession, user: CalendarUser, key: AgentKey, provider: OAuthProvider
+    request: Request, session: DbSession, user: CalendarPageUser, key: AgentKey, provider: OAuthProvider
 ) -> Response:
     agent = _target(session, user, key)
     return redirect(agents.start_oauth(_context(request).calendar_world, user, agent, provider))
@@ -280,7 +263,7 @@ def start_oauth(
 def finish_oauth(
     request: Request,
     session: DbSession,
-    user: CalendarUser,
+    user: CalendarPageUser,
     provider: OAuthProvider,
     code: Annotated[str, Query(max_length=4000)] = "",
     state: Annotated[str, Query(max_length=2000)] = "",
@@ -288,13 +271,13 @@ def finish_oauth(
     error_description: Annotated[str, Query(max_length=2000)] = "",
 ) -> Response:
     label = registry.label(provider)
-    session.commit()  # no transaction stays open during the calls to the provider
     if error:
         reason = error_description or error
         flash(request, f"{label} was not connected: {reason}", "error")
         return redirect(PAGE)
     try:
-        done = agents.finish_oauth(_context(request).calendar_world, user, provider, code, state, utcnow())
+        world = _context(request).calendar_world
+        done = outside_transaction(session, lambda: agents.finish_oauth(world, user, provider, code, state, utcnow()))
     except OvertureError as exc:
         flash(request, exc.message, "error")
         return redirect(PAGE)
@@ -303,14 +286,12 @@ def finish_oauth(
 
 
 @router.post(PAGE + "/{key}/disconnect")
-def disconnect(request: Request, session: DbSession, user: CalendarUser, key: AgentKey) -> Response:
+def disconnect(request: Request, session: DbSession, user: CalendarPageUser, key: AgentKey) -> Response:
     agent = _target(session, user, key)
     try:
         removed = agents.disconnect(session, agent, by=user, now=utcnow(), base_url=_context(request).settings.base_url)
     except Conflict as exc:
-        session.rollback()
-        flash(request, exc.message, "error")
-        return redirect(page_of(user, agent))
+        return refuse_with_flash(request, session, exc, page_of(user, agent))
     flash(
         request,
         f"{connections.describe(removed)} is disconnected: no meetings are booked until a calendar is connected again.",
@@ -330,7 +311,7 @@ async def sent_fields(request: Request) -> dict[str, str]:
 def connect_by_form(
     request: Request,
     session: DbSession,
-    user: CalendarUser,
+    user: CalendarPageUser,
     key: AgentKey,
     provider: FormProvider,
     sent: Annotated[dict[str, str], Depends(sent_fields)],
@@ -341,9 +322,9 @@ def connect_by_form(
     agent = _target(session, user, key)
     world = _context(request).calendar_world
     try:
-        connection = connect_checked(
-            _context(request), session, agent, lambda: connections.check_account(world, provider, given)
-        )
+        # Checked over the network with no transaction open (never hold SQLite's write lock during a network call).
+        account = outside_transaction(session, lambda: connections.check_account(world, provider, given))
+        connection = agents.connect(session, agent, account, secret_key=_context(request).secret_key, now=utcnow())
     except OvertureError as exc:
         # A password is not sent back into the page.
         kept = {field.name: given[field.name] for field in form.fields if field.kind != "password"}

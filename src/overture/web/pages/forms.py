@@ -5,7 +5,9 @@ The one rule for "which field a problem is about": a problem's path names a fiel
 longest dotted prefix, is one of the form's names (`choices.2` is about `choices`; `colors.header` is a field of the
 Appearance form); a page whose service names a field otherwise passes a small mapping (`{"password": "new_password"}`).
 A path naming no field falls to its first part. When several problems are about one field, the first one is shown
-beside it (the service lists the plainest first); every problem stays listed in `all_problems`.
+beside it (the service lists the plainest first); every problem stays listed in `all_problems`. A field of one
+entry per line (a textarea the page names in `lines`) is the exception: each problem says its line ("Line 3: ..."),
+and all of them show beside it, since each line is fixed on its own.
 
 The template side is templates/admin/forms.html: `forms.csrf()`, `forms.field(...)`, `forms.invalid(...)`,
 `forms.problem(...)` read the `problems` this module hands the page.
@@ -13,7 +15,7 @@ The template side is templates/admin/forms.html: `forms.csrf()`, `forms.field(..
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,15 +65,25 @@ def field_of(path: str, names: Mapping[str, Any], fields: Mapping[str, str]) -> 
 
 
 def refuse(
-    session: Session, exc: OvertureError, values: Mapping[str, Any], fields: Mapping[str, str] | None = None
+    session: Session,
+    exc: OvertureError,
+    values: Mapping[str, Any],
+    fields: Mapping[str, str] | None = None,
+    lines: Collection[str] = (),
 ) -> Refusal:
     """Rolls the request's transaction back and says what the refused form shows again. `values` are the form's
     values as typed, by field name; `fields` maps a problem path the service uses to the page's field name, for the
-    few pages whose names differ."""
+    few pages whose names differ; `lines` names the fields of one entry per line (see the module's rule)."""
     session.rollback()
     by_field: dict[str, str] = {}
     for problem in exc.problems:
-        by_field.setdefault(field_of(problem.path, values, fields or {}), problem.message)
+        field = field_of(problem.path, values, fields or {})
+        line = problem.path.removeprefix(field + ".").split(".")[0] if field in lines else ""
+        if line.isdigit():
+            said = f"Line {int(line) + 1}: {problem.message}"
+            by_field[field] = f"{by_field[field]} {said}" if field in by_field else said
+        else:
+            by_field.setdefault(field, problem.message)
     return Refusal(exc.status, exc.message, values, by_field, list(exc.problems))
 
 

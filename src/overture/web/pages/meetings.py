@@ -25,6 +25,7 @@ from overture.web.deps import DbSession
 from overture.web.guards import MeetingsPageUser
 from overture.web.pages.forms import refuse
 from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.shared_transaction import outside_transaction
 
 router = page_router()
 PublicId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
@@ -214,13 +215,11 @@ def reassign_meeting(
         if target is None:
             raise NotFound("There is no such agent.")
         start, end, meeting_id = meeting.starts_at, meeting.ends_at, meeting.id
-        # End this transaction before reading the agent's calendar over the network: no write lock is held
-        # meanwhile (the busy-time cache it fills is written by its own transaction).
-        session.commit()
-        free = booking.agent_is_free(context.calendar_world, agent_id, start, end, now, ignore_meeting_id=meeting_id)
+        # The busy-time cache the read fills is written by its own transaction.
+        free = outside_transaction(session, lambda: booking.agent_is_free(
+            context.calendar_world, agent_id, start, end, now, ignore_meeting_id=meeting_id))  # fmt: skip
         if not free:
             raise InvalidInput(f"{target.name} is not free at that time.", [Problem("agent_id", "not free then.")])
-        session.expire_all()
         service.reassign(session, meeting, target, by=user, now=now, base_url=context.settings.base_url,
                          secret_key=context.secret_key)  # fmt: skip
         name = target.name
