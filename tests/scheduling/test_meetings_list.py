@@ -61,7 +61,12 @@ def world(db: Database, personas: Personas) -> World:
 
 def listed(db: Database, persona_id: int, **filters: object) -> list[meeting_list.MeetingRow]:
     with db.read() as session:
-        page = meeting_list.list_meetings(session, viewer=viewer(session, persona_id), now=NOW, **filters)  # type: ignore[arg-type]
+        page = meeting_list.list_meetings(
+            session,
+            viewer=viewer(session, persona_id),
+            now=NOW,
+            filters=meeting_list.Filters(**filters),  # type: ignore[arg-type]
+        )
         return page.items
 
 
@@ -151,8 +156,8 @@ def test_pages_and_total(db: Database, personas: Personas, world: World) -> None
 def test_bad_filters_are_refused_with_each_problem(db: Database, personas: Personas) -> None:
     with db.read() as session, pytest.raises(InvalidInput) as caught:
         meeting_list.list_meetings(
-            session, viewer=viewer(session, personas.alice.id), now=NOW, status="lost", start=at(5, 0),
-            end=at(4, 0), limit=0,
+            session, viewer=viewer(session, personas.alice.id), now=NOW,
+            filters=meeting_list.Filters(status="lost", start=at(5, 0), end=at(4, 0)), limit=0,
         )  # fmt: skip
     assert {p.path for p in caught.value.problems} == {"status", "end", "limit"}
 
@@ -182,7 +187,12 @@ def test_rows_show_a_failing_calendar_write_and_the_routing_explanation(
 
 def exported(db: Database, persona_id: int, **filters: object) -> list[dict[str, str]]:
     with db.read() as session:
-        text = meeting_list.export_csv(session, viewer=viewer(session, persona_id), now=NOW, **filters)  # type: ignore[arg-type]
+        text = meeting_list.export_csv(
+            session,
+            viewer=viewer(session, persona_id),
+            now=NOW,
+            filters=meeting_list.Filters(**filters),  # type: ignore[arg-type]
+        )
     return list(csv.DictReader(io.StringIO(text)))
 
 

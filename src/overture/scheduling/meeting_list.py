@@ -214,20 +214,10 @@ def _filtered(session: Session, viewer: User, filters: Filters, now: datetime) -
 
 
 def list_meetings(
-    session: Session,
-    *,
-    viewer: User,
-    now: datetime,
-    agent_id: int | None = None,
-    status: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    session: Session, *, viewer: User, now: datetime, filters: Filters = Filters(), limit: int = 50, offset: int = 0
 ) -> MeetingPage:
     """One page of the meetings the viewer may see, latest start first. Raises InvalidInput for bad filters,
     Forbidden for a role without meetings."""
-    filters = Filters(agent_id, status, start, end)
     _validate(filters, limit, offset)
     conditions = _filtered(session, viewer, filters, now)
     total = session.scalar(select(func.count(Meeting.id)).where(*conditions)) or 0
@@ -371,18 +361,8 @@ def _routing_text(routing: RoutingExplanation | None) -> str:
     return "; ".join(parts + ([routing.note] if routing.note else []))
 
 
-def export_csv(
-    session: Session,
-    *,
-    viewer: User,
-    now: datetime,
-    agent_id: int | None = None,
-    status: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> str:
+def export_csv(session: Session, *, viewer: User, now: datetime, filters: Filters = Filters()) -> str:
     """Every meeting of the filtered list (not one page) as CSV, times in ISO 8601 UTC ("Z")."""
-    filters = Filters(agent_id, status, start, end)
     _validate(filters, None, 0)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

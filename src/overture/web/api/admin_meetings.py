@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -31,6 +31,16 @@ StartFilter = Annotated[datetime | None, Query(description="Meetings starting at
 EndFilter = Annotated[datetime | None, Query(description="Meetings starting before this time (with zone).")]
 
 
+def filters(
+    agent_id: AgentFilter = None, status: StatusFilter = None, start: StartFilter = None, end: EndFilter = None
+) -> meeting_list.Filters:
+    """The list's filters as the query names them (for the list and its CSV)."""
+    return meeting_list.Filters(agent_id, status, start, end)
+
+
+Filters = Annotated[meeting_list.Filters, Depends(filters)]
+
+
 class Outcome(BaseModel):
     outcome: Literal["held", "no_show"]
 
@@ -43,17 +53,11 @@ class Reassignment(BaseModel):
 def list_meetings(
     session: DbSession,
     user: MeetingsApiUser,
-    agent_id: AgentFilter = None,
-    status: StatusFilter = None,
-    start: StartFilter = None,
-    end: EndFilter = None,
+    chosen: Filters,
     limit: Annotated[int, Query(ge=1, le=meeting_list.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> MeetingPage:
-    return meeting_list.list_meetings(
-        session, viewer=user, now=utcnow(), agent_id=agent_id, status=status, start=start, end=end, limit=limit,
-        offset=offset,
-    )  # fmt: skip
+    return meeting_list.list_meetings(session, viewer=user, now=utcnow(), filters=chosen, limit=limit, offset=offset)
 
 
 @router.get(
@@ -62,16 +66,8 @@ def list_meetings(
     response_class=Response,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
-def export_meetings(
-    session: DbSession,
-    user: MeetingsApiUser,
-    agent_id: AgentFilter = None,
-    status: StatusFilter = None,
-    start: StartFilter = None,
-    end: EndFilter = None,
-) -> Response:
-    text = meeting_list.export_csv(session, viewer=user, now=utcnow(), agent_id=agent_id, status=status, start=start,
-                              end=end)  # fmt: skip
+def export_meetings(session: DbSession, user: MeetingsApiUser, chosen: Filters) -> Response:
+    text = meeting_list.export_csv(session, viewer=user, now=utcnow(), filters=chosen)
     return Response(text, media_type="text/csv; charset=utf-8")
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import Form, Path, Query, Request
+from fastapi import Depends, Form, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -60,16 +60,29 @@ def _day(text: str, zone: str, path: str) -> datetime | None:
     return datetime.combine(day, time(), ZoneInfo(zone))
 
 
-def _filters(session: Session, user: User, agent: str, status: str, start: str, end: str) -> dict[str, Any]:
+def chosen_filters(
+    agent: Annotated[str, Query(max_length=10, pattern=r"^\d*$")] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+    start: DateText = "",
+    end: DateText = "",
+) -> dict[str, str]:
+    """The filters as the list's form sends them (for the page and its CSV)."""
+    return {"agent": agent, "status": status, "start": start, "end": end}
+
+
+Chosen = Annotated[dict[str, str], Depends(chosen_filters)]
+
+
+def _filters(session: Session, user: User, chosen: dict[str, str]) -> meeting_list.Filters:
     zone = viewer_zone(session, user)
-    last = _day(end, zone, "end")
-    return {
-        "agent_id": int(agent) if agent else None,
-        "status": status or None,
-        "start": _day(start, zone, "start"),
+    last = _day(chosen["end"], zone, "end")
+    return meeting_list.Filters(
+        agent_id=int(chosen["agent"]) if chosen["agent"] else None,
+        status=chosen["status"] or None,
+        start=_day(chosen["start"], zone, "start"),
         # The end date is included: the range stops at the next midnight.
-        "end": datetime.combine(last.date() + timedelta(days=1), time(), last.tzinfo) if last else None,
-    }
+        end=datetime.combine(last.date() + timedelta(days=1), time(), last.tzinfo) if last else None,
+    )
 
 
 @router.get(PAGE)
@@ -77,21 +90,17 @@ def meetings_page(
     request: Request,
     session: DbSession,
     user: MeetingsPageUser,
-    agent: Annotated[str, Query(max_length=10, pattern=r"^\d*$")] = "",
-    status: Annotated[str, Query(max_length=20)] = "",
-    start: DateText = "",
-    end: DateText = "",
+    chosen: Chosen,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     now = utcnow()
     zone = viewer_zone(session, user)
-    chosen = {"agent": agent, "status": status, "start": start, "end": end}
     keep = {key: value for key, value in chosen.items() if value}
     error, problems, found = None, {}, None
     try:
-        filters = _filters(session, user, agent, status, start, end)
+        filters = _filters(session, user, chosen)
         found = meeting_list.list_meetings(
-            session, viewer=user, now=now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters
+            session, viewer=user, now=now, filters=filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
     except InvalidInput as exc:
         refused = refuse(session, exc, chosen)
@@ -119,16 +128,9 @@ def meetings_page(
 
 
 @router.get(PAGE + ".csv")
-def meetings_csv(
-    session: DbSession,
-    user: MeetingsPageUser,
-    agent: Annotated[str, Query(max_length=10, pattern=r"^\d*$")] = "",
-    status: Annotated[str, Query(max_length=20)] = "",
-    start: DateText = "",
-    end: DateText = "",
-) -> Response:
+def meetings_csv(session: DbSession, user: MeetingsPageUser, chosen: Chosen) -> Response:
     now = utcnow()
-    text = meeting_list.export_csv(session, viewer=user, now=now, **_filters(session, user, agent, status, start, end))
+    text = meeting_list.export_csv(session, viewer=user, now=now, filters=_filters(session, user, chosen))
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
