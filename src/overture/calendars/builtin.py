@@ -11,14 +11,11 @@ zone's rules, so a weekly 09:00 Paris meeting stays at 09:00 Paris across a dayl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
-import icalendar
-import recurring_ical_events  # type: ignore[import-untyped]
-
-from overture.calendars import accounts
+from overture.calendars import accounts, ics
 from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, merge_busy
 from overture.calendars.world import CalendarWorld
 from overture.http import BlockedAddress, HttpClient, TooLarge, TooSlow, Unreachable
@@ -107,46 +104,14 @@ def fetch_feed(http: HttpClient, address: str) -> bytes:
 
 
 def busy_in_feed(content: bytes | str, start: datetime, end: datetime, floating_zone: tzinfo = UTC) -> list[BusyTime]:
-    """The busy times of an iCalendar document overlapping [start, end), clipped to it, not merged. Raises
-    CalendarError("rejected") for a document that is not a calendar."""
-    lower, upper = start.astimezone(UTC), end.astimezone(UTC)
+    """The busy times of an ICS feed overlapping [start, end) (`ics.busy_between`). Raises CalendarError("rejected")
+    for a document that is not a calendar."""
     try:
-        calendar = icalendar.Calendar.from_ical(content)
-        if calendar.name != "VCALENDAR":
-            raise ValueError("not a VCALENDAR")
-        occurrences = recurring_ical_events.of(calendar).between(start, end)
-    except (ValueError, KeyError, IndexError) as exc:
+        return ics.busy_between(content, start, end, floating_zone)
+    except ics.UnreadableCalendar as exc:
         raise CalendarError(
             "rejected", "The calendar feed is not an iCalendar (.ics) document Overture can read."
         ) from exc
-    times: list[BusyTime] = []
-    for event in occurrences:
-        if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
-            continue
-        status = str(event.get("STATUS", "CONFIRMED")).upper()
-        if status == "CANCELLED" or "DTSTART" not in event:
-            continue
-        begins = _instant(event["DTSTART"].dt, floating_zone)
-        if "DTEND" in event:
-            ends = _instant(event["DTEND"].dt, floating_zone)
-        elif "DURATION" in event:
-            ends = begins + event["DURATION"].dt
-        elif isinstance(event["DTSTART"].dt, datetime):
-            ends = begins  # RFC 5545: a start alone is an instant, which takes no time
-        else:
-            ends = _instant(event["DTSTART"].dt + timedelta(days=1), floating_zone)
-        begins, ends = max(begins, lower), min(ends, upper)
-        if ends > begins:
-            times.append(BusyTime(begins, ends, tentative=status == "TENTATIVE"))
-    return times
-
-
-def _instant(value: date | datetime, floating_zone: tzinfo) -> datetime:
-    if not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=floating_zone)
-    return value.astimezone(UTC)
 
 
 # --- the entry points of a provider module (calendars/registry.py) --------------------------------------------

@@ -18,15 +18,14 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx2
 import icalendar
-import recurring_ical_events  # type: ignore[import-untyped]
 
-from overture.calendars import accounts
+from overture.calendars import accounts, ics
 from overture.calendars.provider import BusyTime, CalendarError, Event, EventRef, merge_busy
 from overture.calendars.world import CalendarWorld
 from overture.http import BlockedAddress, HttpClient, Unreachable
@@ -257,39 +256,11 @@ class CalDAVCalendar:
 
     def _busy_in_ics(self, text: str, start: datetime, end: datetime) -> list[BusyTime]:
         try:
-            calendar = icalendar.Calendar.from_ical(text)
-            occurrences = recurring_ical_events.of(calendar).between(start, end)
-        except (ValueError, KeyError) as exc:
+            return ics.busy_between(text, start, end, self._floating_zone)
+        except ics.UnreadableCalendar as exc:
             raise CalendarError(
                 "rejected", f"An event in the calendar at {self.url} could not be read ({exc}); it was not counted."
             ) from exc
-        times: list[BusyTime] = []
-        for event in occurrences:
-            if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
-                continue
-            status = str(event.get("STATUS", "CONFIRMED")).upper()
-            if status == "CANCELLED":
-                continue
-            begins = self._instant(event["DTSTART"].dt)
-            if "DTEND" in event:
-                ends = self._instant(event["DTEND"].dt)
-            elif "DURATION" in event:
-                ends = begins + event["DURATION"].dt
-            elif isinstance(event["DTSTART"].dt, datetime):
-                ends = begins
-            else:
-                ends = begins + timedelta(days=1)
-            begins, ends = max(begins, start.astimezone(UTC)), min(ends, end.astimezone(UTC))
-            if ends > begins:
-                times.append(BusyTime(begins, ends, tentative=status == "TENTATIVE"))
-        return times
-
-    def _instant(self, value: date | datetime) -> datetime:
-        if not isinstance(value, datetime):
-            value = datetime(value.year, value.month, value.day)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=self._floating_zone)
-        return value.astimezone(UTC)
 
     # -- Writes --------------------------------------------------------------------------------------------------
 
