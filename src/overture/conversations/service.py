@@ -178,28 +178,12 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
                 captured = identity.capture(session, person, email, now, where=where, proven=False)
                 if captured.company_before is not None:
                     note_company(turn.state, captured.company_before)
-                if source in ("capture", "button"):
-                    _record(
-                        session,
-                        conversation,
-                        person,
-                        ActivityType.field_captured,
-                        now,
-                        {"field": "person.email", "value": email},
-                    )
+                _note_captured(session, conversation, person, source, "person.email", email, now)
             case engine.SetField(field="person.email", value=value, source="back") if person.email is None:
                 person.claimed_email = value or None  # the undone email was only claimed: so was the one before
             case engine.SetField(field=field, value=value, source=source):
                 people.set_field(session, person, field, value, now)
-                if source in ("capture", "button"):
-                    _record(
-                        session,
-                        conversation,
-                        person,
-                        ActivityType.field_captured,
-                        now,
-                        {"field": field, "value": value},
-                    )
+                _note_captured(session, conversation, person, source, field, value, now)
             case engine.GoalReached(name=name, score=score):
                 _record(session, conversation, person, ActivityType.goal_reached, now, {"goal": name, "score": score})
             case engine.Ended(completed=completed):
@@ -226,6 +210,14 @@ def _note_cards(conversation: Conversation, path: list[str]) -> None:
         conversation.cards = [*known, *new]
     if conversation.last_card != path[-1]:
         conversation.last_card = path[-1]
+
+
+def _note_captured(
+    session: Session, conversation: Conversation, person: Person, source: str, field: str, value: Any, now: datetime
+) -> None:
+    """Records a field the visitor gave (typed or chosen), not one the dialogue set or going back restored."""
+    if source in ("capture", "button"):
+        _record(session, conversation, person, ActivityType.field_captured, now, {"field": field, "value": value})
 
 
 def _absorbed_this_visitor(session: Session, person: Person, conversation: Conversation) -> bool:
