@@ -229,8 +229,13 @@ class RawServer:
         self.thread.start()
 
     def write(self, connection: socket.socket, data: bytes) -> None:
-        connection.sendall(data)
+        # Counted before sending: the client may act on these bytes before sendall returns here.
         self.sent += len(data)
+        try:
+            connection.sendall(data)
+        except OSError:
+            self.sent -= len(data)
+            raise
 
     def stop(self) -> None:
         self.release.set()

@@ -233,8 +233,10 @@ def authenticate(session: Session, email: str, password: str, address: str, now:
         # Locked (PostgreSQL; SQLite's writing transaction holds the database already), always in this order: a
         # burst of concurrent attempts is checked one after another, each seeing the failures before it.
         throttle = session.get(LoginThrottle, (kind, key), with_for_update=True)
-        if throttle is not None and now - throttle.last_failure_at <= FORGIVE_AFTER:
-            wait = max(wait, throttle.last_failure_at + _throttle_delay(kind, throttle.failures) - now)
+        delay = _throttle_delay(kind, throttle.failures) if throttle is not None else timedelta(0)
+        # No delay, no wait: a concurrent attempt that began earlier may read a failure stamped after its own now.
+        if throttle is not None and delay and now - throttle.last_failure_at <= FORGIVE_AFTER:
+            wait = max(wait, throttle.last_failure_at + delay - now)
     if wait > timedelta(0):
         seconds = max(1, int(wait.total_seconds() + 0.999))
         raise TooManyAttempts(f"Too many failed sign-ins. Try again in {seconds} seconds.", retry_after=seconds)
