@@ -19,6 +19,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from overture.calendars import connections
@@ -71,7 +72,18 @@ def ensure_agent(session: Session, user: User) -> Agent:
     """The user's agent profile, made on first use. Raises InvalidInput when the user does not have the agent role
     (admins and sales admins manage agents; they are not agents themselves)."""
     found = agent_of(session, user)
-    return found if found is not None else rotation.create_agent(session, user)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            return rotation.create_agent(session, user)
+    except IntegrityError:
+        # Another request made the profile between our look-up and our insert (two first changes at once;
+        # PostgreSQL made us wait for it, then refused ours): that profile is the one.
+        found = agent_of(session, user)
+        if found is None:
+            raise
+        return found
 
 
 def may_manage(user: User, agent: Agent) -> bool:
