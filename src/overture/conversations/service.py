@@ -162,10 +162,10 @@ def _record(
     )
 
 
-def _apply(session: Session, conversation: Conversation, person: Person, turn: engine.Turn, now: datetime) -> Person:
-    """Writes the turn's state and applies its effects to the person, recording the activities they mean. Returns
-    the person the conversation goes on with. An email typed here that belongs to another person is only claimed
-    (`identity.capture`): the visitor goes on as themselves, and nothing they answer is written to that person.
+def _apply(session: Session, conversation: Conversation, person: Person, turn: engine.Turn, now: datetime) -> None:
+    """Writes the turn's state and applies its effects to the person, recording the activities they mean. An email
+    typed here that belongs to another person is only claimed (`identity.capture`): the visitor goes on as
+    themselves, and nothing they answer is written to that person.
     """
     conversation.updated_at = now
     page = {"page_url": conversation.page_url}
@@ -174,8 +174,7 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
             case engine.SetField(source="back") if _absorbed_this_visitor(session, person, conversation):
                 pass  # going back does not undo into a known person what they were known by before this chat
             case engine.SetField(field="person.email", value=str(email), source=source) if source != "back":
-                where = f"in conversation {conversation.public_id}"
-                captured = identity.capture(session, person, email, now, where=where, proven=False)
+                captured = identity.capture(session, person, email, now, proven=False)
                 if captured.company_before is not None:
                     note_company(turn.state, captured.company_before)
                 _note_captured(session, conversation, person, source, "person.email", email, now)
@@ -195,7 +194,6 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
                 pass  # LinkShown: a click is recorded when it happens; BookMeeting: the meetings issue
     conversation.state = turn.state.model_dump(mode="json")  # after the effects: an email notes the company
     _note_cards(conversation, turn.state.path)
-    return person
 
 
 def _note_cards(conversation: Conversation, path: list[str]) -> None:
@@ -300,7 +298,7 @@ def start(
         now,
         {"page_url": page_url, "version": version.number},
     )
-    person = _apply(session, conversation, person, turn, now)
+    _apply(session, conversation, person, turn, now)
     return _viewed(session, View(conversation, person, turn, token))
 
 
@@ -369,7 +367,7 @@ def _move_on(
         raise InvalidInput(exc.message, [Problem("reply", exc.message)]) from None
     if maybe_engaged:
         _record(session, conversation, person, ActivityType.dialogue_engaged, now, {"page_url": conversation.page_url})
-    person = _apply(session, conversation, person, turn, now)
+    _apply(session, conversation, person, turn, now)
     return _viewed(session, View(conversation, person, turn))
 
 

@@ -49,16 +49,20 @@ class Captured:
     company_before: CompanyBefore | None
 
 
-def capture_email(session: Session, person: Person, email: str, now: datetime, *, where: str, proven: bool) -> Person:
+def capture_email(
+    session: Session, person: Person, email: str, now: datetime, *, proven: bool, where: str = ""
+) -> Person:
     """`capture` for callers that only need the person."""
     return capture(session, person, email, now, where=where, proven=proven).person
 
 
-def capture(session: Session, person: Person, email: str, now: datetime, *, where: str, proven: bool) -> Captured:
+def capture(
+    session: Session, person: Person, email: str, now: datetime, *, proven: bool, where: str = ""
+) -> Captured:
     """Gives `person` the email they told us (stored stripped and lower-cased); returns the person the visitor is
     from now on: `person`, or, for a `proven` email, the existing person they were merged into. `where` completes
-    the merge's reason ("through identify on site ..."). Also gives the person the company of the email's domain
-    (`link_company`).
+    the reason of a proven email's merge ("through identify on site ..."). Also gives the person the company of the
+    email's domain (`link_company`).
 
     An email of another person that is not proven (typed in chat) becomes `person`'s claimed email when they have
     none of their own, and changes nothing else. A known person (with another email) who gives the email of
