@@ -56,9 +56,7 @@ def capture_email(
     return capture(session, person, email, now, where=where, proven=proven).person
 
 
-def capture(
-    session: Session, person: Person, email: str, now: datetime, *, proven: bool, where: str = ""
-) -> Captured:
+def capture(session: Session, person: Person, email: str, now: datetime, *, proven: bool, where: str = "") -> Captured:
     """Gives `person` the email they told us (stored stripped and lower-cased); returns the person the visitor is
     from now on: `person`, or, for a `proven` email, the existing person they were merged into. `where` completes
     the reason of a proven email's merge ("through identify on site ..."). Also gives the person the company of the

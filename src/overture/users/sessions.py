@@ -38,13 +38,18 @@ def start_session(session: Session, user: User, now: datetime, max_age: timedelt
 
 def user_for_session(session: Session, secret: str, now: datetime, idle_timeout: timedelta | None) -> User | None:
     """The active user of a live session; None when the session is unknown, revoked, expired or idle too long."""
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == _hash(secret)))
-    if row is None or row.revoked_at is not None or now >= row.expires_at:
+    # One query for both: this runs on every admin request.
+    found = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _hash(secret))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None or now >= row.expires_at or not user.is_active:
         return None
     if idle_timeout is not None and now - row.last_seen_at >= idle_timeout:
-        return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
         return None
     if now - row.last_seen_at >= TOUCH_RESOLUTION:
         row.last_seen_at = now
