@@ -142,3 +142,27 @@ def test_a_page_that_consented_before_the_loader_arrived_is_heard(visitor: Page,
         visitor.goto(PAGE)
     expect(teaser(visitor)).to_be_visible()
     assert "api/v1/widget/visit" in paths(requests)
+
+
+def documented_helper() -> str:
+    """The `overtureConsent` helper of docs/widget.md, as a site pastes it."""
+    text = (Path(__file__).resolve().parents[3] / "docs" / "widget.md").read_text()
+    start = text.index("<script>\n  function overtureConsent")
+    return text[start : text.index("</script>", start) + len("</script>")]
+
+
+@pytest.mark.parametrize("answer_first", [True, False], ids=["cmp-before-loader", "cmp-after-loader"])
+def test_the_documented_consent_manager_helper_works_whoever_answers_first(
+    visitor: Page, consent_site: None, answer_first: bool
+) -> None:
+    before = documented_helper() + ("<script>overtureConsent(true);</script>" if answer_first else "")
+    requests = serve(visitor, before=before)
+    visitor.goto(PAGE)
+    if not answer_first:
+        settled(visitor)
+        assert "api/v1/widget/visit" not in paths(requests)
+        visitor.evaluate("() => overtureConsent(true)")
+    expect(teaser(visitor)).to_be_visible()
+    assert paths(requests).count("api/v1/widget/visit") == 1
+    visitor.evaluate("() => overtureConsent(false)")
+    assert stored(visitor) == {"storage": [], "cookies": ""}
