@@ -55,6 +55,7 @@ from overture.web.pages import (
     calendar,
     demo,
     dialogues,
+    experiments,
     fields,
     meeting_links,
     meetings,
@@ -178,6 +179,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         calendar,
         routing,
         meetings,
+        experiments,
         areas,
     ):
         app.include_router(pages.router)
