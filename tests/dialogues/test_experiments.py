@@ -3,8 +3,11 @@ YAML round trip; the document each variant's visitors see; and the next version 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from overture.conversations.scenarios import run_scenarios
 from overture.dialogues.document import DialogueDocument, document_to_data
 from overture.dialogues.experiments import promoted, with_variant
 from overture.dialogues.validation import validate
@@ -211,3 +214,12 @@ def test_a_promoted_first_message_keeps_every_card_and_is_a_valid_document() -> 
     assert list(winner.flow.cards) == ["greet", "ask_email", "thanks", "bye"]
     assert [test.name for test in winner.tests] == ["b says hello", "as written"]
     assert problems_of(document_to_data(winner)) == []
+
+
+def test_the_example_of_docs_experiments_is_valid_and_its_test_passes() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "experiments.md").read_text()
+    example, problems = load_yaml(text.split("```yaml\n", 1)[1].split("```", 1)[0])
+    assert problems == []
+    document, found = validate(example, fields=FIELDS, flows={})
+    assert found == [] and document is not None
+    assert [result.passed for result in run_scenarios(document, {}, datetime(2026, 4, 1, tzinfo=UTC))] == [True]
