@@ -206,7 +206,8 @@ def _count(session: Session, activities: tuple[int, int], conversations: tuple[i
     touched: dict[int, set[datetime]] = defaultdict(set)
     if activities[1] > activities[0]:
         hour = _hour_sql(session, Activity.occurred_at)
-        for dialogue_id, at in session.execute(
+        for dialogue_id, at in _run(
+            session,
             select(Activity.dialogue_id, hour)
             .where(
                 Activity.id > activities[0],
@@ -214,16 +215,17 @@ def _count(session: Session, activities: tuple[int, int], conversations: tuple[i
                 Activity.dialogue_id.is_not(None),
                 Activity.type.in_(_COUNTED_TYPES),
             )
-            .distinct()
+            .distinct(),
         ):
             touched[dialogue_id or 0].add(at)  # never 0: the query skips activities without a dialogue
         _acquire(session, activities)
     if conversations[1] > conversations[0]:
         hour = _hour_sql(session, Conversation.started_at)
-        for dialogue_id, at in session.execute(
+        for dialogue_id, at in _run(
+            session,
             select(Conversation.dialogue_id, hour)
             .where(Conversation.id > conversations[0], Conversation.id <= conversations[1])
-            .distinct()
+            .distinct(),
         ):
             touched[dialogue_id].add(at)
     if not touched:
@@ -239,7 +241,8 @@ def _acquire(session: Session, activities: tuple[int, int]) -> None:
     when none of its keys was acquired by the dialogue before. A capture already in the ledger is skipped, so
     reading it again changes nothing."""
     captured = Activity.attributes["field"].as_string()
-    captures = session.execute(
+    captures = _run(
+        session,
         select(
             Activity.id,
             Activity.dialogue_id,
@@ -257,7 +260,7 @@ def _acquire(session: Session, activities: tuple[int, int]) -> None:
             Activity.dialogue_id.is_not(None),
             captured == EMAIL_FIELD,
         )
-        .order_by(Activity.occurred_at, Activity.id)
+        .order_by(Activity.occurred_at, Activity.id),
     ).all()
     if not captures:
         return
@@ -289,7 +292,7 @@ def _acquire(session: Session, activities: tuple[int, int]) -> None:
                  "hour": hour_start(occurred_at), "page": page_of(page_url)}
             )  # fmt: skip
     if added:
-        session.execute(insert(ReportPerson), added)
+        _run(session, insert(_table(ReportPerson)), added)
 
 
 def _keys(activity_id: int, person_id: int | None, email: str | None) -> list[str]:
@@ -301,10 +304,22 @@ def _keys(activity_id: int, person_id: int | None, email: str | None) -> list[st
     return keys
 
 
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _run(session: Session, statement: Any, parameters: Any = None) -> Any:
+    """Runs a statement on the session's connection: rows come back as plain tuples, without the ORM's layer
+    (the catch-up of a large log reads and writes millions of them)."""
+    return session.connection().execute(statement, parameters)
+
+
 def _in_batches(session: Session, statement: Any, values: Sequence[Any]) -> Iterable[Any]:
     for start in range(0, len(values), _BATCH):
         batch = values[start : start + _BATCH]
-        rows = session.execute(statement(batch))
+        rows = _run(session, statement(batch))
         yield from (row[0] if len(row) == 1 else tuple(row) for row in rows)
 
 
@@ -324,13 +339,14 @@ def _count_hours(session: Session, spans: Hours) -> None:
     hour = _hour_sql(session, Activity.occurred_at)
     version = func.coalesce(Conversation.version_id, 0)
     in_span = and_(Activity.dialogue_id.in_(dialogues), Activity.occurred_at >= start, Activity.occurred_at < end)
-    for dialogue_id, at, version_id, kind, goal, count in session.execute(
+    for dialogue_id, at, version_id, kind, goal, count in _run(
+        session,
         select(
             Activity.dialogue_id, hour, version, Activity.type, Activity.attributes["goal"].as_string(), func.count()
         )
         .outerjoin(Conversation, Conversation.id == Activity.conversation_id)
         .where(in_span, Activity.type.in_([*_FIGURE_OF, _GOAL]))
-        .group_by(text("1, 2, 3, 4, 5"))
+        .group_by(text("1, 2, 3, 4, 5")),
     ):
         if not inside(dialogue_id, at):
             continue
@@ -339,15 +355,16 @@ def _count_hours(session: Session, spans: Hours) -> None:
             figures[dialogue_id, at, version_id]  # noqa: B018 (the hour has a row, even with goals only)
         else:
             figures[dialogue_id, at, version_id][_FIGURE_OF[kind]] += count
-    for dialogue_id, at, page_url, kind, count in session.execute(
+    for dialogue_id, at, page_url, kind, count in _run(
+        session,
         select(Activity.dialogue_id, hour, Conversation.page_url, Activity.type, func.count())
         .join(Conversation, Conversation.id == Activity.conversation_id)
         .where(in_span, Activity.type.in_(_PAGE_TYPES))
-        .group_by(text("1, 2, 3, 4"))
+        .group_by(text("1, 2, 3, 4")),
     ):
         if dialogue_id is not None and inside(dialogue_id, at) and page_of(page_url):
             pages[dialogue_id, at, page_of(page_url)][_FIGURE_OF[kind]] += count
-    for dialogue_id, at, version_id, page, count in session.execute(
+    for dialogue_id, at, version_id, page, count in _run(session, 
         select(ReportPerson.dialogue_id, ReportPerson.hour, ReportPerson.version_id, ReportPerson.page,
                func.count(func.distinct(ReportPerson.activity_id)))
         .where(ReportPerson.dialogue_id.in_(dialogues), ReportPerson.hour >= start, ReportPerson.hour < end)
@@ -358,19 +375,20 @@ def _count_hours(session: Session, spans: Hours) -> None:
             if page:
                 pages[dialogue_id, at, page]["people_acquired"] += count
     started = _hour_sql(session, Conversation.started_at)
-    for dialogue_id, at, version_id, count in session.execute(
+    for dialogue_id, at, version_id, count in _run(
+        session,
         select(Conversation.dialogue_id, started, Conversation.version_id, func.count())
         .where(Conversation.dialogue_id.in_(dialogues), Conversation.started_at >= start, Conversation.started_at < end)
-        .group_by(text("1, 2, 3"))
+        .group_by(text("1, 2, 3")),
     ):
         if inside(dialogue_id, at):
             figures[dialogue_id, at, version_id]["conversations"] += count
 
     spans_rows = [{"d": dialogue, "first": first, "last": last} for dialogue, (first, last) in spans.items()]
     for model in (ReportHour, ReportPageHour):
-        table = model.__table__
-        assert isinstance(table, Table)
-        session.connection().execute(  # one statement run for every dialogue (Core: the ORM has no bulk DELETE)
+        table = _table(model)
+        _run(  # one statement run for every dialogue
+            session,
             delete(table).where(
                 table.c.dialogue_id == bindparam("d"),
                 table.c.hour >= bindparam("first"),
@@ -379,14 +397,14 @@ def _count_hours(session: Session, spans: Hours) -> None:
             spans_rows,
         )
     if figures:
-        session.execute(
-            insert(ReportHour),
+        _run(session, 
+            insert(_table(ReportHour)),
             [{"dialogue_id": d, "hour": at, "version_id": v, **{name: counts[name] for name in COUNTS},
               "goals": dict(goals[d, at, v])} for (d, at, v), counts in figures.items()],
         )  # fmt: skip
     if pages:
-        session.execute(
-            insert(ReportPageHour),
+        _run(session, 
+            insert(_table(ReportPageHour)),
             [{"dialogue_id": d, "hour": at, "page": page, **{name: counts[name] for name in PAGE_COUNTS}}
              for (d, at, page), counts in pages.items()],
         )  # fmt: skip
@@ -404,15 +422,16 @@ def _count_sums(session: Session, spans: Hours) -> None:
 
     totals = {
         at: dict(zip(COUNTS, counts, strict=True))
-        for at, *counts in session.execute(
+        for at, *counts in _run(
+            session,
             select(ReportHour.hour, *sums)
             .where(ReportHour.hour >= start, ReportHour.hour < end)
-            .group_by(ReportHour.hour)
+            .group_by(ReportHour.hour),
         )
     }
     total_goals: dict[datetime, Counter[str]] = defaultdict(Counter)
-    for at, goals in session.execute(
-        select(ReportHour.hour, ReportHour.goals).where(ReportHour.hour >= start, ReportHour.hour < end)
+    for at, goals in _run(
+        session, select(ReportHour.hour, ReportHour.goals).where(ReportHour.hour >= start, ReportHour.hour < end)
     ):
         total_goals[at].update(goals or {})
     _replace(
@@ -424,10 +443,11 @@ def _count_sums(session: Session, spans: Hours) -> None:
 
     dialogues = sorted(spans)
     days: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
-    for dialogue_id, at, *counts in session.execute(
+    for dialogue_id, at, *counts in _run(
+        session,
         select(ReportHour.dialogue_id, ReportHour.hour, *[getattr(ReportHour, name) for name in COUNTS]).where(
             ReportHour.dialogue_id.in_(dialogues), ReportHour.hour >= day_start, ReportHour.hour < day_end
-        )
+        ),
     ):
         days[dialogue_id, at.date()].update(dict(zip(COUNTS, counts, strict=True)))
     _replace(
@@ -442,10 +462,11 @@ def _count_sums(session: Session, spans: Hours) -> None:
     page_sums = [func.sum(getattr(ReportPageHour, name)) for name in PAGE_COUNTS]
     page_totals = [
         {"hour": at, "page": page, **dict(zip(PAGE_COUNTS, counts, strict=True))}
-        for at, page, *counts in session.execute(
+        for at, page, *counts in _run(
+            session,
             select(ReportPageHour.hour, ReportPageHour.page, *page_sums)
             .where(ReportPageHour.hour >= start, ReportPageHour.hour < end)
-            .group_by(ReportPageHour.hour, ReportPageHour.page)
+            .group_by(ReportPageHour.hour, ReportPageHour.page),
         )
     ]
     _replace(
@@ -455,7 +476,7 @@ def _count_sums(session: Session, spans: Hours) -> None:
         page_totals,
     )
     page_days: dict[tuple[date, str], Counter[str]] = defaultdict(Counter)
-    for at, page, *counts in session.execute(
+    for at, page, *counts in _run(session, 
         select(ReportPageTotalHour.hour, ReportPageTotalHour.page,
                *[getattr(ReportPageTotalHour, name) for name in PAGE_COUNTS])
         .where(ReportPageTotalHour.hour >= day_start, ReportPageTotalHour.hour < day_end)
@@ -470,6 +491,6 @@ def _count_sums(session: Session, spans: Hours) -> None:
 
 
 def _replace(session: Session, removal: Any, table: Any, rows: list[dict[str, Any]]) -> None:
-    session.execute(removal)
+    _run(session, removal)
     if rows:
-        session.execute(insert(table), rows)
+        _run(session, insert(_table(table)), rows)
