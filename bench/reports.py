@@ -39,8 +39,17 @@ AGENTS = 10
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 BATCH = 20_000  # conversations per insert batch
 RUNS = 15
+GOAL = json.dumps({"goal": "signed_up", "score": 0})
 
-ACTIVITY_COLUMNS = ("person_id", "type", "occurred_at", "session_number", "dialogue_id", "conversation_id", "attributes")
+ACTIVITY_COLUMNS = (
+    "person_id",
+    "type",
+    "occurred_at",
+    "session_number",
+    "dialogue_id",
+    "conversation_id",
+    "attributes",
+)
 CONVERSATION_COLUMNS = ("id", "public_id", "token_hash", "person_id", "visitor_id", "dialogue_id", "version_id",
                         "flow_version_ids", "state", "step", "status", "page_url", "cards", "last_card", "started_at",
                         "updated_at")  # fmt: skip
@@ -88,18 +97,22 @@ class Writer:
             return json.dumps(value)
         return value
 
-    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    def stamp(self, value: datetime) -> Any:
+        """A timestamp as the engine takes it (the rows of the load are built with it: converting costs)."""
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
+
+    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], ready: bool = False) -> None:
+        """Inserts rows; `ready`: their timestamps and JSON are already what the driver takes."""
         cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        if not ready:
+            rows = [tuple(self.value(v) for v in row) for row in rows]
         if self.sqlite:
             marks = ", ".join("?" for _ in columns)
-            cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                [tuple(self.value(v) for v in row) for row in rows],
-            )
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
         else:
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([self.value(v) for v in row])
+                    copy.write_row(row)
 
 
 def prepare(url: str) -> dict[str, Any]:
@@ -186,7 +199,9 @@ def load(url: str, activities: int, made: dict[str, Any]) -> int:
                         kinds.append("meeting.booked")
                     ending = rng.random()
                     if ending < 0.5:
-                        kinds += ["goal.reached", "dialogue.completed"] if rng.random() < 0.6 else ["dialogue.completed"]
+                        kinds += (
+                            ["goal.reached", "dialogue.completed"] if rng.random() < 0.6 else ["dialogue.completed"]
+                        )
                         status = "completed"
                     elif ending < 0.8:
                         kinds.append("dialogue.dismissed")
@@ -196,15 +211,17 @@ def load(url: str, activities: int, made: dict[str, Any]) -> int:
                         status = "dropped"
                 if rng.random() < 0.1:
                     kinds.append("link.clicked")
+                at = writer.stamp(started)
                 conversations.append((conversation_id, uuid.UUID(int=rng.getrandbits(128)).hex, "0" * 64, person,
-                                       None, dialogue, version, {}, {}, len(kinds), status, page, ["hello"], "hello",
-                                       started, started))  # fmt: skip
+                                      None, dialogue, version, "{}", "{}", len(kinds), status, page, '["hello"]',
+                                      "hello", at, at))  # fmt: skip
+                on_page = json.dumps({"page_url": page})
                 for n, kind in enumerate(kinds):
-                    attributes: dict[str, Any] = {"page_url": page}
+                    attributes = on_page
                     if kind == "field.captured":
-                        attributes = {"field": "person.email", "value": f"p{person}@example.com"}
+                        attributes = json.dumps({"field": "person.email", "value": f"p{person}@example.com"})
                     elif kind == "goal.reached":
-                        attributes = {"goal": "signed_up", "score": 0}
+                        attributes = GOAL
                     elif kind == "meeting.booked":
                         agent = rng.randrange(AGENTS)
                         slots[agent] += 1
@@ -214,14 +231,14 @@ def load(url: str, activities: int, made: dict[str, Any]) -> int:
                                          meeting_start, meeting_start + timedelta(minutes=30), "UTC", "",
                                          rng.choice(["booked", "held", "held", "no_show"]), "none", 0, [], [],
                                          started, started))  # fmt: skip
-                        attributes = {"meeting": meetings[-1][0]}
-                    rows.append((person, kind, started + timedelta(seconds=20 * n), 1, dialogue, conversation_id,
-                                 attributes))  # fmt: skip
+                        attributes = json.dumps({"meeting": meetings[-1][0]})
+                    rows.append((person, kind, writer.stamp(started + timedelta(seconds=20 * n)), 1, dialogue,
+                                 conversation_id, attributes))  # fmt: skip
                 written += len(kinds)
             if not conversations:
                 break
-            writer.insert("conversations", CONVERSATION_COLUMNS, conversations)
-            writer.insert("activities", ACTIVITY_COLUMNS, rows)
+            writer.insert("conversations", CONVERSATION_COLUMNS, conversations, ready=True)
+            writer.insert("activities", ACTIVITY_COLUMNS, rows, ready=True)
             if meetings:
                 writer.insert("meetings", MEETING_COLUMNS, meetings)
             print(f"  loaded {written:,} activities, {conversation_id:,} conversations", end="\r", flush=True)  # noqa: T201

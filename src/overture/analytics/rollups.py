@@ -7,7 +7,8 @@ How they are kept: `catch_up` reads the activities and conversations recorded si
 and counts again from the raw rows every (dialogue, hour) they fall in: the whole hour is replaced, so counting an
 hour twice gives the same rows (idempotent), and a run that stopped half-way (a restart) is finished by the next.
 On PostgreSQL ids can commit out of order (a row with a lower id commits after a higher one was read), so the
-periodic run (`again=True`, every minute in jobs.py) also reads once more the rows recorded in the last `SAFETY`.
+periodic run (`again=True`, every minute in jobs.py) also reads once more the rows recorded in the last
+2 x `SAFETY` (20 minutes).
 A report first catches up with what is new (`refresh`), so what just happened is already counted.
 
 People acquired are counted once per person and dialogue: `report_people` keeps, for each dialogue, the keys of
@@ -57,8 +58,9 @@ from overture.db import Database, UTCDateTime
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-# Rows of the periodic run read once more: a transaction commits within seconds, so one still open after this long
-# is not expected (it would be counted when its hour is next counted again).
+# How long a transaction may stay open between taking its activity ids and committing (they take seconds), and the
+# longest pause of the periodic run: that run reads again what was recorded in the last 2 x SAFETY, so a row that
+# commits after rows with higher ids were read is counted by it. (One open longer is counted when its hour is.)
 SAFETY = timedelta(minutes=10)
 # Ids of activities (and of conversations) read per step; each step is one transaction of the job.
 CHUNK = 100_000
@@ -107,13 +109,16 @@ def _hour_sql(session: Session, column: Any) -> ColumnElement[datetime]:
 
 
 def behind(session: Session) -> int:
-    """How many activity ids were recorded after the newest checkpoint (a count of ids, not of rows)."""
+    """How many activity (or conversation) ids were recorded after the newest checkpoint: a count of ids, not of
+    rows. Ids given again after a purge of every row (SQLite) count from the first."""
     newest = _newest_checkpoint(session)
     top = session.scalar(select(func.max(Activity.id))) or 0
     top_conversation = session.scalar(select(func.max(Conversation.id))) or 0
-    if newest is None:
-        return max(top, top_conversation, 0) if (top or top_conversation) else 0
-    return max(top - newest.activity_id, top_conversation - newest.conversation_id, 0)
+    read, read_conversation = (newest.activity_id, newest.conversation_id) if newest is not None else (0, 0)
+    return max(
+        top - (read if read <= top else 0),
+        top_conversation - (read_conversation if read_conversation <= top_conversation else 0),
+    )
 
 
 def refresh(db: Database, now: datetime) -> None:
@@ -154,13 +159,13 @@ def _newest_checkpoint(session: Session) -> ReportCheckpoint | None:
 
 
 def _start(session: Session, now: datetime, again: bool) -> tuple[int, int]:
-    """The ids already read: the newest checkpoint's, or (again) the newest one at least SAFETY old (else the
-    oldest kept); nothing read yet: 0."""
+    """The ids already read: the newest checkpoint's, or (again) the newest one at least 2 x SAFETY old (else
+    the oldest kept); nothing read yet: 0."""
     checkpoint = _newest_checkpoint(session)
     if again:
         checkpoint = session.scalar(
             select(ReportCheckpoint)
-            .where(ReportCheckpoint.at <= now - SAFETY)
+            .where(ReportCheckpoint.at <= now - 2 * SAFETY)
             .order_by(ReportCheckpoint.id.desc())
             .limit(1)
         ) or session.scalar(select(ReportCheckpoint).order_by(ReportCheckpoint.id).limit(1))
@@ -173,6 +178,10 @@ def _step(session: Session, now: datetime, *, again: bool) -> tuple[bool, int]:
     first_activity, first_conversation = _start(session, now, again)
     top_activity = session.scalar(select(func.max(Activity.id))) or 0
     top_conversation = session.scalar(select(func.max(Conversation.id))) or 0
+    # SQLite gives the ids of the newest rows again once they are deleted (a purge of every row): read from the
+    # first then, or the new rows would never be read.
+    first_activity = 0 if top_activity < first_activity else first_activity
+    first_conversation = 0 if top_conversation < first_conversation else first_conversation
     last_activity = min(top_activity, first_activity + CHUNK)
     last_conversation = min(top_conversation, first_conversation + CHUNK)
     hours = _count(session, (first_activity, last_activity), (first_conversation, last_conversation))
@@ -187,10 +196,10 @@ def _step(session: Session, now: datetime, *, again: bool) -> tuple[bool, int]:
 
 
 def _forget_old_checkpoints(session: Session, now: datetime) -> None:
-    """Keeps the newest checkpoint at least SAFETY old and the ones after it."""
+    """Keeps the newest checkpoint at least 2 x SAFETY old and the ones after it."""
     kept = session.scalar(
         select(ReportCheckpoint.id)
-        .where(ReportCheckpoint.at <= now - SAFETY)
+        .where(ReportCheckpoint.at <= now - 2 * SAFETY)
         .order_by(ReportCheckpoint.id.desc())
         .limit(1)
     )
