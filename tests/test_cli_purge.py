@@ -40,6 +40,7 @@ def test_the_dry_run_prints_each_kind_with_its_cut_off_and_deletes_nothing(env: 
         "page views 2025-01-11 12:00 UTC 1",
         "anonymous transcripts 2025-01-11 12:00 UTC 2",
         "outcome activities 2023-04-11 12:00 UTC 0",
+        "report rollups 2023-04-11 12:00 UTC 0",
         "Dry run: nothing was deleted.",
     ]
     assert left(db) == EVERYTHING
@@ -54,7 +55,7 @@ def test_purge_deletes_what_is_older_than_its_window_and_says_how_much(env: dict
         result = run(env, "purge")
     assert result.exit_code == 0, result.output
     assert lines(result)[-1] == (
-        "Deleted 7 rows (activities 4, page views 1, anonymous transcripts 2, outcome activities 0)."
+        "Deleted 7 rows (activities 4, page views 1, anonymous transcripts 2, outcome activities 0, report rollups 0)."
     )
     assert left(db).activities == OUTCOMES
 

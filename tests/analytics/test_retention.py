@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from analytics.retention_rows import (
     ANONYMOUS_TRANSCRIPTS,
@@ -19,7 +19,8 @@ from analytics.retention_rows import (
     left,
     make_rows,
 )
-from overture.analytics import retention
+from overture.analytics import retention, rollups
+from overture.analytics.dialogue_report import dialogue_report
 from overture.analytics.retention import Windows, months_before
 from overture.conversations.models import Conversation
 from overture.db import Database
@@ -33,6 +34,7 @@ RAW_GONE = replace(
     conversations=EVERYTHING.conversations - ANONYMOUS_TRANSCRIPTS,
 )
 ALL_GONE = replace(RAW_GONE, activities=set())
+NO_ROLLUPS = {"report rollups": 0}  # nothing is counted in these tests
 
 
 def days_after(days: int) -> datetime:
@@ -46,11 +48,13 @@ def months_after(months: int, days: int = 0) -> datetime:
 def test_raw_data_is_kept_the_day_before_its_90_days_and_purged_the_day_after(db: Database) -> None:
     make_rows(db)
     assert retention.purge(db, DEFAULTS, days_after(89)) == {
-        "activities": 0, "page views": 0, "anonymous transcripts": 0, "outcome activities": 0,
+        "activities": 0, "page views": 0, "anonymous transcripts": 0, "outcome activities": 0, **NO_ROLLUPS,
     }  # fmt: skip
     assert left(db) == EVERYTHING
     deleted = retention.purge(db, DEFAULTS, days_after(91))
-    assert deleted == {"activities": 4, "page views": 1, "anonymous transcripts": 2, "outcome activities": 0}
+    assert deleted == {
+        "activities": 4, "page views": 1, "anonymous transcripts": 2, "outcome activities": 0, **NO_ROLLUPS,
+    }  # fmt: skip
     assert left(db) == RAW_GONE
 
 
@@ -103,6 +107,7 @@ def test_the_dry_run_counts_what_would_go_and_deletes_nothing(db: Database) -> N
         ("page views", now - timedelta(days=90), 1),
         ("anonymous transcripts", now - timedelta(days=90), 2),
         ("outcome activities", datetime(2025, 1, 11, 12, 0, tzinfo=UTC), len(OUTCOMES)),
+        *[(name, datetime(2025, 1, 11, 12, 0, tzinfo=UTC), 0) for name in NO_ROLLUPS],
     ]
     assert left(db) == EVERYTHING
 
@@ -144,3 +149,30 @@ def test_months_before_keeps_the_day_or_takes_the_months_last() -> None:
     assert months_before(datetime(2028, 2, 29, 10, tzinfo=UTC), 24) == datetime(2026, 2, 28, 10, tzinfo=UTC)
     assert months_before(datetime(2026, 3, 31, tzinfo=UTC), 1) == datetime(2026, 2, 28, tzinfo=UTC)
     assert months_before(datetime(2026, 1, 15, tzinfo=UTC), 13) == datetime(2024, 12, 15, tzinfo=UTC)
+
+
+def rollup_rows(db: Database) -> dict[str, int]:
+    with db.read() as session:
+        return {
+            kind.table.name: session.scalar(select(func.count()).select_from(kind.table)) or 0
+            for kind in retention.KINDS
+            if kind.name == "report rollups"
+        }
+
+
+def test_the_reports_rollups_outlive_the_raw_data_and_go_after_24_months(db: Database) -> None:
+    make_rows(db)
+    rollups.catch_up_all(db, THEN)
+    counted = rollup_rows(db)
+    assert counted["report_hours"] > 0 and counted["report_people"] > 0, "the figures are counted"
+
+    retention.purge(db, DEFAULTS, days_after(91))
+    with db.read() as session:
+        report = dialogue_report(session, "offer", first=THEN.date(), last=THEN.date(), now=days_after(91))
+    assert (report.triggered, report.engaged, report.people_acquired, report.goals) == (1, 1, 1, {"signed_up": 1})
+
+    retention.purge(db, DEFAULTS, months_after(24, days=-1))
+    assert rollup_rows(db) == counted
+    deleted = retention.purge(db, DEFAULTS, months_after(24, days=1))
+    assert deleted["report rollups"] == sum(counted.values())
+    assert set(rollup_rows(db).values()) == {0}

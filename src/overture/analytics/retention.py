@@ -25,6 +25,15 @@ from sqlalchemy.orm import Session
 
 from overture.activities.models import Activity
 from overture.activities.service import ActivityType
+from overture.analytics.models import (
+    ReportDay,
+    ReportHour,
+    ReportPageDay,
+    ReportPageHour,
+    ReportPageTotalHour,
+    ReportPerson,
+    ReportTotalHour,
+)
 from overture.conversations.models import Conversation
 from overture.db import Database
 from overture.people.models import PageView, Person
@@ -95,6 +104,8 @@ class Kind:
     table: Table
     window: str  # "raw" or "outcome"
     older_than: Callable[[datetime], ColumnElement[bool]]
+    # A table keyed by several columns (the rollups) is deleted a week of this column at a time, not by id.
+    by_time: Any = None
 
     def cutoff(self, windows: Windows, now: datetime) -> datetime | None:
         return windows.raw_cutoff(now) if self.window == "raw" else windows.outcome_cutoff(now)
@@ -117,11 +128,30 @@ def _page_view(cutoff: datetime) -> ColumnElement[bool]:
     return PageView.occurred_at < cutoff
 
 
+def _rollup(model: Any) -> Kind:
+    """A table of the reports' rollups (their figures by hour or day, the hashed people they acquired), kept as
+    long as outcomes: an hour (or a day) goes once all of it is older than the window."""
+    if hasattr(model, "day"):
+        return Kind(ROLLUPS, _table(model), "outcome", lambda cutoff: model.day < cutoff.date(), model.day)
+    return Kind(ROLLUPS, _table(model), "outcome", lambda cutoff: model.hour <= cutoff - HOUR, model.hour)
+
+
+ROLLUPS = "report rollups"
+HOUR = timedelta(hours=1)
+SLICE = timedelta(days=7)
+
 KINDS: tuple[Kind, ...] = (
     Kind("activities", _table(Activity), "raw", _raw_activity),
     Kind("page views", _table(PageView), "raw", _page_view),
     Kind("anonymous transcripts", _table(Conversation), "raw", _anonymous_transcript),
     Kind("outcome activities", _table(Activity), "outcome", _outcome_activity),
+    _rollup(ReportHour),
+    _rollup(ReportTotalHour),
+    _rollup(ReportDay),
+    _rollup(ReportPageHour),
+    _rollup(ReportPageTotalHour),
+    _rollup(ReportPageDay),
+    _rollup(ReportPerson),
 )
 
 
@@ -137,12 +167,14 @@ class Planned:
 def plan(session: Session, windows: Windows, now: datetime) -> list[Planned]:
     """How many rows of each kind are older than their window at `now`: what `purge` would delete. Deletes
     nothing (the dry run)."""
-    planned = []
+    planned: list[Planned] = []
     for kind in KINDS:
         cutoff = kind.cutoff(windows, now)
         count = 0
         if cutoff is not None:
             count = session.scalar(select(func.count()).select_from(kind.table).where(kind.older_than(cutoff))) or 0
+        if planned and planned[-1].kind.name == kind.name:  # the rollups: several tables, one kind to a reader
+            count += planned.pop().count
         planned.append(Planned(kind, cutoff, count))
     return planned
 
@@ -159,11 +191,19 @@ def purge(
     deleted: dict[str, int] = {}
     for kind in KINDS:
         cutoff = kind.cutoff(windows, now)
-        deleted[kind.name] = 0 if cutoff is None else _purge_kind(db, kind, cutoff, batch_size, progress)
+        before = deleted.get(kind.name, 0)  # the rollups' tables add up under one name
+        told = None if progress is None else _counting_from(before, progress)
+        deleted[kind.name] = before + (0 if cutoff is None else _purge_kind(db, kind, cutoff, batch_size, told))
     return deleted
 
 
+def _counting_from(before: int, progress: Progress) -> Progress:
+    return lambda kind, done: progress(kind, before + done)
+
+
 def _purge_kind(db: Database, kind: Kind, cutoff: datetime, batch_size: int, progress: Progress | None) -> int:
+    if kind.by_time is not None:
+        return _purge_by_time(db, kind, cutoff, progress)
     (key,) = kind.table.primary_key.columns
     condition = kind.older_than(cutoff)
     done, after = 0, None
@@ -177,5 +217,22 @@ def _purge_kind(db: Database, kind: Kind, cutoff: datetime, batch_size: int, pro
             result = session.execute(delete(kind.table).where(key.in_(ids), condition))
         done += int(result.rowcount)  # type: ignore[attr-defined]
         after = ids[-1]
+        if progress is not None:
+            progress(kind, done)
+
+
+def _purge_by_time(db: Database, kind: Kind, cutoff: datetime, progress: Progress | None) -> int:
+    """Deletes a rollup's expired rows a week at a time from the oldest, each week in its own transaction (a
+    week of hours of 500 dialogues is 84,000 rows at most)."""
+    condition = kind.older_than(cutoff)
+    done = 0
+    while True:
+        with db.read() as session:
+            oldest = session.scalar(select(func.min(kind.by_time)).where(condition))
+        if oldest is None:
+            return done
+        with db.write() as session:
+            result = session.execute(delete(kind.table).where(condition, kind.by_time < oldest + SLICE))
+        done += int(result.rowcount)  # type: ignore[attr-defined]
         if progress is not None:
             progress(kind, done)

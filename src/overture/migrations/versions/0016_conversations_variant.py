@@ -2,7 +2,7 @@
 visitor was assigned, for the experiment report (docs/experiments.md). Conversations of before ran no experiment.
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-14
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
