@@ -20,12 +20,13 @@ ALL_AREAS = [
     "Meetings",
     "Routing",
     "People",
+    "Conversations",
     "Reports",
     "Integrations",
     "Users",
     "Outbox",
 ]
-MARKETER_AREAS = ["Dialogues", "Configuration", "People", "Reports"]
+MARKETER_AREAS = ["Dialogues", "Configuration", "People", "Conversations", "Reports"]
 AGENT_AREAS = ["Calendar", "Meetings"]
 CSP = "Content Security Policy"
 

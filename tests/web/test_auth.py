@@ -38,6 +38,7 @@ def test_signing_in_shows_the_shell_with_the_areas_of_the_role(client: TestClien
         "Meetings",
         "Routing",
         "People",
+        "Conversations",
         "Reports",
         "Integrations",
         "Users",

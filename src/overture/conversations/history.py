@@ -89,6 +89,11 @@ def transcript(session: Session, person_id: int, conversation_id: int) -> Conver
     if row is None:
         raise NotFound(f"Person {person_id} has no conversation with id {conversation_id}.")
     conversation, dialogue = row
-    state = State.model_validate(conversation.state) if conversation.state else State()
-    lines = [TranscriptLine(role=e.role, text=e.text, retracted=e.retracted) for e in state.transcript]
+    lines = transcript_lines(conversation)
     return ConversationTranscript(**_out(conversation, dialogue).model_dump(), transcript=lines)
+
+
+def transcript_lines(conversation: Conversation) -> list[TranscriptLine]:
+    """What the bot said and the visitor answered, in order (empty once the person was deleted)."""
+    state = State.model_validate(conversation.state) if conversation.state else State()
+    return [TranscriptLine(role=e.role, text=e.text, retracted=e.retracted) for e in state.transcript]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from overture.db import Base, UTCDateTime
@@ -21,6 +21,13 @@ class Conversation(Base):
         Index("ix_conversations_person_dialogue_status", "person_id", "dialogue_id", "status"),
         # The reports' funnel reads a dialogue's conversations by the day they started.
         Index("ix_conversations_dialogue_started_at", "dialogue_id", "started_at"),
+        # The Conversations inbox (conversations/inbox.py) lists newest first, paged by (started_at, id), alone or
+        # by one outcome: each of these reads a page in order without scanning the rows that do not match.
+        Index("ix_conversations_started_at_id", "started_at", "id"),
+        Index("ix_conversations_status_started_at", "status", "started_at", "id"),
+        Index("ix_conversations_engaged_started_at", "engaged", "started_at", "id"),
+        Index("ix_conversations_goal_started_at", "reached_goal", "started_at", "id"),
+        Index("ix_conversations_meeting_started_at", "booked_meeting", "started_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -54,6 +61,11 @@ class Conversation(Base):
     # The variant of its dialogue's experiment the visitor was assigned (conversations/assignment.py); None when
     # the version it runs has no experiment. The experiment report counts by it.
     variant: Mapped[str | None] = mapped_column(String(80), default=None)
+    # What the conversation came to, for the inbox's outcome filter (docs/conversations.md), set by service.py when
+    # it happens and never unset: the visitor answered at least once; a goal card was reached; a meeting was booked.
+    engaged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reached_goal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    booked_meeting: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -203,6 +203,7 @@ def _apply(session: Session, conversation: Conversation, person: Person, turn: e
                 people.set_field(session, person, field, value, now)
                 _note_captured(session, conversation, person, source, field, value, now)
             case engine.GoalReached(name=name, score=score):
+                conversation.reached_goal = True
                 _record(session, conversation, person, ActivityType.goal_reached, now, {"goal": name, "score": score})
             case engine.Ended(completed=completed):
                 conversation.status = "completed" if completed else conversation.status
@@ -386,6 +387,8 @@ def _move_on(
         turn = move(program, state, _context(session, person, conversation, now, policy))
     except engine.AnswerRefused as exc:
         raise InvalidInput(exc.message, [Problem("reply", exc.message)]) from None
+    if engaged and not conversation.engaged:
+        conversation.engaged = True  # the inbox's outcome: this conversation was answered (its sessions aside)
     if maybe_engaged:
         _record(session, conversation, person, ActivityType.dialogue_engaged, now, {"page_url": conversation.page_url})
     _apply(session, conversation, person, turn, now)
@@ -488,6 +491,7 @@ def book(
         state = engine.State.model_validate(conversation.state)
         return _viewed(session, View(conversation, person, _waiting(state), notice=outcome.reason))
     if isinstance(outcome, booking.Booked):
+        conversation.booked_meeting = True
         local = outcome.meeting.starts_at.astimezone(load_zone(zone))
         agent: Agent = outcome.agent
         result = engine.MeetingOutcome(

@@ -93,7 +93,8 @@ class Cursor:
 # --- search ------------------------------------------------------------------------------------------------------
 
 
-def _escaped(term: str) -> str:
+def escaped_like(term: str) -> str:
+    """`term` as a LIKE pattern matches it literally (with `escape="\\"`)."""
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -105,10 +106,10 @@ def _after(prefix: str) -> str:
 def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
     """`column` starts with `prefix`, as an index range (the index is used) checked exactly by LIKE (the range
     alone is exact only in code-point collations: SQLite's, PostgreSQL's C and C.UTF-8)."""
-    return and_(column >= prefix, column < _after(prefix), column.like(_escaped(prefix) + "%", escape="\\"))
+    return and_(column >= prefix, column < _after(prefix), column.like(escaped_like(prefix) + "%", escape="\\"))
 
 
-def _like_any_case(column: Any, pattern: str, dialect: str) -> ColumnElement[bool]:
+def like_any_case(column: Any, pattern: str, dialect: str) -> ColumnElement[bool]:
     # SQLite's LIKE already ignores the case of ASCII letters (its lower() knows no others either) and is several
     # times faster than lower(column) LIKE; on PostgreSQL lower(column) LIKE measured twice as fast as ILIKE.
     if dialect == "sqlite":
@@ -118,8 +119,8 @@ def _like_any_case(column: Any, pattern: str, dialect: str) -> ColumnElement[boo
 
 def _word_starts_with(column: Any, term: str, dialect: str) -> ColumnElement[bool]:
     """Any case: some word of `column` starts with `term` ("corp" finds "Acme Corp")."""
-    pattern = _escaped(term)
-    return or_(_like_any_case(column, pattern + "%", dialect), _like_any_case(column, "% " + pattern + "%", dialect))
+    pattern = escaped_like(term)
+    return or_(like_any_case(column, pattern + "%", dialect), like_any_case(column, "% " + pattern + "%", dialect))
 
 
 def _companies_matching(term: str, dialect: str) -> Any:
@@ -129,7 +130,10 @@ def _companies_matching(term: str, dialect: str) -> Any:
     return by_name.union(by_domain)
 
 
-def _person_matches(term: str, dialect: str) -> ColumnElement[bool]:
+def person_matches(term: str, dialect: str) -> ColumnElement[bool]:
+    """A person whose email (or claimed email) starts with `term`, or, for a term without "@", a word of whose first
+    or last name, or of whose company's name or domain, starts with it (any case). The conversations inbox searches
+    with it too."""
     email = or_(_starts_with(Person.email, term.lower()), _starts_with(Person.claimed_email, term.lower()))
     if "@" in term:
         return email
@@ -160,7 +164,7 @@ def search_people(
     # Only (id, last_seen_at) go through the sort; the page's rows are loaded afterwards by primary key.
     query = select(Person.id, Person.last_seen_at)
     for term in search_terms(q):
-        query = query.where(_person_matches(term, dialect))
+        query = query.where(person_matches(term, dialect))
     if known is not None:
         query = query.where(Person.email.is_not(None) if known else Person.email.is_(None))
     if cursor:

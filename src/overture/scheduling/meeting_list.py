@@ -347,7 +347,7 @@ def utc_text(instant: datetime | None) -> str:
     return "" if instant is None else instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _cell(value: object) -> str:
+def csv_cell(value: object) -> str:
     """A CSV cell a spreadsheet shows as text: a leading = + - @ would make it a formula (CSV injection)."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -369,7 +369,7 @@ def export_csv(session: Session, *, viewer: User, now: datetime, filters: Filter
     writer.writerow(CSV_COLUMNS)
     for row in _rows(session, _query(_filtered(session, viewer, filters, now)), now):
         writer.writerow(
-            _cell(value)
+            csv_cell(value)
             for value in (
                 row.public_id,
                 row.title,

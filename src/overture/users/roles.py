@@ -19,6 +19,7 @@ class Area(StrEnum):
     meetings = "meetings"
     routing = "routing"
     people = "people"
+    conversations = "conversations"
     reports = "reports"
     integrations = "integrations"
     users = "users"
@@ -34,13 +35,14 @@ ROLE_LABELS: dict[Role, str] = {
 
 _ALL = frozenset(Role)
 
-# Marketers build dialogues and read reports; sales admins run routing, agents and meetings; agents see their own
-# calendar and meetings (the meetings issue narrows an agent's list to their own rows).
+# Marketers build dialogues and read conversations and reports; sales admins run routing, agents and meetings; agents
+# see their own calendar and meetings (the meetings issue narrows an agent's list to their own rows).
 AREA_ROLES: dict[Area, frozenset[Role]] = {
     Area.dialogues: frozenset({Role.admin, Role.marketer}),
     Area.configuration: frozenset({Role.admin, Role.marketer}),
     Area.reports: frozenset({Role.admin, Role.marketer}),
     Area.people: frozenset({Role.admin, Role.marketer}),
+    Area.conversations: frozenset({Role.admin, Role.marketer}),
     Area.calendar: _ALL - {Role.marketer},
     Area.meetings: _ALL - {Role.marketer},
     Area.routing: frozenset({Role.admin, Role.sales_admin}),

@@ -28,6 +28,7 @@ from overture.web import health, widget_assets
 from overture.web.api import (
     admin_appearance,
     admin_calendar,
+    admin_conversations,
     admin_dialogues,
     admin_experiments,
     admin_fields,
@@ -53,6 +54,7 @@ from overture.web.pages import (
     areas,
     auth,
     calendar,
+    conversations,
     demo,
     dialogues,
     experiments,
@@ -76,6 +78,7 @@ AREA_LABELS: dict[Area, str] = {
     Area.meetings: "Meetings",
     Area.routing: "Routing",
     Area.people: "People",
+    Area.conversations: "Conversations",
     Area.reports: "Reports",
     Area.integrations: "Integrations",
     Area.users: "Users",
@@ -162,7 +165,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(health.router)
     admin_api = (admin_appearance, admin_users, admin_outbox, admin_dialogues, admin_people, admin_sites,
                  admin_fields, admin_targeting, admin_calendar, admin_routing, admin_meetings,
-                 admin_reports, admin_experiments)  # fmt: skip
+                 admin_reports, admin_experiments, admin_conversations)  # fmt: skip
     for module in admin_api:
         app.include_router(module.router, dependencies=[API_TOKEN])
     app.include_router(meeting_links.router)
@@ -173,6 +176,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         outbox,
         dialogues,
         people,
+        conversations,
         sites,
         appearance,
         fields,

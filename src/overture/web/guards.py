@@ -32,6 +32,8 @@ RoutingPageUser = Annotated[User, Depends(AreaGuard(Area.routing, api=False))]
 RoutingApiUser = Annotated[User, Depends(AreaGuard(Area.routing, api=True))]
 PeoplePageUser = Annotated[User, Depends(AreaGuard(Area.people, api=False))]
 PeopleApiUser = Annotated[User, Depends(AreaGuard(Area.people, api=True))]
+ConversationsPageUser = Annotated[User, Depends(AreaGuard(Area.conversations, api=False))]
+ConversationsApiUser = Annotated[User, Depends(AreaGuard(Area.conversations, api=True))]
 ReportsPageUser = Annotated[User, Depends(AreaGuard(Area.reports, api=False))]
 ReportsApiUser = Annotated[User, Depends(AreaGuard(Area.reports, api=True))]
 IntegrationsPageUser = Annotated[User, Depends(AreaGuard(Area.integrations, api=False))]
@@ -49,6 +51,7 @@ PAGE_USERS: dict[Area, Any] = {
     Area.meetings: MeetingsPageUser,
     Area.routing: RoutingPageUser,
     Area.people: PeoplePageUser,
+    Area.conversations: ConversationsPageUser,
     Area.reports: ReportsPageUser,
     Area.integrations: IntegrationsPageUser,
     Area.users: UsersPageUser,

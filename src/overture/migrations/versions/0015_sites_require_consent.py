@@ -1,7 +1,7 @@
 """Sites get `require_consent`: on such a site the widget records nothing until the visitor consents.
 
 Revision ID: 0015
-Revises: 0013 (re-chained after 0013 and 0014 when they are merged)
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
