@@ -21,10 +21,28 @@ class Figures(BaseModel):
     conversion_rate: float | None = Field(description="people_acquired / engaged; null when nobody engaged.")
 
 
+class AnswerCount(BaseModel):
+    answer: str = Field(description="A button's or option's label, in the dialogue's default language.")
+    chosen: int = Field(description="Conversations whose visitor chose it at this card (once each).")
+
+
 class FunnelStep(BaseModel):
     card: str = Field(description='A card of the flow: "card", or "flowkey:card" for a card of a called flow.')
     reached: int = Field(description="Conversations that entered this card.")
     dropped: int = Field(description="Conversations that stopped at this card without completing.")
+    answers: list[AnswerCount] = Field(
+        default_factory=list,
+        description="At a card of buttons or options: each choice, in the card's order, and how many chose it; "
+        "then any other label chosen (an older version's). Empty at other cards.",
+    )
+
+
+class FunnelMeetings(BaseModel):
+    """The funnel's last steps, after the cards: what became of the meetings the conversations booked."""
+
+    booked: int = Field(description="Conversations started in the period that booked a meeting.")
+    held: int = Field(description="Of those, the conversations whose meeting the agent marked held.")
+    no_show: int = Field(description="Of those, the conversations whose meeting the agent marked no-show.")
 
 
 class DialogueReport(Figures):
@@ -39,4 +57,7 @@ class DialogueReport(Figures):
     funnel: list[FunnelStep] = Field(
         description="Each card of the flow, then any other card reached (a called flow's, an older version's), with "
         "the conversations started in the period that reached it and that dropped there."
+    )
+    funnel_meetings: FunnelMeetings = Field(
+        description="The funnel followed through to the meeting: booked, then held (or no-show)."
     )
