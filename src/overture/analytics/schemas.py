@@ -61,3 +61,32 @@ class DialogueReport(Figures):
     funnel_meetings: FunnelMeetings = Field(
         description="The funnel followed through to the meeting: booked, then held (or no-show)."
     )
+
+
+class BreakdownRow(BaseModel):
+    """One group of a breakdown: what its conversations yielded. Rates are None when their denominator is 0."""
+
+    key: str = Field(
+        description='What the group is: the page, the UTM value, the company id, "known" or '
+        '"anonymous"; "" for conversations without one (no UTM, no company).'
+    )
+    label: str = Field(description="The group as people read it.")
+    conversations: int = Field(description="Conversations started in the period in this group.")
+    engaged: int = Field(description="Of those, the conversations in which the visitor answered at least once.")
+    completed: int = Field(description="Of those, the conversations that reached an end card.")
+    people_acquired: int = Field(description="People who gave a valid email in them, once each.")
+    meetings_booked: int = Field(description="Meetings booked in them.")
+    engagement_rate: float | None = Field(description="engaged / conversations.")
+    conversion_rate: float | None = Field(description="people_acquired / engaged.")
+
+
+class Breakdown(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    dialogue: str
+    version: int | None = Field(description="The version counted; null: every version.")
+    from_: date = Field(alias="from", description="The first day counted, in `zone`.")
+    to: date = Field(description="The last day counted, in `zone`.")
+    zone: str = Field(description="The IANA time zone whose calendar days are counted.")
+    by: str = Field(description="page, utm_source, utm_campaign, company or known.")
+    rows: list[BreakdownRow] = Field(description="The groups, largest first (known before anonymous).")
