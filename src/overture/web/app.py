@@ -59,6 +59,7 @@ from overture.web.pages import (
     meetings,
     outbox,
     people,
+    reports,
     routing,
     sites,
     users,
@@ -177,6 +178,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         calendar,
         routing,
         meetings,
+        reports,
         areas,
     ):
         app.include_router(pages.router)
