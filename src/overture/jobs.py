@@ -16,6 +16,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
 
+from overture.analytics import rollups
 from overture.calendars.world import CalendarWorld, calendar_world
 from overture.conversations import service as conversations
 from overture.db import Database, Wake, utcnow
@@ -77,6 +78,12 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
     def drop_abandoned_conversations() -> None:
         with db.write() as session:
             conversations.drop_abandoned(session, utcnow())
+
+    @huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+    def count_reports_every_minute() -> None:
+        # Reports also catch up when read; this keeps the rollups current for them and reads once more the
+        # last minutes (rows committed out of id order on PostgreSQL), and counts a backlog in steps.
+        rollups.catch_up_all(db, utcnow(), again=True)
 
     @huey.periodic_task(crontab(minute="17"))  # type: ignore[untyped-decorator]
     def forget_ended_sign_ins() -> None:

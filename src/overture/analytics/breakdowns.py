@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from overture.activities.models import Activity
 from overture.activities.service import ActivityType
-from overture.analytics.dialogue_report import EMAIL_FIELD, period
+from overture.analytics.dialogue_report import period
+from overture.analytics.rollups import EMAIL_FIELD, page_of
 from overture.analytics.schemas import Breakdown, BreakdownRow
 from overture.conversations.models import Conversation
 from overture.dialogues import service as dialogues
@@ -150,7 +151,7 @@ def _grouped(session: Session, by: str, conditions: list[ColumnElement[bool]]) -
 
 def _by_page(session: Session, conditions: list[ColumnElement[bool]]) -> _Grouped:
     for conversation_id, step, status, url in session.execute(select(*_BASE, Conversation.page_url).where(*conditions)):
-        page = _page(url)
+        page = page_of(url) or NONE  # the page as the dashboard's top pages name it
         yield conversation_id, step, status, page, page
 
 
@@ -186,16 +187,6 @@ def _by_known(session: Session, conditions: list[ColumnElement[bool]]) -> _Group
         known = bool(email or claimed) and (first_email is None or first_email < started_at)
         name = KNOWN if known else ANONYMOUS
         yield conversation_id, step, status, name, _KNOWN_LABELS[name]
-
-
-def _page(url: str) -> str:
-    """The page without its query and fragment: https://example.com/pricing?utm_source=x is /pricing's."""
-    if not url:
-        return NONE
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        return url
-    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path or '/'}"
 
 
 def _utm(url: str, name: str) -> str | None:
