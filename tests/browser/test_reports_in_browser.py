@@ -25,6 +25,7 @@ from support import Personas, publish
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 DAYS = 14
 PERIOD = "?from=2026-03-02&to=2026-03-15"
+DASHBOARD = "/admin/reports" + PERIOD
 DIALOGUE = "/admin/reports/dialogues/offer" + PERIOD
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -89,13 +90,23 @@ def fits(page: Page, width: int) -> None:
 
 
 @pytest.mark.parametrize(("name", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
-def test_a_dialogues_report_draws_its_chart_beside_its_tables(
+def test_the_dashboard_and_a_dialogues_report_draw_their_charts_beside_their_tables(
     browser: Browser, live_server: str, personas: Personas, screenshots: Path, two_weeks: None,
     name: str, viewport: dict[str, int],
 ) -> None:  # fmt: skip
     page = open_page(browser, live_server, personas, viewport)
     errors = errors_of(page)
-    page.goto(DIALOGUE)
+    page.goto(DASHBOARD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
+    charts_drawn(page, 2)
+    expect(page.get_by_role("region", name="Day by day").get_by_role("row")).to_have_count(1 + DAYS)
+    expect(page.get_by_role("region", name="Meetings by agent").get_by_role("row")).to_have_count(1 + 2)
+    fits(page, viewport["width"])
+    shoot(page, screenshots, f"reports-dashboard-{name}.png")
+
+    # The top dialogue opens its report, for the same period.
+    page.get_by_role("region", name="Top dialogues").get_by_role("link", name="Offer").click()
+    expect(page).to_have_url(live_server + DIALOGUE)
     expect(page.get_by_role("heading", level=1)).to_have_text("Offer")
     charts_drawn(page, 1)
     canvas = page.locator("[data-chart] canvas").first.bounding_box()
@@ -122,9 +133,9 @@ def test_axe_finds_nothing_to_fix_on_the_reports_pages(
 ) -> None:
     # bypass_csp: axe-core is injected as an inline script, which the admin's CSP rightly refuses.
     page = open_page(browser, live_server, personas, viewport, bypass_csp=True)
-    for path in (DIALOGUE, DIALOGUE + "&by=known"):
+    for path, charts in ((DASHBOARD, 2), (DIALOGUE, 1), (DIALOGUE + "&by=known", 1)):
         page.goto(path)
-        charts_drawn(page, 1)
+        charts_drawn(page, charts)
         assert axe_violations(page) == [], path
     page.context.close()
 
@@ -135,6 +146,6 @@ def test_without_javascript_the_numbers_are_in_the_tables(
     page = open_page(browser, live_server, personas, PHONE, java_script_enabled=False)
     page.goto(DIALOGUE)
     expect(page.locator("[data-chart] canvas")).to_have_count(0)
-    day = page.get_by_role("region", name="Day by day").get_by_role("row").filter(has_text="Mon 02 Mar 2026")
+    day = page.get_by_role("region", name="Day by day").get_by_role("row").filter(has_text="Mon 2 Mar 2026")
     expect(day).to_be_visible()
     page.context.close()

@@ -250,3 +250,69 @@ def test_agents_and_sales_admins_may_not_open_reports(client: TestClient, person
         sign_in(client, persona)
         for path in (PAGE, f"{PAGE}/daily.csv", "/admin/reports"):
             assert client.get(path).status_code == 403, (persona.email, path)
+
+
+def test_the_dashboard_shows_the_apis_figures_and_links_each_dialogue_to_its_report(
+    client: TestClient, db: Database, personas: Personas, day: None
+) -> None:
+    api = client.get("/api/v1/admin/reports/dashboard", params=DAY, headers=headers(db, personas)).json()
+    sign_in(client, personas.mark)
+    page = client.get("/admin/reports", params=DAY)
+    assert page.status_code == 200, page.text
+    shown = shown_figures(page.text)
+    counts = ("conversations", "triggered", "engaged", "completed", "dismissed", "people_acquired", "meetings_booked")
+    assert {name: int(shown[name]) for name in counts} == {name: api["totals"][name] for name in counts}
+    assert (api["totals"]["conversations"], api["totals"]["triggered"]) == (4, 4)
+    found = tables(page.text)
+    assert found["dialogues"][1:] == [["Offer", "4", "3", "3", "1", "0", "75 %", "33.3 %"]]
+    assert f'<a href="{PAGE}?from=2026-03-16&amp;to=2026-03-16">Offer</a>' in page.text
+    assert found["pages"][1:] == [["https://example.com/pricing", "4", "3", "1"]]
+    assert "Nothing here yet" not in page.text
+
+
+def test_each_dashboard_table_has_its_csv(client: TestClient, personas: Personas, day: None) -> None:
+    sign_in(client, personas.mark)
+    page = client.get("/admin/reports", params=DAY).text
+    for name in ("figures", "daily", "dialogues", "pages", "meetings-by-agent", "meetings-by-dialogue"):
+        assert f'href="/admin/reports/{name}.csv?from=2026-03-16&amp;to=2026-03-16"' in page, name
+    assert csv_rows(client, "/admin/reports/dialogues.csv", **DAY) == [
+        [
+            "dialogue",
+            "triggered",
+            "engaged",
+            "completed",
+            "people_acquired",
+            "meetings_booked",
+            "engagement_rate",
+            "conversion_rate",
+        ],  # fmt: skip
+        ["Offer", "4", "3", "3", "1", "0", "0.75", "0.3333"],
+    ]
+    assert csv_rows(client, "/admin/reports/meetings-by-agent.csv", **DAY) == [["agent", "booked", "held", "no_show"]]
+
+
+@time_machine.travel(datetime(2027, 1, 12, 14, 0, tzinfo=UTC), tick=False)
+def test_the_dashboard_counts_meetings_booked_held_and_missed_by_agent_and_dialogue(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    make_agents(db, 2)
+    publish_booking(db)
+    for email in ("ann@acme.example", "bea@acme.example", "cy@acme.example"):
+        visitor = Visitor(client)
+        visitor.pick(first_time(visitor.to_the_slots(email)))
+    with db.write() as session:
+        ann, bea, _ = session.scalars(select(Meeting.id).order_by(Meeting.id)).all()
+        session.execute(update(Meeting).where(Meeting.id == ann).values(status="held"))
+        session.execute(update(Meeting).where(Meeting.id == bea).values(status="no_show"))
+
+    sign_in(client, personas.alice)
+    found = tables(client.get("/admin/reports", params={"from": "2027-01-12", "to": "2027-01-12"}).text)
+    assert found["meetings-by-agent"][1:] == [["Agent 1", "2", "1", "0"], ["Agent 2", "1", "0", "1"]]
+    assert found["meetings-by-dialogue"][1:] == [["Book a demo", "3", "1", "1"]]
+
+
+def test_a_wrong_dashboard_period_is_said_beside_its_field(client: TestClient, personas: Personas) -> None:
+    sign_in(client, personas.mark)
+    page = client.get("/admin/reports", params={"from": "2026-03-10", "to": "2026-03-09"})
+    assert page.status_code == 422
+    assert '<span id="from-problem" class="problem">2026-03-10 is after to (2026-03-09)' in page.text

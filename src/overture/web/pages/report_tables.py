@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from fastapi.responses import Response
 
-from overture.analytics.schemas import Breakdown, DialogueReport, Figures
+from overture.analytics.schemas import Breakdown, Dashboard, DialogueReport, Figures, MeetingCount
 
 Kind = Literal["text", "int", "rate", "share", "date", "link"]
 
 FIGURE_LABELS = {
+    "conversations": "Conversations",
     "triggered": "Triggered",
     "engaged": "Engaged",
     "completed": "Completed",
@@ -65,7 +66,8 @@ def percent(rate: float | None) -> str:
 
 
 def day_label(day: date) -> str:
-    return day.strftime("%a %d %b %Y")
+    """Mon 2 Mar 2026."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def cell_text(value: Any, kind: Kind) -> str:
@@ -144,8 +146,8 @@ def goals_table(report: DialogueReport) -> Table:
     )
 
 
-def _daily_rows(daily: dict[date, Figures]) -> list[list[Any]]:
-    return [[day, *(getattr(day_figures, name) for name in (*COUNTS, *RATES))] for day, day_figures in daily.items()]
+def _daily_rows(daily: Mapping[date, Figures], names: Sequence[str]) -> list[list[Any]]:
+    return [[day, *(getattr(figures, name) for name in names)] for day, figures in daily.items()]
 
 
 def daily_table(report: DialogueReport) -> Table:
@@ -156,7 +158,7 @@ def daily_table(report: DialogueReport) -> Table:
         [Column("day", "Day", "date")]
         + [Column(name, FIGURE_LABELS[name]) for name in COUNTS]
         + [Column(name, FIGURE_LABELS[name], "rate") for name in RATES],
-        _daily_rows(report.daily),
+        _daily_rows(report.daily, (*COUNTS, *RATES)),
         chart=chart(
             [(FIGURE_LABELS[name], [getattr(report.daily[day], name) for day in days]) for name in CHARTED],
             days,
@@ -246,4 +248,91 @@ def breakdown_table(split: Breakdown, title: str, heading: str) -> Table:
             for row in split.rows
         ],
         empty="No conversation started in this period.",
+    )
+
+
+# --- the dashboard ---------------------------------------------------------------------------------------------
+
+DASHBOARD_COUNTS = ("conversations", "triggered", "engaged", "completed", "dismissed", "people_acquired",
+                    "meetings_booked")  # fmt: skip
+
+
+def dashboard_figures_table(board: Dashboard) -> Table:
+    rows: list[list[Any]] = [[FIGURE_LABELS[name], getattr(board.totals, name)] for name in DASHBOARD_COUNTS]
+    rows += [[f"Goal: {name}", count] for name, count in board.totals.goals.items()]
+    rows += [[FIGURE_LABELS[name], getattr(board.totals, name)] for name in RATES]
+    return Table("figures", "Figures", [Column("figure", "Figure", "text"), Column("value", "Value")], rows)
+
+
+def dashboard_daily_table(board: Dashboard) -> Table:
+    return Table(
+        "daily",
+        "Day by day",
+        [Column("day", "Day", "date")]
+        + [Column(name, FIGURE_LABELS[name]) for name in DASHBOARD_COUNTS]
+        + [Column(name, FIGURE_LABELS[name], "rate") for name in RATES],
+        [
+            [day, *(getattr(figures, name) for name in (*DASHBOARD_COUNTS, *RATES))]
+            for day, figures in board.daily.items()
+        ],
+    )
+
+
+def dashboard_charts(board: Dashboard) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The conversations and what they yielded each day, and the two rates each day."""
+    days = list(board.daily)
+    counts = [(FIGURE_LABELS[name], [getattr(board.daily[day], name) for day in days])
+              for name in ("conversations", "engaged", "people_acquired", "meetings_booked")]  # fmt: skip
+    rates = [(FIGURE_LABELS[name], [getattr(board.daily[day], name) for day in days]) for name in RATES]
+    return chart(counts, days, rates=False), chart(rates, days, rates=True)
+
+
+def top_dialogues_table(board: Dashboard, link: Callable[[str], str]) -> Table:
+    names = ("triggered", "engaged", "completed", "people_acquired", "meetings_booked")
+    return Table(
+        "dialogues",
+        "Top dialogues",
+        [
+            Column("dialogue", "Dialogue", "link"),
+            *(Column(name, FIGURE_LABELS[name]) for name in names),
+            *(Column(name, FIGURE_LABELS[name], "rate") for name in RATES),
+        ],  # fmt: skip
+        [
+            [
+                (top.name, link(top.dialogue)),
+                *(getattr(top, name) for name in names),
+                top.engagement_rate,
+                top.conversion_rate,
+            ]  # fmt: skip
+            for top in board.top_dialogues
+        ],
+        empty="No dialogue was shown in this period.",
+        note="The most triggered first. Open one for its funnel and breakdowns.",
+    )
+
+
+def top_pages_table(board: Dashboard) -> Table:
+    names = ("triggered", "engaged", "people_acquired")
+    return Table(
+        "pages",
+        "Top pages",
+        [Column("page", "Page", "text"), *(Column(name, FIGURE_LABELS[name]) for name in names)],
+        [[top.page, *(getattr(top, name) for name in names)] for top in board.top_pages],
+        empty="No dialogue was shown in this period.",
+        note="The pages where dialogues were most triggered, without their query string.",
+    )
+
+
+def meetings_table(name: str, title: str, heading: str, counts: Sequence[MeetingCount]) -> Table:
+    return Table(
+        name,
+        title,
+        [
+            Column(heading.lower(), heading, "text"),
+            Column("booked", "Booked"),
+            Column("held", "Held"),
+            Column("no_show", "No-show"),
+        ],  # fmt: skip
+        [[count.label, count.booked, count.held, count.no_show] for count in counts],
+        empty="No meeting booked in this period.",
     )

@@ -16,9 +16,11 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from overture.analytics import rollups
 from overture.analytics.breakdowns import BREAKDOWNS, breakdown
+from overture.analytics.dashboard import dashboard
 from overture.analytics.dialogue_report import dialogue_report, period
-from overture.analytics.schemas import DialogueReport
+from overture.analytics.schemas import Dashboard, DialogueReport
 from overture.db import utcnow
 from overture.dialogues import service as dialogues
 from overture.dialogues.document import KEY_PATTERN
@@ -95,7 +97,86 @@ def _query(asked: dict[str, str], **changes: str) -> str:
     return f"?{urlencode(kept)}" if kept else ""
 
 
+# --- the dashboard ---------------------------------------------------------------------------------------------
+
+DASHBOARD_TABLES = ("figures", "daily", "dialogues", "pages", "meetings-by-agent", "meetings-by-dialogue")
+DashboardTable = Annotated[str, Path(pattern=f"^({'|'.join(DASHBOARD_TABLES)})$")]
+
+
+def _dashboard(session: Session, chosen: Chosen) -> Dashboard:
+    return dashboard(session, first=chosen.first, last=chosen.last, zone=chosen.zone, now=utcnow())
+
+
+def _dashboard_tables(board: Dashboard, asked: dict[str, str]) -> list[tables.Table]:
+    period_query = _query(asked, version="", by="")
+    built = [
+        tables.dashboard_figures_table(board),
+        tables.dashboard_daily_table(board),
+        tables.top_dialogues_table(board, lambda key: f"{PAGE}/dialogues/{key}{period_query}"),
+        tables.top_pages_table(board),
+        tables.meetings_table("meetings-by-agent", "Meetings by agent", "Agent", board.meetings_by_agent),
+        tables.meetings_table("meetings-by-dialogue", "Meetings by dialogue", "Dialogue", board.meetings_by_dialogue),
+    ]
+    for table in built:
+        table.csv_url = f"{PAGE}/{table.name}.csv{period_query}"
+    return built
+
+
+@router.get(PAGE)
+def dashboard_page(request: Request, session: DbSession, user: ReportsPageUser, asked: Asked) -> Response:
+    every = [{"key": d.key, "name": d.name} for d in dialogues.list_all(session) if d.published_version]
+    up_to_date(session, request)
+    try:
+        chosen = _chosen(session, user, {**asked, "version": ""})
+        board = _dashboard(session, chosen)
+    except InvalidInput as exc:
+        refused = refuse(session, exc, asked)
+        return render(request, "admin/report_dashboard.html", user, status=refused.status, error=refused.message,
+                      problems=refused.problems, board=None, zone=asked["zone"], asked=asked,
+                      every=every)  # fmt: skip
+    built = {table.name: table for table in _dashboard_tables(board, asked)}
+    counts_chart, rates_chart = tables.dashboard_charts(board)
+    totals = board.totals
+    period_query = _query(asked, version="", by="")
+    return render(
+        request,
+        "admin/report_dashboard.html",
+        user,
+        board=board,
+        figures=[(name, tables.FIGURE_LABELS[name], getattr(totals, name)) for name in tables.DASHBOARD_COUNTS]
+        + [(name, tables.FIGURE_LABELS[name], tables.percent(getattr(totals, name))) for name in tables.RATES],
+        tables=built,
+        counts_chart=counts_chart,
+        rates_chart=rates_chart,
+        every=[{**item, "url": f"{PAGE}/dialogues/{item['key']}{period_query}"} for item in every],
+        cell=tables.cell_text,
+        day=tables.day_label,
+        zone=chosen.zone,
+        asked=asked,
+        error=None,
+        problems={},
+    )
+
+
+@router.get(PAGE + "/{table}.csv")
+def dashboard_csv(
+    request: Request, session: DbSession, user: ReportsPageUser, table: DashboardTable, asked: Asked
+) -> Response:
+    up_to_date(session, request)
+    chosen = _chosen(session, user, {**asked, "version": ""})
+    board = _dashboard(session, chosen)
+    found = next(built for built in _dashboard_tables(board, asked) if built.name == table)
+    return tables.csv_response(found, f"reports-{table}-{board.from_}-{board.to}")
+
+
 # --- a dialogue's report ---------------------------------------------------------------------------------------
+
+
+def up_to_date(session: Session, request: Request) -> None:
+    """Counts what was recorded since the rollups' last run, as the API does before a report (the request's
+    transaction ends first: on SQLite it would go on seeing the database as it was before the count)."""
+    session.commit()
+    rollups.refresh(request.app.state.context.db, utcnow())
 
 
 def _report(session: Session, key: str, chosen: Chosen) -> DialogueReport:
@@ -144,6 +225,7 @@ def dialogue_page(
             for by, (name, _) in BREAKDOWN_NAMES.items()
         ],
     }
+    up_to_date(session, request)
     try:
         chosen = _chosen(session, user, asked)
         report = _report(session, key, chosen)
@@ -173,6 +255,7 @@ def dialogue_page(
         figures_csv=f"{base}/figures.csv" + _query(asked, by=""),
         tables={table.name: table for table in built},
         cell=tables.cell_text,
+        day=tables.day_label,
         zone=chosen.zone,
         error=None,
         problems={},
@@ -182,8 +265,9 @@ def dialogue_page(
 
 @router.get(PAGE + "/dialogues/{key}/{table}.csv")
 def dialogue_csv(
-    session: DbSession, user: ReportsPageUser, key: DialogueKey, table: DialogueTable, asked: Asked
+    request: Request, session: DbSession, user: ReportsPageUser, key: DialogueKey, table: DialogueTable, asked: Asked
 ) -> Response:
+    up_to_date(session, request)
     dialogue = dialogues.get(session, key)
     chosen = _chosen(session, user, asked)
     days = period(chosen.first, chosen.last, chosen.zone, utcnow())

@@ -41,7 +41,7 @@
           width: 2,
           points: { show: data.x.length <= 62 },
           spanGaps: true,
-          value: data.rates ? (u, value) => percent(value) : undefined,
+          value: (u, value) => (data.rates ? percent(value) : value == null ? "—" : value),
         })),
       ],
     };
