@@ -162,10 +162,16 @@ class _Choices:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.documents: dict[int, dict[str, Any] | None] = {}
+        self.cards: dict[tuple[int, str], list[_Choice]] = {}
 
     def of(self, version_id: int | None, card: str) -> list[_Choice]:
         if version_id is None:
             return []
+        if (version_id, card) not in self.cards:
+            self.cards[(version_id, card)] = self._read(version_id, card)
+        return self.cards[(version_id, card)]
+
+    def _read(self, version_id: int, card: str) -> list[_Choice]:
         if version_id not in self.documents:
             version = self.session.get(DialogueVersion, version_id)
             self.documents[version_id] = version.document if version is not None else None
