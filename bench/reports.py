@@ -310,12 +310,25 @@ def main() -> None:
 
             return call
 
+        def funnel_only() -> object:
+            # The funnel reads the dialogue's conversations of the period (analytics' funnel, not the rollups): the
+            # share of the dialogue report's time that does not come from the rollups.
+            from overture.analytics.dialogue_report import period
+            from overture.analytics.funnel import funnel
+            from overture.dialogues import service as dialogues
+
+            with db.read() as session:
+                start, end = period(None, None, "UTC", NOW).bounds()
+                return funnel(session, dialogues.get(session, busiest), None, start, end)
+
         noop_ms = median_ms(noop)
         print(f"no-op query (SELECT 1): {noop_ms:.2f} ms")  # noqa: T201
         for zone in ("UTC", "Europe/Paris"):
             for name, call in (("dialogue report", report(zone)), ("dashboard", board(zone))):
                 took = median_ms(call)
                 print(f"{name} ({zone}, last 30 days): {took:.1f} ms, {took / noop_ms:.0f}x the no-op")  # noqa: T201
+        took = median_ms(funnel_only)
+        print(f"  of the dialogue report, its funnel (UTC, read from conversations): {took:.1f} ms")  # noqa: T201
         answer = report("UTC")()
         print(f"  the busiest dialogue: {getattr(answer, 'triggered', 0):,} triggered in 30 days")  # noqa: T201
         db.dispose()
