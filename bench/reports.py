@@ -313,12 +313,13 @@ def main() -> None:
         def funnel_only() -> object:
             # The funnel reads the dialogue's conversations of the period (analytics' funnel, not the rollups): the
             # share of the dialogue report's time that does not come from the rollups.
-            from overture.analytics.dialogue_report import _funnel, period
+            from overture.analytics.dialogue_report import period
+            from overture.analytics.funnel import funnel
             from overture.dialogues import service as dialogues
 
             with db.read() as session:
                 start, end = period(None, None, "UTC", NOW).bounds()
-                return _funnel(session, dialogues.get(session, busiest), None, start, end)
+                return funnel(session, dialogues.get(session, busiest), None, start, end)
 
         noop_ms = median_ms(noop)
         print(f"no-op query (SELECT 1): {noop_ms:.2f} ms")  # noqa: T201

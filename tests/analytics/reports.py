@@ -82,3 +82,8 @@ def figures(answer: dict[str, Any]) -> dict[str, Any]:
     """The counts of a report or of one of its days, without the rates."""
     names = ("triggered", "engaged", "completed", "dismissed", "people_acquired", "meetings_booked", "goals")
     return {name: answer[name] for name in names}
+
+
+def steps(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The funnel's cards with what reached and dropped at each (without the answers chosen)."""
+    return [{name: step[name] for name in ("card", "reached", "dropped")} for step in answer["funnel"]]

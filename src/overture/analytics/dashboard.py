@@ -176,7 +176,8 @@ def _meetings(session: Session, start: datetime, end: datetime, by: Any, labels:
         .group_by(by, Meeting.status)
     ):
         counts[ident]["booked"] += count
-        counts[ident][status] += count
+        if status != "booked":  # "booked" is every meeting, counted above; a meeting still booked adds nothing more
+            counts[ident][status] += count
     named = labels(session, list(counts))
     ranked = sorted((i for i in counts if i in named), key=lambda i: (-counts[i]["booked"], named[i][1]))
     return [

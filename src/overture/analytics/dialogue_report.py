@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from overture.analytics.funnel import funnel, funnel_meetings
 from overture.analytics.models import ReportHour
 from overture.analytics.rollups import HOUR
-from overture.analytics.schemas import DialogueReport, Figures, FunnelStep
-from overture.conversations.models import Conversation
+from overture.analytics.schemas import DialogueReport, Figures
 from overture.dialogues import service as dialogues
 from overture.dialogues.models import Dialogue, DialogueVersion
 from overture.errors import InvalidInput, Problem
@@ -121,24 +121,6 @@ def _version_row(session: Session, dialogue: Dialogue, number: int | None) -> Di
     return None if number is None else dialogues.version(session, dialogue, number)
 
 
-def _flow_cards(session: Session, dialogue: Dialogue, chosen: DialogueVersion | None) -> list[str]:
-    """The cards of the flow the funnel lists, start card first: the chosen version's, else the live one's, else
-    the newest version's; none when nothing was ever published."""
-    version = chosen
-    if version is None:
-        number = dialogue.published_version or session.scalar(
-            select(DialogueVersion.number)
-            .where(DialogueVersion.dialogue_id == dialogue.id)
-            .order_by(DialogueVersion.number.desc())
-            .limit(1)
-        )
-        version = dialogues.version(session, dialogue, number) if number is not None else None
-    if version is None:
-        return []
-    flow = version.document["flow"]  # validated when published; JSON keeps the cards in the order written
-    return list(dict.fromkeys([flow["start"], *flow["cards"]]))
-
-
 def dialogue_report(
     session: Session,
     key: str,
@@ -170,7 +152,8 @@ def dialogue_report(
         zone=chosen_period.zone_name,
         **total.figures().model_dump(),
         daily={day: tally.figures() for day, tally in daily.items()},
-        funnel=_funnel(session, dialogue, chosen, start, end),
+        funnel=funnel(session, dialogue, chosen, start, end),
+        funnel_meetings=funnel_meetings(session, dialogue, chosen, start, end),
     )
 
 
@@ -186,26 +169,3 @@ def _hours(
         statement = statement.where(ReportHour.version_id == chosen.id)
     for row in session.scalars(statement):
         yield {name: getattr(row, name) for name in FIGURES}, row.goals, row.hour
-
-
-def _funnel(
-    session: Session, dialogue: Dialogue, chosen: DialogueVersion | None, start: datetime, end: datetime
-) -> list[FunnelStep]:
-    """For each card, the conversations started in [start, end) that entered it and those that stopped there
-    without completing (dismissed, dropped, or still waiting for the visitor)."""
-    statement = select(Conversation.cards, Conversation.last_card, Conversation.status).where(
-        Conversation.dialogue_id == dialogue.id,
-        Conversation.started_at >= start,
-        Conversation.started_at < end,
-    )
-    if chosen is not None:
-        statement = statement.where(Conversation.version_id == chosen.id)
-    reached: Counter[str] = Counter()
-    dropped: Counter[str] = Counter()
-    for cards, last_card, status in session.execute(statement):
-        reached.update(cards or [])
-        if status != "completed" and last_card is not None:
-            dropped[last_card] += 1
-    listed = _flow_cards(session, dialogue, chosen)
-    others = sorted(set(reached) - set(listed), key=lambda card: (-reached[card], card))
-    return [FunnelStep(card=card, reached=reached[card], dropped=dropped[card]) for card in [*listed, *others]]

@@ -21,10 +21,28 @@ class Figures(BaseModel):
     conversion_rate: float | None = Field(description="people_acquired / engaged; null when nobody engaged.")
 
 
+class AnswerCount(BaseModel):
+    answer: str = Field(description="A button's or option's label, in the dialogue's default language.")
+    chosen: int = Field(description="Conversations whose visitor chose it at this card (once each).")
+
+
 class FunnelStep(BaseModel):
     card: str = Field(description='A card of the flow: "card", or "flowkey:card" for a card of a called flow.')
     reached: int = Field(description="Conversations that entered this card.")
     dropped: int = Field(description="Conversations that stopped at this card without completing.")
+    answers: list[AnswerCount] = Field(
+        default_factory=list,
+        description="At a card of buttons or options: each choice, in the card's order, and how many chose it; "
+        "then any other label chosen (an older version's). Empty at other cards.",
+    )
+
+
+class FunnelMeetings(BaseModel):
+    """The funnel's last steps, after the cards: what became of the meetings the conversations booked."""
+
+    booked: int = Field(description="Conversations started in the period that booked a meeting.")
+    held: int = Field(description="Of those, the conversations whose meeting the agent marked held.")
+    no_show: int = Field(description="Of those, the conversations whose meeting the agent marked no-show.")
 
 
 class DialogueReport(Figures):
@@ -40,6 +58,38 @@ class DialogueReport(Figures):
         description="Each card of the flow, then any other card reached (a called flow's, an older version's), with "
         "the conversations started in the period that reached it and that dropped there."
     )
+    funnel_meetings: FunnelMeetings = Field(
+        description="The funnel followed through to the meeting: booked, then held (or no-show)."
+    )
+
+
+class BreakdownRow(BaseModel):
+    """One group of a breakdown: what its conversations yielded. Rates are None when their denominator is 0."""
+
+    key: str = Field(
+        description='What the group is: the page, the UTM value, the company id, "known" or '
+        '"anonymous"; "" for conversations without one (no UTM, no company).'
+    )
+    label: str = Field(description="The group as people read it.")
+    conversations: int = Field(description="Conversations started in the period in this group.")
+    engaged: int = Field(description="Of those, the conversations in which the visitor answered at least once.")
+    completed: int = Field(description="Of those, the conversations that reached an end card.")
+    people_acquired: int = Field(description="People who gave a valid email in them, once each.")
+    meetings_booked: int = Field(description="Meetings booked in them.")
+    engagement_rate: float | None = Field(description="engaged / conversations.")
+    conversion_rate: float | None = Field(description="people_acquired / engaged.")
+
+
+class Breakdown(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    dialogue: str
+    version: int | None = Field(description="The version counted; null: every version.")
+    from_: date = Field(alias="from", description="The first day counted, in `zone`.")
+    to: date = Field(description="The last day counted, in `zone`.")
+    zone: str = Field(description="The IANA time zone whose calendar days are counted.")
+    by: str = Field(description="page, utm_source, utm_campaign, company or known.")
+    rows: list[BreakdownRow] = Field(description="The groups, largest first (known before anonymous).")
 
 
 class DashboardFigures(Figures):

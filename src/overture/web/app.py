@@ -63,6 +63,7 @@ from overture.web.pages import (
     meetings,
     outbox,
     people,
+    reports,
     routing,
     sites,
     users,
@@ -183,6 +184,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         calendar,
         routing,
         meetings,
+        reports,
         experiments,
         areas,
     ):

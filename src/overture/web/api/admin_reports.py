@@ -1,4 +1,5 @@
-"""Admin API: reports. The dashboard, and a dialogue's figures, by day, and its funnel (docs/reports.md)."""
+"""Admin API: reports. The dashboard, and a dialogue's figures, by day, its funnel and its breakdowns
+(docs/reports.md)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
 from overture.analytics import rollups
+from overture.analytics.breakdowns import breakdown
 from overture.analytics.dashboard import dashboard
 from overture.analytics.dialogue_report import dialogue_report
-from overture.analytics.schemas import Dashboard, DialogueReport
+from overture.analytics.schemas import Breakdown, Dashboard, DialogueReport
 from overture.db import utcnow
 from overture.dialogues.document import KEY_PATTERN
 from overture.web.deps import Context, DbSession
@@ -47,6 +49,27 @@ def dialogue(
     now = utcnow()
     _up_to_date(session, context, now)
     return dialogue_report(session, key, first=first, last=last, version=version, zone=zone, now=now)
+
+
+@router.get(
+    "/dialogues/{key}/breakdowns",
+    summary="A dialogue's conversations by page, UTM source or campaign, company, or known and anonymous visitors",
+    response_model=Breakdown,
+    response_model_by_alias=True,
+)
+def dialogue_breakdown(
+    session: DbSession,
+    _: ReportsApiUser,
+    key: DialogueKey,
+    by: Annotated[str, Query(max_length=20, description="page, utm_source, utm_campaign, company or known.")],
+    first: First = None,
+    last: Last = None,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000, description="One version only; default: all.")] = None,
+    zone: Zone = None,
+) -> Breakdown:
+    """The conversations started in the period, grouped as docs/reports.md says (read from the conversations, not
+    the rollups); the period as the report's."""
+    return breakdown(session, key, by=by, first=first, last=last, version=version, zone=zone, now=utcnow())
 
 
 @router.get(

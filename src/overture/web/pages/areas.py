@@ -16,7 +16,6 @@ router = page_router()
 
 # What each area will hold, told to the person who opens it today.
 UPCOMING: dict[Area, str] = {
-    Area.reports: "Per-dialogue metrics and step-by-step drop-off.",
     Area.integrations: "Marketo, webhooks and automations.",
 }
 
