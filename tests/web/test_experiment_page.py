@@ -73,3 +73,14 @@ def test_an_agent_cannot_open_the_page(client: TestClient, db: Database, persona
     publish(db, experiment_offer())
     sign_in(client, personas.bob)
     assert client.get(PAGE).status_code == 403
+
+
+def test_the_dialogues_report_links_to_its_experiment_only_when_it_runs_one(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    link = f'<a href="{PAGE}">Its A/B test'
+    publish(db, offer())
+    sign_in(client, personas.mark)
+    assert link not in client.get("/admin/reports/dialogues/offer").text
+    publish(db, experiment_offer(minimum_sample=200))
+    assert link in client.get("/admin/reports/dialogues/offer").text

@@ -219,6 +219,7 @@ def dialogue_page(
         "dialogue": {"key": dialogue.key, "name": dialogue.name, "status": dialogue.status},
         "versions": sorted((v.number for v in dialogue.versions), reverse=True),
         "live_version": dialogue.published_version,
+        "ran_experiment": any(version.document.get("experiment") for version in dialogue.versions),
         "asked": asked,
         "breakdowns": [
             {"by": by, "label": name, "url": _query(asked, by=by) + "#breakdowns", "current": by == asked["by"]}
