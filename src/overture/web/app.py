@@ -55,6 +55,7 @@ from overture.web.pages import (
     demo,
     dialogues,
     fields,
+    home,
     meeting_links,
     meetings,
     outbox,
@@ -166,6 +167,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(meeting_links.router)
     for pages in (
         auth,
+        home,
         account,
         users,
         outbox,
