@@ -8,11 +8,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from analytics.retention_rows import EVERYTHING, OUTCOMES, THEN, left, make_rows
 from overture.db import Database, Wake
 from overture.jobs import create_jobs
 from overture.mail.models import OutboxMessage
@@ -77,3 +80,17 @@ def test_overture_worker_delivers_the_outbox_through_redis(settings: Settings, d
         worker.terminate()
         _, errors = worker.communicate(timeout=20)
     assert worker.returncode == 0, errors  # SIGTERM is a clean stop
+
+
+def test_the_daily_purge_deletes_what_its_windows_let_go(settings: Settings, db: Database) -> None:
+    jobs = create_jobs(settings.model_copy(update={"raw_data_retention_days": 30}), db)
+    make_rows(db)
+    task = jobs.purge_expired_data
+    daily = task.task_class()
+    assert [daily.validate_datetime(THEN.replace(hour=3, minute=m, tzinfo=None)) for m in (40, 41)] == [False, True]
+    with time_machine.travel(THEN + timedelta(days=29), tick=False):
+        task.call_local()
+    assert left(db) == EVERYTHING
+    with time_machine.travel(THEN + timedelta(days=31), tick=False):
+        task.call_local()
+    assert left(db).activities == OUTCOMES and left(db).page_views == 0

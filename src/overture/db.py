@@ -48,6 +48,7 @@ MODEL_MODULES = (
     "overture.calendars.models",
     "overture.scheduling.models",
     "overture.conversations.models",
+    "overture.analytics.models",
 )
 
 

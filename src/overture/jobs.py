@@ -12,10 +12,12 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
 
+from overture.analytics import retention, rollups
 from overture.calendars.world import CalendarWorld, calendar_world
 from overture.conversations import service as conversations
 from overture.db import Database, Wake, utcnow
@@ -46,6 +48,7 @@ class Jobs:
     huey: Huey
     deliver_mail: Any
     sync_calendars: Any = None
+    purge_expired_data: Any = None
 
     def wake(self, worker: Wake) -> None:
         """Asks a worker to drain its rows now (called after a commit that gave it work, see `db.Wake`): the mail
@@ -78,11 +81,23 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
         with db.write() as session:
             conversations.drop_abandoned(session, utcnow())
 
+    @huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+    def count_reports_every_minute() -> None:
+        # Reports also catch up when read; this keeps the rollups current for them and reads once more the
+        # last minutes (rows committed out of id order on PostgreSQL), and counts a backlog in steps.
+        rollups.catch_up_all(db, utcnow(), again=True)
+
     @huey.periodic_task(crontab(minute="17"))  # type: ignore[untyped-decorator]
     def forget_ended_sign_ins() -> None:
         with db.write() as session:
             sessions.purge_ended(session, utcnow())
             users.forget_old_failures(session, utcnow())
+
+    # Daily, at an hour of little traffic (UTC): the purge deletes in small batches, each its own transaction.
+    @huey.periodic_task(crontab(minute="41", hour="3"))  # type: ignore[untyped-decorator]
+    def purge_expired_data() -> None:
+        deleted = retention.purge(db, retention.Windows.of(settings), utcnow())
+        structlog.get_logger("overture.retention").info("retention purge", deleted=deleted)
 
     # Built on first use, once per process: it holds the outbound HTTP client and reads the secret key.
     @functools.cache
@@ -110,7 +125,9 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
         if queued:
             deliver_mail()
 
-    return Jobs(huey=huey, deliver_mail=deliver_mail, sync_calendars=sync_calendars)
+    return Jobs(
+        huey=huey, deliver_mail=deliver_mail, sync_calendars=sync_calendars, purge_expired_data=purge_expired_data
+    )
 
 
 class _EmbeddedConsumer(Consumer):  # type: ignore[misc]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -118,6 +118,21 @@ class Settings(BaseSettings):
     )
     calendar_private_addresses: bool = Field(
         default=False, description="Let CalDAV and ICS feed URLs reach private addresses (a server on your LAN)."
+    )
+    raw_data_retention_days: int = Field(
+        default=90,
+        ge=0,
+        le=3650,
+        description="Days raw events, page views and anonymous transcripts are kept; 0: kept for ever.",
+    )
+    outcome_retention_months: int = Field(
+        default=24,
+        ge=0,
+        le=240,
+        description="Months goal, meeting and acquisition activities and daily rollups are kept; 0: kept for ever.",
+    )
+    full_ip_addresses: bool = Field(
+        default=False, description="Store whole IP addresses; by default IPv4 is cut to /24 and IPv6 to /48."
     )
     google_client_id: str = Field(default="", description="OAuth client id for Google Calendar; empty: not offered.")
     google_client_secret: SecretStr = Field(default=SecretStr(""), description="OAuth client secret for Google.")
@@ -228,6 +243,19 @@ class Settings(BaseSettings):
         if any(not 5 <= minutes <= 14 * 24 * 60 for minutes in value):
             raise ValueError("each reminder is a number of minutes from 5 to 20160 (14 days) before the meeting")
         return sorted(set(value), reverse=True)
+
+    @field_validator("outcome_retention_months")
+    @classmethod
+    def _outcomes_outlive_raw_data(cls, value: int, info: ValidationInfo) -> int:
+        # A goal or a meeting must not go before the page views and clicks that led to it.
+        raw = info.data.get("raw_data_retention_days")
+        if value and raw is not None and (not raw or value * 31 < raw):
+            kept = "for ever" if not raw else f"{raw} days"
+            raise ValueError(
+                f"{value} month{'s' if value > 1 else ''} is shorter than OVERTURE_RAW_DATA_RETENTION_DAYS keeps raw "
+                f"data ({kept}); keep outcomes at least as long, or set 0 to keep them for ever"
+            )
+        return value
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

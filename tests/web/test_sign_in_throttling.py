@@ -3,6 +3,8 @@ concurrent failures; and its bounds: the right password waits too, an account wa
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from datetime import timedelta
@@ -15,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
+from overture.client_addresses import throttle_key
 from overture.db import Database, utcnow
 from overture.settings import Settings
 from overture.users.models import LoginThrottle
@@ -63,7 +66,8 @@ def test_a_forged_forwarded_header_from_a_direct_client_is_ignored_by_the_server
             forged = {"X-Forwarded-For": f"198.51.100.{n}"}
             assert attacker.post("/admin/login", data=data, headers=forged).status_code == 401
     addresses = {key: failures for (kind, key), failures in counted(db).items() if kind == "address"}
-    assert addresses == {"127.0.0.1": 5}, "every failure counted under the connection's own address"
+    own = throttle_key("127.0.0.1", False, (tmp_path / "data" / "secret_key").read_text().strip())
+    assert addresses == {own: 5}, "every failure counted under the connection's own address"
 
 
 def test_behind_a_trusted_proxy_the_address_it_forwarded_is_counted(
@@ -130,10 +134,10 @@ def test_waiting_does_not_count_as_failing(app: FastAPI, personas: Personas) -> 
 
 @pytest.mark.real_clock
 def test_two_concurrent_first_failures_from_one_address_are_both_counted(
-    app: FastAPI, db: Database, personas: Personas
+    app: FastAPI, db: Database, personas: Personas, settings: Settings
 ) -> None:
-    address = "198.51.100.7"
-    attacker = from_address(app, address)
+    attacker = from_address(app, "198.51.100.7")
+    address = throttle_key("198.51.100.7", False, settings.secret_key.get_secret_value())  # type: ignore[union-attr]
     token = csrf_from(attacker)
     answers: list[int] = []
 
@@ -160,3 +164,19 @@ def test_two_concurrent_first_failures_from_one_address_are_both_counted(
         contender.join(timeout=30)
     assert answers == [401, 401]
     assert counted(db)[("address", address)] == 2
+
+
+def test_failures_are_counted_under_a_keyed_hash_of_the_address_not_the_address(
+    app: FastAPI, db: Database, settings: Settings
+) -> None:
+    attempt(from_address(app, "198.51.100.7"), "nobody@example.com", "guess")
+    (key,) = [key for kind, key in counted(db) if kind == "address"]
+    assert "198.51.100" not in key and key != hashlib.sha256(b"198.51.100.7").hexdigest()
+    assert key == hmac.new(settings.secret_key.get_secret_value().encode(), b"198.51.100.7", "sha256").hexdigest()  # type: ignore[union-attr]
+
+
+def test_with_full_ip_addresses_the_address_itself_is_kept(settings: Settings, db: Database) -> None:
+    settings.full_ip_addresses = True
+    with from_address(create_app(settings, start_jobs=False), "198.51.100.7") as browser:
+        attempt(browser, "nobody@example.com", "guess")
+    assert [key for kind, key in counted(db) if kind == "address"] == ["198.51.100.7"]

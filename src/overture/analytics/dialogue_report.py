@@ -1,6 +1,7 @@
 """A dialogue's report: its figures with Dynamic Chat's definitions (docs/reports.md), by day in the viewer's time
-zone, and the funnel of its cards. Read from the raw activity log (by dialogue, type and time: an index of
-activities) and the dialogue's conversations (by dialogue and start: an index of conversations).
+zone, and the funnel of its cards. The figures are read from the rollups (analytics/rollups.py: by dialogue,
+version and UTC hour), the funnel from the dialogue's conversations (by dialogue and start: an index of
+conversations).
 
 Nothing here counts previews: the admin's dialogue tests run on the pure engine and the appearance preview answers
 the widget itself, so neither writes a conversation or an activity.
@@ -9,17 +10,16 @@ the widget itself, so neither writes a conversation or an activity.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from overture.activities.models import Activity
-from overture.activities.service import ActivityType
+from overture.analytics.models import ReportHour
+from overture.analytics.rollups import HOUR
 from overture.analytics.schemas import DialogueReport, Figures, FunnelStep
 from overture.conversations.models import Conversation
 from overture.dialogues import service as dialogues
@@ -29,18 +29,6 @@ from overture.scheduling.clock import load_zone
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-EMAIL_FIELD = "person.email"
-
-# The activities a report counts, and the figure each one adds to.
-_COUNTED = {
-    ActivityType.dialogue_triggered: "triggered",
-    ActivityType.dialogue_engaged: "engaged",
-    ActivityType.dialogue_completed: "completed",
-    ActivityType.dialogue_dismissed: "dismissed",
-    ActivityType.field_captured: "people_acquired",
-    ActivityType.meeting_booked: "meetings_booked",
-    ActivityType.goal_reached: "goals",
-}
 FIGURES = ("triggered", "engaged", "completed", "dismissed", "people_acquired", "meetings_booked")
 
 
@@ -65,6 +53,18 @@ class Period:
 
     def day_of(self, instant: datetime) -> date:
         return instant.astimezone(self.zone).date()
+
+    def hours(self) -> tuple[datetime, datetime]:
+        """The UTC hours of the rollups counted, [first, end): those starting in the period. In a zone whose offset
+        is not whole hours (India, Nepal...) a day counts from the first whole UTC hour after its midnight."""
+        start, end = self.bounds()
+        return _next_hour(start), _next_hour(end)
+
+
+def _next_hour(instant: datetime) -> datetime:
+    """The instant itself if it starts a UTC hour, else the start of the next one."""
+    floor = instant.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return floor if floor == instant else floor + HOUR
 
 
 def period(first: date | None, last: date | None, zone: str | None, now: datetime) -> Period:
@@ -92,23 +92,27 @@ def period(first: date | None, last: date | None, zone: str | None, now: datetim
 
 
 @dataclass
-class _Tally:
-    """The figures of the period or of one day, as they are counted."""
+class Tally:
+    """The figures of the period or of one day, as they are summed from the rollups."""
 
     counts: Counter[str] = field(default_factory=Counter)
     goals: Counter[str] = field(default_factory=Counter)
+
+    def add(self, counts: dict[str, int], goals: dict[str, int] | None) -> None:
+        self.counts.update(counts)
+        self.goals.update(goals or {})
 
     def figures(self) -> Figures:
         counts = self.counts
         return Figures(
             **{name: counts[name] for name in FIGURES},
             goals=dict(sorted(self.goals.items())),
-            engagement_rate=_rate(counts["engaged"], counts["triggered"]),
-            conversion_rate=_rate(counts["people_acquired"], counts["engaged"]),
+            engagement_rate=rate(counts["engaged"], counts["triggered"]),
+            conversion_rate=rate(counts["people_acquired"], counts["engaged"]),
         )
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
@@ -152,24 +156,11 @@ def dialogue_report(
     chosen = _version_row(session, dialogue, version)
     start, end = chosen_period.bounds()
 
-    total = _Tally()
-    daily = {day: _Tally() for day in chosen_period.days()}
-    counted: dict[str, set[Hashable]] = {name: set() for name in FIGURES}
-    for row in _activities(session, dialogue, chosen, start, end):
-        figure = _COUNTED[ActivityType(row.type)]
-        day = daily[chosen_period.day_of(row.occurred_at)]
-        if figure == "goals":
-            name = str(row.goal or "")
-            total.goals[name] += 1
-            day.goals[name] += 1
-            continue
-        keys = _once_keys(figure, row)
-        if keys:
-            if not counted[figure].isdisjoint(keys):
-                continue
-            counted[figure].update(keys)
-        total.counts[figure] += 1
-        day.counts[figure] += 1
+    total = Tally()
+    daily = {day: Tally() for day in chosen_period.days()}
+    for counts, goals, at in _hours(session, dialogue, chosen, chosen_period):
+        total.add(counts, goals)
+        daily[chosen_period.day_of(at)].add(counts, goals)
 
     return DialogueReport(
         dialogue=dialogue.key,
@@ -183,50 +174,18 @@ def dialogue_report(
     )
 
 
-def _once_keys(figure: str, row: Any) -> list[Hashable]:
-    """What a figure counts once: a visitor session (triggered, engaged), a person (people acquired: known by their
-    row or by the email, so an address given again in another browser, not yet merged, is the same person); none:
-    every activity counts. An activity whose person was deleted counts on its own (it can no longer be matched)."""
-    if figure in ("triggered", "engaged"):
-        return [(row.person_id, row.session_number) if row.person_id is not None else ("activity", row.id)]
-    if figure == "people_acquired":
-        keys: list[Hashable] = [("person", row.person_id) if row.person_id is not None else ("activity", row.id)]
-        if row.email:
-            keys.append(("email", row.email.strip().casefold()))
-        return keys
-    return []
-
-
-def _activities(
-    session: Session, dialogue: Dialogue, chosen: DialogueVersion | None, start: datetime, end: datetime
-) -> Iterable[Any]:
-    """The dialogue's counted activities in [start, end), oldest first (a once-counted figure counts on the day of
-    its first activity); field captures of the email only."""
-    captured = Activity.attributes["field"].as_string()
-    statement = (
-        select(
-            Activity.id,
-            Activity.type,
-            Activity.person_id,
-            Activity.session_number,
-            Activity.occurred_at,
-            Activity.attributes["goal"].as_string().label("goal"),
-            Activity.attributes["value"].as_string().label("email"),
-        )
-        .where(
-            Activity.dialogue_id == dialogue.id,
-            Activity.type.in_([kind.value for kind in _COUNTED]),
-            Activity.occurred_at >= start,
-            Activity.occurred_at < end,
-            (Activity.type != ActivityType.field_captured.value) | (captured == EMAIL_FIELD),
-        )
-        .order_by(Activity.occurred_at, Activity.id)
+def _hours(
+    session: Session, dialogue: Dialogue, chosen: DialogueVersion | None, chosen_period: Period
+) -> Iterable[tuple[dict[str, int], dict[str, int], datetime]]:
+    """The dialogue's rollups of the period's hours (of one version, or all): counts, goals, hour."""
+    first, end = chosen_period.hours()
+    statement = select(ReportHour).where(
+        ReportHour.dialogue_id == dialogue.id, ReportHour.hour >= first, ReportHour.hour < end
     )
     if chosen is not None:
-        statement = statement.join(Conversation, Conversation.id == Activity.conversation_id).where(
-            Conversation.version_id == chosen.id
-        )
-    return session.execute(statement)
+        statement = statement.where(ReportHour.version_id == chosen.id)
+    for row in session.scalars(statement):
+        yield {name: getattr(row, name) for name in FIGURES}, row.goals, row.hour
 
 
 def _funnel(

@@ -40,3 +40,50 @@ class DialogueReport(Figures):
         description="Each card of the flow, then any other card reached (a called flow's, an older version's), with "
         "the conversations started in the period that reached it and that dropped there."
     )
+
+
+class DashboardFigures(Figures):
+    """Every dialogue's figures summed (a person acquired by two dialogues counts in each), with the conversations."""
+
+    conversations: int = Field(description="Conversations started.")
+
+
+class TopDialogue(BaseModel):
+    dialogue: str = Field(description="The dialogue's key.")
+    name: str
+    triggered: int
+    engaged: int
+    completed: int
+    people_acquired: int
+    meetings_booked: int
+    engagement_rate: float | None = Field(description="engaged / triggered; null when nothing was triggered.")
+    conversion_rate: float | None = Field(description="people_acquired / engaged; null when nobody engaged.")
+
+
+class TopPage(BaseModel):
+    page: str = Field(description="The page's URL without its query string.")
+    triggered: int
+    engaged: int
+    people_acquired: int
+
+
+class MeetingCount(BaseModel):
+    key: str = Field(description="The agent's email, or the dialogue's key.")
+    label: str = Field(description="The agent's name, or the dialogue's name.")
+    booked: int = Field(description="Meetings booked in the period (cancelled or moved later included).")
+    held: int = Field(description="Of those, the ones marked held.")
+    no_show: int = Field(description="Of those, the ones marked no-show.")
+
+
+class Dashboard(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from", description="The first day counted, in `zone`.")
+    to: date = Field(description="The last day counted, in `zone`.")
+    zone: str = Field(description="The IANA time zone whose calendar days are counted.")
+    totals: DashboardFigures
+    daily: dict[date, DashboardFigures] = Field(description="Each day of the period, in `zone`, with its figures.")
+    top_dialogues: list[TopDialogue] = Field(description="The most triggered dialogues first.")
+    top_pages: list[TopPage] = Field(description="The pages where dialogues were most triggered first.")
+    meetings_by_agent: list[MeetingCount] = Field(description="Meetings booked in the period, by agent.")
+    meetings_by_dialogue: list[MeetingCount] = Field(description="Meetings booked in the period, by dialogue.")

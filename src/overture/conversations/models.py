@@ -51,6 +51,9 @@ class Conversation(Base):
     # restarting shortens and which a privacy deletion erases; card keys say nothing about the visitor.
     cards: Mapped[list[str]] = mapped_column(JSON, default=list)
     last_card: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The variant of its dialogue's experiment the visitor was assigned (conversations/assignment.py); None when
+    # the version it runs has no experiment. The experiment report counts by it.
+    variant: Mapped[str | None] = mapped_column(String(80), default=None)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -14,6 +14,7 @@ from typing import Any
 from overture.conversations import engine
 from overture.db import utcnow
 from overture.dialogues.document import Document, FlowDocument, Scenario
+from overture.dialogues.experiments import with_variant
 from overture.errors import Problem
 
 BACK = "<back>"
@@ -105,8 +106,19 @@ def run_scenario(program: engine.Program, scenario: Scenario, now: datetime) -> 
 
 
 def run_scenarios(document: Document, flows: dict[str, FlowDocument], now: datetime) -> list[ScenarioResult]:
-    program = engine.Program(document=document, flows=flows)
-    return [run_scenario(program, scenario, now) for scenario in document.tests]
+    """Plays every scenario of the document, each on the variant it names (default: the flow as written)."""
+    results = []
+    for scenario in document.tests:
+        played = document
+        if scenario.variant is not None:
+            try:
+                played = with_variant(document, scenario.variant)
+            except KeyError:
+                failure = f"the dialogue has no variant '{scenario.variant}'"
+                results.append(ScenarioResult(name=scenario.name, passed=False, failures=[failure]))
+                continue
+        results.append(run_scenario(engine.Program(document=played, flows=flows), scenario, now))
+    return results
 
 
 def scenario_check(document: Document, flows: dict[str, FlowDocument]) -> list[Problem]:

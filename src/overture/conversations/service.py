@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 from overture.activities.service import ActivityType, record
 from overture.calendars.world import CalendarWorld
 from overture.conversations import claims, engine
+from overture.conversations.assignment import assign
 from overture.conversations.models import Conversation
 from overture.conversations.turns import note_company
 from overture.dialogues import service as dialogues
 from overture.dialogues.document import DialogueDocument, FlowDocument, choose_language
+from overture.dialogues.experiments import with_variant
 from overture.dialogues.models import Dialogue, DialogueVersion
 from overture.errors import Conflict, InvalidInput, Problem, Unauthenticated
 from overture.people import companies, identity
@@ -102,9 +104,26 @@ def _flow(session: Session, version_id: int) -> FlowDocument:
     return document
 
 
+def _played(session: Session, version_id: int, variant: str | None) -> DialogueDocument | FlowDocument:
+    """The document the conversation plays: its version's, as its experiment variant shows it (kept like
+    `_parsed`'s, as neither ever changes)."""
+    if variant is None:
+        return _parsed(session, version_id)
+    memo = session.info.setdefault("memo", {})
+    played: OrderedDict[tuple[int, str], DialogueDocument | FlowDocument]
+    played = memo.setdefault("played_variants", OrderedDict())
+    document = played.get((version_id, variant))
+    if document is None:
+        document = with_variant(_parsed(session, version_id), variant)
+        played[(version_id, variant)] = document
+        if len(played) > PARSED_VERSIONS_KEPT:
+            played.popitem(last=False)
+    return document
+
+
 def _program(session: Session, conversation: Conversation) -> engine.Program:
     flows = {key: _flow(session, vid) for key, vid in conversation.flow_version_ids.items()}
-    return engine.Program(document=_parsed(session, conversation.version_id), flows=flows)
+    return engine.Program(document=_played(session, conversation.version_id, conversation.variant), flows=flows)
 
 
 def _context(
@@ -263,7 +282,8 @@ def start(
         return _viewed(session, View(running, person, _waiting(engine.State.model_validate(running.state)), token))
 
     version = dialogues.live_version(session, dialogue)
-    document = _parsed(session, version.id)
+    variant = assign(_parsed(session, version.id), person.id)
+    document = _played(session, version.id, variant)
     flows = dialogues.published_flows(session)
     used = _called_flows(document, flows)
     flow_version_ids = {}
@@ -283,6 +303,7 @@ def start(
         language=choose_language(document, [tag.replace("_", "-") for tag in (language, *languages) if tag]),
         region=region,
         time_zone=_checked_zone(time_zone),
+        variant=variant,
         started_at=now,
         updated_at=now,
     )
@@ -296,7 +317,7 @@ def start(
         person,
         ActivityType.dialogue_triggered,
         now,
-        {"page_url": page_url, "version": version.number},
+        {"page_url": page_url, "version": version.number, **({"variant": variant} if variant else {})},
     )
     _apply(session, conversation, person, turn, now)
     return _viewed(session, View(conversation, person, turn, token))

@@ -270,6 +270,16 @@ class Card(Strict):
             found.append(CardKind.goto)
         return found
 
+    def targets(self) -> list[tuple[str, str]]:
+        """Every card this card may go to, with the path (relative to the card) of the key that names it."""
+        found = [(name, getattr(self, name)) for name in ("goto", "on_booked", "on_unavailable")]
+        found += [(f"buttons.{i}.goto", button.goto) for i, button in enumerate(self.buttons or [])]
+        for i, rule in enumerate(self.branch or []):
+            found.append(
+                (f"branch.{i}.goto", rule.goto) if isinstance(rule, BranchIf) else (f"branch.{i}.else", rule.else_)
+            )
+        return [(path, target) for path, target in found if target is not None]
+
     @property
     def kind(self) -> CardKind:
         """The card's way on (call only on a validated card)."""
@@ -302,13 +312,45 @@ class Expectation(Strict):
 
 
 class Scenario(Strict):
-    """A visitor, the answers they give in order, and what must happen."""
+    """A visitor, the answers they give in order, and what must happen; `variant`: on that variant of the
+    dialogue's experiment (default: the flow as written)."""
 
     name: str = Field(min_length=1, max_length=200)
+    variant: Key | None = None
     visitor: dict[FieldName, Any] = Field(default_factory=dict)
     language: str | None = Field(default=None, pattern=LOCALE_PATTERN)
     answers: list[str] = Field(default_factory=list, max_length=200)
     expect: Expectation = Field(default_factory=Expectation)
+
+
+# --- experiments (docs/experiments.md) -------------------------------------------------------------------------
+
+
+class Variant(Strict):
+    """One arm of an A/B test: the flow as written, or with its own start card (`start`), or with the first card's
+    messages replaced (`say`), or both. Traffic is split in proportion to the weights."""
+
+    key: Key
+    weight: int = Field(default=1, le=1_000_000)  # positive: checked in experiments.py, to say so in words
+    start: CardKey | None = None
+    say: Text | list[Text] | None = None
+
+    @property
+    def messages(self) -> list[Text] | None:
+        """The messages that replace the first card's, or None to keep them."""
+        if self.say is None:
+            return None
+        return list(self.say) if isinstance(self.say, list) else [self.say]
+
+
+class Experiment(Strict):
+    """An A/B test of a dialogue: its variants, the one goal that decides it, and the sample each variant needs
+    before a winner may be named."""
+
+    key: Key = Field(description="Names the experiment: a new key starts a new one (new assignment, new counts).")
+    goal: str = Field(min_length=1, max_length=100, description="A goal name, people_acquired or meeting_booked.")
+    minimum_sample: int = Field(ge=1, le=10_000_000, description="Visitors each variant needs before a verdict.")
+    variants: list[Variant] = Field(max_length=10)
 
 
 # --- documents -------------------------------------------------------------------------------------------------
@@ -333,6 +375,7 @@ class DialogueDocument(FlowDocument):
     trigger: Trigger = Field(default_factory=Trigger)
     frequency: Frequency = Field(default_factory=Frequency)
     schedule: Schedule | None = None
+    experiment: Experiment | None = None
 
 
 Document = DialogueDocument | FlowDocument
@@ -350,10 +393,12 @@ def _texts_of(card: Card) -> list[Text | None]:
 def languages(document: Document) -> set[str]:
     """Every language the document has texts in (its default language included)."""
     found = {document.language}
-    for card in document.flow.cards.values():
-        for text in _texts_of(card):
-            if isinstance(text, dict):
-                found.update(text)
+    texts = [text for card in document.flow.cards.values() for text in _texts_of(card)]
+    if isinstance(document, DialogueDocument) and document.experiment is not None:
+        texts += [text for variant in document.experiment.variants for text in variant.messages or []]
+    for text in texts:
+        if isinstance(text, dict):
+            found.update(text)
     return found
 
 

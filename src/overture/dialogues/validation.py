@@ -39,6 +39,7 @@ from overture.dialogues.document import (
     PageRule,
     Text,
 )
+from overture.dialogues.experiments import entry_cards, experiment_problems, variant_texts
 from overture.dialogues.shape import join, shape_problems, show
 from overture.dialogues.tokens import FILTERS, read_tokens
 from overture.errors import InvalidInput, Problem
@@ -410,7 +411,7 @@ class _Checker:
     def card(self, key: str, card: Card) -> None:
         path = f"flow.cards.{key}"
         self.ways_on(key, card, path)
-        for relative, target in _targets(card):
+        for relative, target in card.targets():
             if target not in self.cards:
                 self.add(f"{path}.{relative}", f"The card '{key}' goes to {self.no_card(target)}")
         for relative, text in _texts(card):
@@ -477,16 +478,18 @@ class _Checker:
         start = self.document.flow.start
         if start not in self.cards:
             return
-        edges = {key: [t for _, t in _targets(card) if t in self.cards] for key, card in self.cards.items()}
-        reachable = _reach([start], edges)
+        edges = {key: [t for _, t in card.targets() if t in self.cards] for key, card in self.cards.items()}
+        entries = [card for card in entry_cards(self.document) if card in self.cards]
+        reachable = _reach(entries, edges)
+        starts = f"the start card '{start}'" if len(entries) == 1 else f"any start card ({', '.join(entries)})"
         for key in self.cards:
             if key not in reachable:
-                self.add(f"flow.cards.{key}", f"The card '{key}' is never reached from the start card '{start}'.")
+                self.add(f"flow.cards.{key}", f"The card '{key}' is never reached from {starts}.")
         # Cards that can end the conversation, and those already reported for a missing way on or target.
         exits = [
             key
             for key, card in self.cards.items()
-            if card.end or not edges[key] or len(edges[key]) < len(_targets(card))
+            if card.end or not edges[key] or len(edges[key]) < len(card.targets())
         ]
         backwards: dict[str, list[str]] = {key: [] for key in self.cards}
         for key, targets in edges.items():
@@ -568,20 +571,12 @@ class _Checker:
             self.add("flow.start", f"The flow starts at {self.no_card(self.document.flow.start)}")
         for key, card in self.cards.items():
             self.card(key, card)
+        self.problems.extend(experiment_problems(self.document, self.flows))
+        for path, text in variant_texts(self.document):
+            self.text(text, path)
         self.graph()
         self.scenarios()
         return self.problems
-
-
-def _targets(card: Card) -> list[tuple[str, str]]:
-    """Every card this card may go to, with the path of the key that names it."""
-    found = [(name, getattr(card, name)) for name in ("goto", "on_booked", "on_unavailable")]
-    found += [(f"buttons.{i}.goto", button.goto) for i, button in enumerate(card.buttons or [])]
-    for i, rule in enumerate(card.branch or []):
-        found.append(
-            (f"branch.{i}.goto", rule.goto) if isinstance(rule, BranchIf) else (f"branch.{i}.else", rule.else_)
-        )
-    return [(path, target) for path, target in found if target is not None]
 
 
 def _texts(card: Card) -> Iterator[tuple[str, Text]]:

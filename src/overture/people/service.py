@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeGuard
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from overture.people.custom_fields import active_specs
@@ -58,11 +59,22 @@ def visitor(session: Session, visitor_id: str | None, now: datetime) -> tuple[Pe
     if person is None or visitor_id is None:
         if not well_formed_visitor_id(visitor_id):
             visitor_id = new_visitor_id()
-        person = Person(fields={}, source={}, visit={}, created_at=now, last_seen_at=now)
-        session.add(person)
-        session.flush()
-        session.add(VisitorIdentity(visitor_id=visitor_id, person_id=person.id, created_at=now))
-        session.flush()
+        session.flush()  # pending changes are written outside the savepoint, so a lost race does not undo them
+        try:
+            with session.begin_nested():
+                person = Person(fields={}, source={}, visit={}, created_at=now, last_seen_at=now)
+                session.add(person)
+                session.flush()
+                session.add(VisitorIdentity(visitor_id=visitor_id, person_id=person.id, created_at=now))
+                session.flush()
+        except IntegrityError:
+            # Another process made this visitor id's person between our look-up and our write (two first calls of
+            # a new browser at once; PostgreSQL made us wait for it): that person is this visitor.
+            found = by_visitor_id(session, visitor_id)
+            if found is None:
+                raise
+            touch(found, now)
+            return found, visitor_id
         return person, visitor_id
     touch(person, now)
     return person, visitor_id

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from overture.db import Base, UTCDateTime, utcnow
@@ -25,6 +25,9 @@ class Site(Base):
     origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Off: no dialogue of the site shows, whatever its status.
     chat_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # On: the widget records nothing (no visitor id, no visit call) until the visitor consents; the snippet carries
+    # data-consent="required" and the visit call is refused without the visitor's consent (docs/widget.md).
+    require_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Email captures from these domains are refused with `blocked_email_message`.
     blocked_email_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     block_free_email: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -33,6 +33,10 @@ LanguageOrder = Annotated[
     list[LanguageSource],
     Field(max_length=3, description="Where the visitor's language comes from, in order (each source once)."),
 ]
+CONSENT = (
+    "On: the widget records nothing (no visitor id stored, no visit call) until the page calls "
+    "Overture.consent(true) or the visitor accepts in the chat; the snippet changes (copy it again)."
+)
 
 
 def _default_language_order() -> list[LanguageSource]:
@@ -46,6 +50,7 @@ class SiteCreate(BaseModel):
     name: str = Field(max_length=200, examples=["Main website"])
     origins: Origins = Field(default_factory=list)
     chat_enabled: bool = True
+    require_consent: bool = Field(default=False, description=CONSENT)
     blocked_email_domains: Domains = Field(default_factory=list)
     block_free_email: bool = Field(default=False, description="Refuse free-mail addresses (gmail.com...).")
     blocked_email_message: Message = DEFAULT_BLOCKED_MESSAGE
@@ -63,6 +68,7 @@ class SiteUpdate(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     origins: Origins | None = None
     chat_enabled: bool | None = Field(default=None, description="Off: no dialogue of the site shows.")
+    require_consent: bool | None = Field(default=None, description=CONSENT)
     blocked_email_domains: Domains | None = None
     block_free_email: bool | None = None
     blocked_email_message: Message | None = None
@@ -77,6 +83,7 @@ class SitePublic(BaseModel):
     name: str
     origins: list[str]
     chat_enabled: bool
+    require_consent: bool = Field(description=CONSENT)
     blocked_email_domains: list[str]
     block_free_email: bool
     blocked_email_message: str
@@ -91,6 +98,7 @@ class SitePublic(BaseModel):
             name=site.name,
             origins=list(site.origins or ()),
             chat_enabled=site.chat_enabled,
+            require_consent=site.require_consent,
             blocked_email_domains=list(site.blocked_email_domains or ()),
             block_free_email=site.block_free_email,
             blocked_email_message=site.blocked_email_message,

@@ -38,6 +38,7 @@ class SiteChanges:
     name: str | None = None
     origins: Sequence[str] | None = None
     chat_enabled: bool | None = None
+    require_consent: bool | None = None
     blocked_email_domains: Sequence[str] | None = None
     block_free_email: bool | None = None
     blocked_email_message: str | None = None
@@ -62,9 +63,11 @@ def get(session: Session, key: str) -> Site:
 
 
 def snippet(site: Site, base_url: str) -> str:
-    """The tag a website puts in its pages to load the widget for `site`."""
+    """The tag a website puts in its pages to load the widget for `site`. On a site that requires consent it says
+    so (data-consent="required"): the loader must know before it makes any request that could carry a visitor id."""
     source = html.escape(f"{base_url.rstrip('/')}/widget.js", quote=True)
-    return f'<script src="{source}" data-site="{html.escape(site.key, quote=True)}" async></script>'
+    consent = ' data-consent="required"' if site.require_consent else ""
+    return f'<script src="{source}" data-site="{html.escape(site.key, quote=True)}"{consent} async></script>'
 
 
 # --- checks ---------------------------------------------------------------------------------------------------------
@@ -135,6 +138,8 @@ def _checked(changes: SiteChanges, problems: list[Problem]) -> dict[str, Any]:
         values["origins"] = _check_list(changes.origins, "origins", MAX_ORIGINS, normalise_origin, problems)
     if changes.chat_enabled is not None:
         values["chat_enabled"] = changes.chat_enabled
+    if changes.require_consent is not None:
+        values["require_consent"] = changes.require_consent
     if changes.blocked_email_domains is not None:
         values["blocked_email_domains"] = _check_list(
             changes.blocked_email_domains, "blocked_email_domains", MAX_BLOCKED_DOMAINS, normalise_domain, problems
@@ -172,6 +177,7 @@ def create(session: Session, key: str, changes: SiteChanges, now: datetime) -> S
         name="",
         origins=[],
         chat_enabled=True,
+        require_consent=False,
         blocked_email_domains=[],
         block_free_email=False,
         blocked_email_message=DEFAULT_BLOCKED_MESSAGE,

@@ -73,7 +73,8 @@ class PasswordReset(Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins from one network address (kind "address") or for one email (kind "account", keyed by the
+    """Failed sign-ins from one network address (kind "address", keyed by the address's HMAC with the secret key
+    unless OVERTURE_FULL_IP_ADDRESSES: see client_addresses.py) or for one email (kind "account", keyed by the
     email's SHA-256 so that mistyped addresses are not kept). A row, not process memory, so every process agrees."""
 
     __tablename__ = "login_throttles"

@@ -53,6 +53,11 @@ class VisitIn(BaseModel):
     device: Literal["desktop", "mobile", "tablet"] | None = Field(
         default=None, description="From the viewport; taken from the User-Agent when absent."
     )
+    consent: bool = Field(
+        default=False,
+        description="The visitor consented (the widget sends true only then); a site that requires consent refuses "
+        "the visit without it and records nothing.",
+    )
 
 
 class ChosenDialogue(BaseModel):

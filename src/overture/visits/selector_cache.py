@@ -40,6 +40,8 @@ class SiteConfig:
     origins: tuple[str, ...]
     language_order: tuple[str, ...]
     appearance: WidgetAppearance = field(default_factory=WidgetAppearance)
+    # The visit call is refused without the visitor's consent (sites.models.Site.require_consent).
+    require_consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class SelectorCache:
                 origins=tuple(row.origins or ()),
                 language_order=tuple(row.language_order or ()),
                 appearance=_widget_appearance(row.appearance, row.key, avatars.get(row.id)),
+                require_consent=row.require_consent,
             )
             for row in sites
         }

@@ -29,6 +29,7 @@ from overture.web.api import (
     admin_appearance,
     admin_calendar,
     admin_dialogues,
+    admin_experiments,
     admin_fields,
     admin_meetings,
     admin_outbox,
@@ -54,6 +55,7 @@ from overture.web.pages import (
     calendar,
     demo,
     dialogues,
+    experiments,
     fields,
     home,
     meeting_links,
@@ -161,7 +163,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(health.router)
     admin_api = (admin_appearance, admin_users, admin_outbox, admin_dialogues, admin_people, admin_sites,
                  admin_fields, admin_targeting, admin_calendar, admin_routing, admin_meetings,
-                 admin_reports)  # fmt: skip
+                 admin_reports, admin_experiments)  # fmt: skip
     for module in admin_api:
         app.include_router(module.router, dependencies=[API_TOKEN])
     app.include_router(meeting_links.router)
@@ -179,6 +181,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         calendar,
         routing,
         meetings,
+        experiments,
         areas,
     ):
         app.include_router(pages.router)

@@ -16,6 +16,7 @@ from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from overture import client_addresses
 from overture.db import Database, utcnow, workers_to_wake
 from overture.errors import Forbidden, OvertureError, Unauthenticated
 from overture.users import service as users
@@ -82,6 +83,15 @@ def client_address(request: Request) -> str:
     """The peer's address, or the one a trusted proxy forwarded: the app's ProxyHeadersMiddleware (set up with
     OVERTURE_FORWARDED_ALLOW_IPS) has already put it in the scope."""
     return request.client.host if request.client else "unknown"
+
+
+def throttled_address(request: Request) -> str:
+    """What sign-in failures from this client are counted under: a keyed hash of its address, or the address
+    itself under OVERTURE_FULL_IP_ADDRESSES (overture.client_addresses)."""
+    context = request.app.state.context
+    return client_addresses.throttle_key(
+        client_address(request), context.settings.full_ip_addresses, context.secret_key
+    )
 
 
 def session_user(request: Request, session: DbSession) -> User | None:

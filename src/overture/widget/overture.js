@@ -6,8 +6,15 @@
   if (!me || (w.Overture && w.Overture.site)) return;
   const host = new URL(me.src).origin, site = me.dataset.site || "default", V = "__PANEL_VERSION__";
   const P = "overture_", handlers = {};
+  // A site that requires consent says so in its snippet (data-consent="required"): until the visitor consents, the
+  // widget stores nothing and calls nothing. A page may also say yes or no before the loader arrives
+  // (window.Overture = {consent: true}). Withdrawing (Overture.consent(false)) forgets everything stored.
+  const needConsent = me.dataset.consent === "required", early = w.Overture && w.Overture.consent;
+  let given = false, withdrawn = false, started = false;
+  const allowed = () => !withdrawn && (given || !needConsent);
 
-  // The visitor id lives in localStorage; a first-party cookie only when storage is blocked.
+  // The visitor id lives in localStorage; a first-party cookie only when storage is blocked. Nothing is written
+  // without consent (forgetting is always allowed).
   const store = {
     get(k) {
       try { return localStorage.getItem(P + k); } catch (e) {
@@ -16,11 +23,17 @@
       }
     },
     set(k, v) {
+      if (v != null && !allowed()) return;
       try { v == null ? localStorage.removeItem(P + k) : localStorage.setItem(P + k, v); } catch (e) {
         d.cookie = P + k + "=" + encodeURIComponent(v || "") + "; path=/; SameSite=Lax; max-age=" + (v == null ? 0 : 31536000);
       }
     },
+    forget() {
+      try { for (const k of Object.keys(localStorage)) if (k.startsWith(P)) localStorage.removeItem(k); } catch (e) { /* blocked */ }
+      for (const c of d.cookie.split("; ")) if (c.startsWith(P)) d.cookie = c.split("=")[0] + "=; path=/; SameSite=Lax; max-age=0";
+    },
   };
+  given = store.get("consent") === "yes";
   const emit = (name, detail) => {
     for (const fn of handlers[name] || []) try { fn(detail); } catch (e) { setTimeout(() => { throw e; }); }
     d.dispatchEvent(new CustomEvent("overture:" + name, { detail }));
@@ -30,6 +43,7 @@
   // Every call times out and is retried with backoff; null means the server could not be reached.
   const request = async (method, path, body, token, tries = 3) => {
     for (let i = 0; i < tries; i++) {
+      if (!allowed()) return null; // no call leaves without consent
       if (i) await wait(400 * 3 ** (i - 1));
       const abort = new AbortController(), timer = setTimeout(() => abort.abort(), 8000);
       try {
@@ -72,6 +86,9 @@
     appearance: () => appearance,
     visitorId: () => store.get("vid"),
     dialogue: () => chosen,
+    // The panel asks for consent while it is missing; accepting there is Overture.consent(true), then the visit.
+    pending: () => !allowed(),
+    accept: () => Promise.resolve(w.Overture.consent(true)).then(() => chosen),
   };
   const panel = () => loading || (loading = new Promise((ok, ko) => {
     w.Overture._panel = (make) => ok(make(ctx));
@@ -132,6 +149,8 @@
   };
 
   const visit = async () => {
+    if (!allowed()) return;
+    started = true;
     disarm();
     // A page with data-overture-flow or data-overture-inline elements: the panel takes them over (panel.js).
     if (d.querySelector("[data-overture-flow],[data-overture-inline]")) panel().then((p) => p.page());
@@ -143,9 +162,9 @@
       site, visitor_id: store.get("vid"), url: location.href, referrer: d.referrer || null,
       page_language: /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(d.documentElement.lang) ? d.documentElement.lang : null,
       browser_languages: (navigator.languages || []).filter((l) => /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(l)).slice(0, 10),
-      device: w.innerWidth < 768 ? "mobile" : "desktop",
+      device: w.innerWidth < 768 ? "mobile" : "desktop", consent: given,
     });
-    if (!r || r.status !== 200) return;
+    if (!r || r.status !== 200 || !allowed()) return;
     const { visitor_id, dialogue, conversation } = r.data;
     store.set("vid", visitor_id);
     applyLook(r.data.appearance);
@@ -183,12 +202,37 @@
     site,
     on(name, fn) { (handlers[name] = handlers[name] || []).push(fn); return () => handlers[name].splice(handlers[name].indexOf(fn) >>> 0, 1); },
     open(key) { el.hidden = false; return panel().then((p) => p.open(key || chosen)); },
+    // The visitor's consent, from the host page (its consent banner): true starts recording, false stops it and
+    // forgets the visitor id and everything else the widget stored in this browser.
+    consent(yes) {
+      if (yes) {
+        withdrawn = false;
+        given = true;
+        store.set("consent", "yes");
+        return started ? Promise.resolve() : visit();
+      }
+      withdrawn = true;
+      given = started = false;
+      store.forget();
+      disarm();
+      chosen = null;
+      el.hidden = teaser.hidden = true;
+      if (loading) loading.then((p) => p.withdraw(), () => {});
+      return Promise.resolve();
+    },
     async identify(who) {
       const r = await request("POST", "/api/v1/widget/identify", { site, visitor_id: store.get("vid"), email: who && who.email, signature: who && who.signature });
       if (r && r.status < 300) { if (r.data && r.data.visitor_id) store.set("vid", r.data.visitor_id); visit(); return true; }
       return false;
     },
   }));
-  const mount = () => { d.body.append(el); applyLook(); visit(); };
+  const mount = () => {
+    d.body.append(el);
+    applyLook();
+    if (typeof early === "boolean") api.consent(early);
+    else if (allowed()) { if (!started) visit(); }
+    // No consent yet: the launcher alone, whose panel asks for it.
+    else el.hidden = false;
+  };
   d.body ? mount() : d.addEventListener("DOMContentLoaded", mount);
 })();

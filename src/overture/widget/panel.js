@@ -13,6 +13,8 @@
       lost: "This conversation is no longer available.", off: "Chat is not available right now.", you: "You", bot: "Bot",
       pick: "Pick a time", days: "Days", zone: "Times in %", min: "% min", with: " with %", booking: "Booking…",
       booked: "Meeting booked", meet: "With %", sent: "Invitation sent to %",
+      consent: "To chat, this site keeps an id in your browser and records the pages you visit here and what you write in the chat. Do you agree?",
+      accept: "Accept and chat", decline: "No thanks",
     },
     fr: {
       title: "Discussion", messages: "Messages", answer: "Saisissez votre réponse", placeholder: "Saisissez votre réponse…",
@@ -24,6 +26,8 @@
       you: "Vous", bot: "Assistant",
       pick: "Choisissez un horaire", days: "Jours", zone: "Heures du fuseau %", min: "% min", with: " avec %",
       booking: "Réservation…", booked: "Rendez-vous réservé", meet: "Avec %", sent: "Invitation envoyée à %",
+      consent: "Pour discuter, ce site garde un identifiant dans votre navigateur et enregistre les pages que vous visitez ici et ce que vous écrivez dans la discussion. Êtes-vous d'accord ?",
+      accept: "Accepter et discuter", decline: "Non merci",
     },
     de: {
       title: "Chat", messages: "Nachrichten", answer: "Ihre Antwort eingeben", placeholder: "Ihre Antwort…",
@@ -35,6 +39,8 @@
       bot: "Assistent",
       pick: "Wählen Sie einen Termin", days: "Tage", zone: "Uhrzeiten in %", min: "% Min.", with: " mit %",
       booking: "Wird gebucht…", booked: "Termin gebucht", meet: "Mit %", sent: "Einladung gesendet an %",
+      consent: "Für den Chat speichert diese Website eine Kennung in Ihrem Browser und erfasst die Seiten, die Sie hier besuchen, und was Sie im Chat schreiben. Sind Sie einverstanden?",
+      accept: "Zustimmen und chatten", decline: "Nein danke",
     },
   };
   const TYPED = { text: "text", name: "text", email: "email", phone: "tel", number: "text" };
@@ -168,10 +174,15 @@
       const row = h("div", { className: "row", hidden: true }, input, send);
       const form = h("form", { className: "composer", noValidate: true }, picker, choices, row, error);
       const ended = h("p", { className: "ended", hidden: true, textContent: L.ended });
+      // The consent prompt, on a site that requires consent, until the visitor accepts (or the page consents).
+      const accept = h("button", { type: "button", className: "choice accept", textContent: L.accept });
+      const decline = h("button", { type: "button", className: "choice", textContent: L.decline });
+      const consent = h("div", { className: "consent", role: "group", "aria-labelledby": "ov-consent", hidden: true },
+        h("p", { id: "ov-consent", textContent: L.consent }), h("div", { className: "choices" }, accept, decline));
       const footer = h("footer");
       const panel = h("section", { className: "panel", role: "dialog", "aria-labelledby": "ov-title", "aria-modal": "false", hidden: true },
         h("header", {}, avatar, h("div", { className: "who" }, title, name), back, restart, minimize, close),
-        log, typing, status, ended, form, footer);
+        log, typing, status, consent, ended, form, footer);
       if (inline) { panel.className += " inline"; panel.hidden = false; panel.setAttribute("role", "region"); minimize.hidden = close.hidden = true; }
       root.append(panel);
       form.onsubmit = (e) => {
@@ -184,7 +195,7 @@
       minimize.onclick = () => hide(true);
       close.onclick = dismiss;
       panel.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.preventDefault(); hide(true); } });
-      const u = { panel, log, typing, offline, retry, booking, picker, choices, input, row, error, ended, back, restart, close, form, title, name, avatar, footer };
+      const u = { panel, log, typing, offline, retry, booking, picker, choices, input, row, error, ended, back, restart, close, form, title, name, avatar, footer, consent, accept, decline };
       dress(u);
       return u;
     };
@@ -237,7 +248,7 @@
     };
     const focusInput = () => {
       if (!isOpen() || !touched) return;
-      const u = ui(), target = !u.row.hidden ? u.input : (!u.picker.hidden && u.picker.querySelector(".slot")) || u.choices.querySelector("button") || u.close;
+      const u = ui(), target = !u.consent.hidden ? u.accept : !u.row.hidden ? u.input : (!u.picker.hidden && u.picker.querySelector(".slot")) || u.choices.querySelector("button") || u.close;
       target.focus();
     };
     // The slot picker: a tab per day (arrow keys go from one to the next), that day's times as buttons. Picking a
@@ -449,6 +460,27 @@
       ctx.teaser.hidden = false;
     };
 
+    // No consent yet: the panel asks first (nothing is stored or sent before), then goes on to `key` or to the
+    // dialogue the visit chose.
+    const askConsent = (key) => new Promise((done) => {
+      const u = ui();
+      u.consent.hidden = false;
+      u.form.hidden = true;
+      u.back.disabled = u.restart.disabled = true;
+      u.decline.onclick = () => { hide(true); done(); };
+      u.accept.onclick = async () => {
+        u.consent.hidden = true;
+        u.back.disabled = u.restart.disabled = false;
+        const chosen = await ctx.accept();
+        const going = key || chosen;
+        if (going) await begin(going);
+        else bubble("bot error", L.off);
+        focusInput();
+        done();
+      };
+      focusInput();
+    });
+
     return {
       // An open panel stays on a new page of a single-page app; otherwise the server's answer decides.
       busy: () => Boolean(opening || isOpen()),
@@ -458,8 +490,14 @@
         apply();
         show_(true);
         opening = false;
+        if (ctx.pending()) return askConsent(key);
         if (key && (!conv || conv.dialogue !== key || conv.over || !conv.id)) await begin(key);
         focusInput();
+      },
+      // Consent withdrawn: the chat closes and forgets its conversation (the loader forgot what was stored).
+      withdraw() {
+        conv = null;
+        if (built) { hide(false); built.log.replaceChildren(); ask({ kind: "none" }); }
       },
       // The launcher or the teaser was clicked: the visitor acted.
       async toggle(key) { acted = true; return isOpen() ? hide(true) : this.open(key); },

@@ -14,7 +14,7 @@ from overture.errors import InvalidInput, NotFound, Problem, TooManyAttempts, Un
 from overture.users import service as users
 from overture.users.models import User
 from overture.users.sessions import end_session, start_session
-from overture.web.deps import SESSION_ID, DbSession, client_address, session_user
+from overture.web.deps import SESSION_ID, DbSession, session_user, throttled_address
 from overture.web.pages.forms import refuse
 from overture.web.pages.rendering import flash, page_router, redirect, render, safe_next
 
@@ -55,7 +55,7 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/admin",
 ) -> Response:
     try:
-        user = users.authenticate(session, email, password, client_address(request), utcnow())
+        user = users.authenticate(session, email, password, throttled_address(request), utcnow())
     except (Unauthenticated, TooManyAttempts) as exc:
         session.commit()  # count the failure even though we answer with an error
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}

@@ -104,6 +104,7 @@ def _site_page(
         "block_free_email": site.block_free_email,
         "blocked_email_message": site.blocked_email_message,
         "language_order": list(site.language_order or ()),
+        "require_consent": site.require_consent,
     }
     return render(
         request,
@@ -143,8 +144,10 @@ def save_site(
     language_1: Annotated[str, Form(max_length=10)] = "",
     language_2: Annotated[str, Form(max_length=10)] = "",
     language_3: Annotated[str, Form(max_length=10)] = "",
+    require_consent: Annotated[bool, Form()] = False,
 ) -> Response:
     site = sites.get(session, key)
+    was_required = site.require_consent
     order = [source for source in (language_1, language_2, language_3) if source]
     changes = sites.SiteChanges(
         name=name,
@@ -154,6 +157,7 @@ def save_site(
         block_free_email=block_free_email,
         blocked_email_message=blocked_email_message,
         language_order=order,
+        require_consent=require_consent,
     )
     try:
         sites.update(session, site, changes)
@@ -165,8 +169,12 @@ def save_site(
             "block_free_email": block_free_email,
             "blocked_email_message": blocked_email_message,
             "language_order": order,
+            "require_consent": require_consent,
         }
         return _site_page(request, user, sites.get(session, key), **refuse(session, exc, form).shown())
+    if site.require_consent != was_required:
+        flash(request, f"The settings of '{site.name}' are saved. The snippet changed: paste it again.", "success")
+        return redirect(f"{PAGE}/{key}")
     flash(request, f"The settings of '{site.name}' are saved.", "success")
     return redirect(f"{PAGE}/{key}")
 
