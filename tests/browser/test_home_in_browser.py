@@ -5,10 +5,12 @@ that fix it, an agent their own calendar's failure and next meetings, each page 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import time_machine
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
 from overture.db import Database, utcnow
@@ -16,6 +18,7 @@ from overture.mail.schemas import NewMessage
 from overture.mail.service import deliver_due, enqueue
 from overture.mail.smtp import MailError
 from overture.scheduling import attention
+from scheduling.bookings import Visitor, make_agents, publish_booking
 from scheduling.rows import BASE_URL, at, make_agent, make_meeting, make_person
 
 from pages import axe_violations, heading, shoot, sign_in
@@ -38,8 +41,16 @@ class Refusing:
 
 
 @pytest.fixture
-def troubles(db: Database) -> None:
-    """Bob's calendar refused Overture; an invitation bounced; Bob has two meetings left this week."""
+def troubles(db: Database, client: TestClient) -> None:
+    """Visitors chatted last week and this week; Bob's calendar refused Overture; an invitation bounced; Bob has
+    two meetings left this week."""
+    make_agents(db, 1)
+    publish_booking(db)
+    # Three this week (Monday 2 and Tuesday 3 March), two on last week's same days (Monday 23 February).
+    last_monday = at(2, 10) - timedelta(days=7)
+    for number, when in enumerate((at(2, 10), at(2, 11), at(3, 10), last_monday, last_monday + timedelta(hours=1))):
+        with time_machine.travel(when, tick=False):
+            Visitor(client).to_the_slots(f"visitor{number}@acme.example")
     with db.write() as session:
         bob = make_agent(session, "bob@example.com", "Bob", provider="caldav", zone="Europe/Paris")
         attention.mark(session, bob, "The CalDAV server refused the password.", at(3, 8), BASE_URL)
@@ -65,6 +76,8 @@ def test_an_admin_sees_what_needs_attention_and_follows_a_link_to_its_fix(
 ) -> None:
     page = open_home(browser, live_server, personas.alice, device)
 
+    acquired = page.get_by_role("region", name="This week").get_by_role("link", name="People acquired")
+    expect(acquired).to_have_accessible_name("People acquired 3 up 1 (+50%) from 2 last week")
     items = page.get_by_role("region", name="What needs attention").get_by_role("listitem")
     expect(items).to_have_count(3)  # Bob's calendar, the mail to Bob about it, and the invitation
     expect(items.first).to_contain_text("Calendar failed")

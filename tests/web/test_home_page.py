@@ -13,12 +13,15 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
+from overture.analytics import rollups
 from overture.db import Database
 from overture.mail.schemas import NewMessage
 from overture.mail.service import deliver_due, enqueue
 from overture.mail.smtp import MailError
 from overture.scheduling import attention
-from overture.web.pages.home import Week, week_of
+from overture.users.models import User
+from overture.web.pages.home import Headline, Week, headlines, week_of
+from scheduling.bookings import Visitor, first_time, make_agents, publish_booking
 from scheduling.rows import BASE_URL, at, make_agent, make_meeting, make_person
 
 from support import Persona, Personas, sign_in
@@ -274,6 +277,117 @@ def test_admins_and_marketers_get_no_meetings_list(client: TestClient, db: Datab
     for persona in (personas.alice, personas.mark):
         client.cookies.clear()
         assert "next meetings" not in home_of(client, persona).lower()
+
+
+# --- this week's headline figures -------------------------------------------------------------------------------
+
+# Wednesday 1 April 2026, noon UTC: this week began in March (Monday 30), last week's same days are 23 to 25 March.
+# In Auckland (UTC+13) it is already Thursday 2 April, 01:00.
+APRIL_1 = datetime.fromisoformat("2026-04-01T12:00:00+00:00")
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text + "+00:00")
+
+
+@pytest.fixture
+def chats(client: TestClient, db: Database) -> None:
+    """Visitors of the booking dialogue, each a new browser, at these UTC times (hand-counted below):
+
+    | when (UTC)       | what                  | week in UTC          | week in Auckland     |
+    |------------------|-----------------------|----------------------|----------------------|
+    | Mon 23 Mar 10:00 | books a meeting       | last                 | last                 |
+    | Wed 25 Mar 23:30 | opens, goes away      | last                 | last                 |
+    | Thu 26 Mar 10:00 | gives an email        | (after the same days)| last (Thu 23:00)     |
+    | Sun 29 Mar 23:59 | gives an email        | (before Monday)      | this (Mon 12:59)     |
+    | Mon 30 Mar 00:00 | clicks, no email      | this                 | this                 |
+    | Tue 31 Mar 15:00 | gives an email        | this                 | this                 |
+    | Wed  1 Apr 09:00 | gives an email        | this                 | this                 |
+    | Wed  1 Apr 11:00 | opens, goes away      | this                 | this                 |
+    """
+    make_agents(db, 1)
+    publish_booking(db)
+    acts = {
+        "2026-03-23T10:00": "book", "2026-03-25T23:30": "open", "2026-03-26T10:00": "email",
+        "2026-03-29T23:59": "email", "2026-03-30T00:00": "click", "2026-03-31T15:00": "email",
+        "2026-04-01T09:00": "email", "2026-04-01T11:00": "open",
+    }  # fmt: skip
+    for number, (when, act) in enumerate(acts.items()):
+        with time_machine.travel(moment(when), tick=False):
+            visitor = Visitor(client)
+            if act == "open":
+                visitor.start()
+            elif act == "click":
+                visitor.start()
+                visitor.choose("0")
+            else:
+                offered = visitor.to_the_slots(f"visitor{number}@acme.example")
+                if act == "book":
+                    visitor.pick(first_time(offered))
+
+
+def figures_of(page: str) -> list[str]:
+    """Each headline figure as "label: figure, change -> link"."""
+    found = re.findall(
+        r'<li><a href="([^"]*)">\s*<span class="label">([^<]*)</span>\s*<span class="figure">(\d+)</span>\s*'
+        r'<span class="change[^"]*"><span aria-hidden="true">[^<]*</span> ([^<]*)</span>',
+        page,
+    )
+    return [f"{label}: {figure}, {change} -> {link}" for link, label, figure, change in found]
+
+
+def test_an_admin_sees_this_weeks_figures_beside_last_weeks_same_days(
+    client: TestClient, db: Database, personas: Personas, chats: None
+) -> None:
+    with time_machine.travel(APRIL_1, tick=False):
+        page = home_of(client, personas.alice)
+
+    assert "Monday 30 March to today, Wednesday 1 April, beside the same days of last week" in page
+    assert "(Monday 23 to Wednesday 25 March)" in page
+    assert figures_of(page) == [
+        "Conversations: 4, up 2 (+100%) from 2 last week -> /admin/conversations",
+        "Engaged: 3, up 2 (+200%) from 1 last week -> /admin/reports?from=2026-03-30&to=2026-04-01&zone=UTC",
+        "People acquired: 2, up 1 (+100%) from 1 last week -> /admin/reports?from=2026-03-30&to=2026-04-01&zone=UTC",
+        "Meetings booked: 0, down 1 (−100%) from 1 last week -> /admin/meetings",
+    ]
+
+
+def test_a_marketer_reads_meetings_booked_in_reports(
+    client: TestClient, db: Database, personas: Personas, chats: None
+) -> None:
+    with time_machine.travel(APRIL_1, tick=False):
+        page = home_of(client, personas.mark)
+
+    assert figures_of(page)[3] == (
+        "Meetings booked: 0, down 1 (−100%) from 1 last week -> /admin/reports?from=2026-03-30&to=2026-04-01&zone=UTC"
+    )
+
+
+def test_the_weeks_follow_the_viewers_zone(db: Database, personas: Personas, chats: None) -> None:
+    rollups.catch_up_all(db, APRIL_1)
+    zone = "Pacific/Auckland"
+    with db.read() as session:
+        alice = session.get_one(User, personas.alice.id)
+        found = headlines(session, alice, APRIL_1, zone, week_of(APRIL_1, zone))
+
+    assert [(item.label, item.now, item.before) for item in found] == [
+        ("Conversations", 5, 3),
+        ("Engaged", 4, 2),
+        ("People acquired", 3, 2),
+        ("Meetings booked", 0, 1),
+    ]
+
+
+def test_agents_and_sales_admins_get_no_marketing_figures(client: TestClient, db: Database, personas: Personas) -> None:
+    for persona in (personas.bob, personas.sam):
+        client.cookies.clear()
+        assert "This week" not in home_of(client, persona)
+
+
+def test_the_change_is_said_in_words() -> None:
+    assert Headline("Engaged", 5, 5, "/").change == "same as last week (5)"
+    assert Headline("Engaged", 3, 0, "/").change == "up 3 from none last week"
+    assert Headline("Engaged", 1, 4, "/").change == "down 3 (−75%) from 4 last week"
 
 
 # --- the week ----------------------------------------------------------------------------------------------------
