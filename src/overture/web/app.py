@@ -59,6 +59,7 @@ from overture.web.pages import (
     dialogues,
     experiments,
     fields,
+    home,
     meeting_links,
     meetings,
     outbox,
@@ -172,6 +173,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(meeting_links.router)
     for pages in (
         auth,
+        home,
         account,
         users,
         outbox,

@@ -1,4 +1,4 @@
-"""Sign in, sign out, the home page, and setting a password through a one-time link."""
+"""Sign in, sign out, and setting a password through a one-time link. (Home, where sign-in lands: home.py.)"""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from overture.users import service as users
 from overture.users.models import User
 from overture.users.sessions import end_session, start_session
 from overture.web.deps import SESSION_ID, DbSession, session_user, throttled_address
-from overture.web.guards import SignedInPageUser
 from overture.web.pages.forms import refuse
 from overture.web.pages.rendering import flash, page_router, redirect, render, safe_next
 
@@ -36,11 +35,6 @@ def sign_out(request: Request, session: Session) -> None:
     secret = request.session.get(SESSION_ID)
     if isinstance(secret, str):
         end_session(session, secret, utcnow())
-
-
-@router.get("/admin")
-def home(request: Request, user: SignedInPageUser) -> Response:
-    return render(request, "admin/home.html", user)
 
 
 @router.get("/admin/login")
