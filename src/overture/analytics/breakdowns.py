@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from overture.activities.models import Activity
 from overture.activities.service import ActivityType
 from overture.analytics.dialogue_report import period
+from overture.analytics.funnel import started_in
 from overture.analytics.rollups import EMAIL_FIELD, page_of
 from overture.analytics.schemas import Breakdown, BreakdownRow
 from overture.conversations.models import Conversation
@@ -98,13 +99,7 @@ def breakdown(
     dialogue = dialogues.get(session, key)
     chosen = None if version is None else dialogues.version(session, dialogue, version)
     start, end = chosen_period.bounds()
-    conditions = [
-        Conversation.dialogue_id == dialogue.id,
-        Conversation.started_at >= start,
-        Conversation.started_at < end,
-    ]
-    if chosen is not None:
-        conditions.append(Conversation.version_id == chosen.id)
+    conditions = started_in(dialogue, chosen, start, end)
 
     groups: dict[str, _Group] = {}
     group_of: dict[int, _Group] = {}

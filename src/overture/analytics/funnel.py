@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from overture.analytics.schemas import AnswerCount, FunnelMeetings, FunnelStep
@@ -54,8 +54,11 @@ def _listed_version(session: Session, dialogue: Dialogue, chosen: DialogueVersio
     return dialogues.version(session, dialogue, number) if number is not None else None
 
 
-def _started(dialogue: Dialogue, chosen: DialogueVersion | None, start: datetime, end: datetime) -> Any:
-    """The conditions of the conversations a funnel counts: of the dialogue (and version), started in [start, end)."""
+def started_in(
+    dialogue: Dialogue, chosen: DialogueVersion | None, start: datetime, end: datetime
+) -> list[ColumnElement[bool]]:
+    """The conditions of the conversations a funnel (and a breakdown) counts: of the dialogue (and version),
+    started in [start, end)."""
     conditions = [
         Conversation.dialogue_id == dialogue.id,
         Conversation.started_at >= start,
@@ -82,7 +85,7 @@ def funnel(
         Conversation.version_id,
         Conversation.flow_version_ids,
         Conversation.state["transcript"].label("transcript"),
-    ).where(*_started(dialogue, chosen, start, end))
+    ).where(*started_in(dialogue, chosen, start, end))
     for cards, last_card, status, version_id, flow_version_ids, transcript in _batched(session, statement):
         reached.update(cards or [])
         if status != "completed" and last_card is not None:
@@ -112,14 +115,14 @@ def funnel_meetings(
     statement = (
         select(Meeting.status, func.count(func.distinct(Meeting.conversation_id)))
         .join(Conversation, Conversation.id == Meeting.conversation_id)
-        .where(*_started(dialogue, chosen, start, end))
+        .where(*started_in(dialogue, chosen, start, end))
         .group_by(Meeting.status)
     )
     by_status = {status: count for status, count in session.execute(statement)}
     booked = session.scalar(
         select(func.count(func.distinct(Meeting.conversation_id)))
         .join(Conversation, Conversation.id == Meeting.conversation_id)
-        .where(*_started(dialogue, chosen, start, end))
+        .where(*started_in(dialogue, chosen, start, end))
     )
     return FunnelMeetings(booked=booked or 0, held=by_status.get("held", 0), no_show=by_status.get("no_show", 0))
 
