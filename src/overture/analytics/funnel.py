@@ -112,18 +112,18 @@ def funnel_meetings(
 ) -> FunnelMeetings:
     """The conversations started in [start, end) that booked a meeting (whatever became of it since), and of those,
     the ones whose meeting was held and the ones marked no-show."""
-    statement = (
-        select(Meeting.status, func.count(func.distinct(Meeting.conversation_id)))
-        .join(Conversation, Conversation.id == Meeting.conversation_id)
-        .where(*started_in(dialogue, chosen, start, end))
-        .group_by(Meeting.status)
-    )
-    by_status = {status: count for status, count in session.execute(statement)}
-    booked = session.scalar(
-        select(func.count(func.distinct(Meeting.conversation_id)))
-        .join(Conversation, Conversation.id == Meeting.conversation_id)
-        .where(*started_in(dialogue, chosen, start, end))
-    )
+    # The conversations as a subquery, not a join: SQLite then reads them by their index once and the meetings
+    # once, where a join scanned the meetings for each conversation (13 s at 360,000 conversations).
+    started = Meeting.conversation_id.in_(select(Conversation.id).where(*started_in(dialogue, chosen, start, end)))
+    by_status = {
+        status: count
+        for status, count in session.execute(
+            select(Meeting.status, func.count(func.distinct(Meeting.conversation_id)))
+            .where(started)
+            .group_by(Meeting.status)
+        )
+    }
+    booked = session.scalar(select(func.count(func.distinct(Meeting.conversation_id))).where(started))
     return FunnelMeetings(booked=booked or 0, held=by_status.get("held", 0), no_show=by_status.get("no_show", 0))
 
 
