@@ -11,19 +11,15 @@ Run: .venv-dev/bin/python bench/inbox.py                       (SQLite, a tempor
 from __future__ import annotations
 
 import argparse
-import contextlib
 import random
 import resource
 import statistics
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, make_url, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from overture.conversations import inbox
@@ -31,6 +27,8 @@ from overture.conversations.models import Conversation
 from overture.db import Database, migrate
 from overture.dialogues.models import Dialogue, DialogueVersion
 from overture.people.models import Company, Person
+
+from scratch import scratch_database
 
 NOW = datetime(2026, 3, 16, 12, 0, tzinfo=UTC)
 DAYS = 90
@@ -47,26 +45,6 @@ LAST_NAMES = [f"{stem}{suffix}" for stem in ("Okafor", "Lovelace", "Nakamura", "
 def rss_mb() -> float:
     """The peak resident memory of this process so far (Linux reports kilobytes)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-@contextlib.contextmanager
-def database(url: str | None) -> Iterator[str]:
-    """A new empty database: a temporary SQLite file, or a scratch database on the PostgreSQL server of `url`."""
-    if url is None:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{Path(folder) / 'inbox.db'}"
-        return
-    server = make_url(url)
-    name = f"overture_inbox_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _batches(total: int, make: Callable[[int], dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -206,7 +184,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL server URL (default: a temporary SQLite file)")
     parser.add_argument("--conversations", type=int, default=1_000_000, help="how many to load (default 1,000,000)")
     options = parser.parse_args()
-    with database(options.database_url) as url:
+    with scratch_database(options.database_url, "inbox") as url:
         db = Database.from_url(url)
         migrate(db.engine)
         engine = db.engine.dialect.name

@@ -20,16 +20,15 @@ import random
 import resource
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, make_url, text
+from sqlalchemy import Connection, make_url, text
+
+from scratch import scratch_database
 
 DIALOGUES = 500
 DAYS = 90
@@ -60,26 +59,6 @@ MEETING_COLUMNS = ("public_id", "uid", "sequence", "agent_id", "person_id", "con
 
 def peak_megabytes() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-
-
-@contextmanager
-def database(url: str | None) -> Iterator[str]:
-    """A new empty database: a temporary SQLite file, or one created on the PostgreSQL server of `url`."""
-    if url is None or url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory() as folder:
-            yield url or f"sqlite:///{Path(folder) / 'bench.db'}"
-        return
-    server = make_url(url)
-    name = f"overture_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Writer:
@@ -271,7 +250,7 @@ def main() -> None:
     from overture.analytics.dialogue_report import dialogue_report
     from overture.db import Database
 
-    with database(options.database_url) as url:
+    with scratch_database(options.database_url, "bench") as url:
         engine_name = make_url(url).get_backend_name()
         print(f"{engine_name}: {options.activities:,} activities, {DIALOGUES} dialogues, {DAYS} days")  # noqa: T201
         started = time.perf_counter()
