@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -13,11 +15,12 @@ from datetime import timedelta
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
+from huey import MemoryHuey
 from sqlalchemy import select
 
 from analytics.retention_rows import EVERYTHING, OUTCOMES, THEN, left, make_rows
 from overture.db import Database, Wake
-from overture.jobs import create_jobs
+from overture.jobs import StandaloneConsumer, create_jobs
 from overture.mail.models import OutboxMessage
 from overture.mail.schemas import NewMessage
 from overture.mail.service import enqueue
@@ -80,6 +83,40 @@ def test_overture_worker_delivers_the_outbox_through_redis(settings: Settings, d
         worker.terminate()
         _, errors = worker.communicate(timeout=20)
     assert worker.returncode == 0, errors  # SIGTERM is a clean stop
+
+
+def test_a_worker_stops_cleanly_even_when_stopped_the_moment_its_first_task_is_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    huey = MemoryHuey("stop-handlers", immediate=False)
+    seen: list[object] = []
+    task_ran = threading.Event()
+
+    @huey.task()  # type: ignore[untyped-decorator]
+    def note_the_stop_handler() -> None:
+        seen.append(signal.getsignal(signal.SIGTERM))
+        task_ran.set()
+
+    note_the_stop_handler()  # waiting before the worker starts, as a wake sent during start-up would be
+    consumer = StandaloneConsumer(huey, workers=1, worker_type="thread", periodic=False)
+    set_handlers = consumer._set_signal_handlers
+
+    def after_the_first_task_once_workers_run() -> None:
+        # Plays the slow machine: once a worker thread runs, its task finishes before the handlers go in.
+        if any(thread.is_alive() for _, thread in consumer.worker_threads):
+            task_ran.wait(10)
+        set_handlers()
+
+    monkeypatch.setattr(consumer, "_set_signal_handlers", after_the_first_task_once_workers_run)
+    before = {signum: signal.getsignal(signum) for signum in consumer._signal_actions}
+    try:
+        consumer.start()
+        assert task_ran.wait(10)
+    finally:
+        consumer.stop(graceful=True)
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+    assert seen == [consumer._handle_signal], "SIGTERM then would end the worker with -15, not a clean stop"
 
 
 def test_the_daily_purge_deletes_what_its_windows_let_go(settings: Settings, db: Database) -> None:

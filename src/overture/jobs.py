@@ -143,6 +143,16 @@ def start_embedded_consumer(jobs: Jobs) -> Consumer:
     return consumer
 
 
+class StandaloneConsumer(Consumer):  # type: ignore[misc]
+    """The consumer of `overture worker`: it owns its process's signals from before its first task, where huey
+    sets them only after starting its workers, so a stop that came as soon as a task was done ended the process
+    by the default SIGTERM action (exit -15) instead of a clean stop."""
+
+    def start(self) -> None:
+        self._set_signal_handlers()
+        super().start()
+
+
 def run_worker(jobs: Jobs, workers: int) -> None:
     """Runs a standalone consumer until it receives SIGINT or SIGTERM (`overture worker`)."""
-    Consumer(jobs.huey, workers=workers, worker_type="thread", periodic=True).run()
+    StandaloneConsumer(jobs.huey, workers=workers, worker_type="thread", periodic=True).run()
