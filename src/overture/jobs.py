@@ -58,6 +58,8 @@ class Jobs:
     sync_calendars: Any = None
     purge_expired_data: Any = None
     send_webhooks: Any = None
+    # The webhooks' HTTP clients (built on first use; closed with the app).
+    webhooks_outbound: webhook_delivery.Outbound = field(default_factory=webhook_delivery.Outbound)
     _activities_due: float = 0.0
     _debounce: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,6 +81,10 @@ class Jobs:
                         return  # a run is already scheduled after this commit
                     self._activities_due = now + ACTIVITIES_DEBOUNCE
                 self.send_webhooks.schedule(delay=ACTIVITIES_DEBOUNCE)
+
+    def close(self) -> None:
+        """Closes the connections the jobs keep open (the webhooks' HTTP clients)."""
+        self.webhooks_outbound.close()
 
 
 def create_jobs(settings: Settings, db: Database) -> Jobs:
@@ -170,6 +176,7 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
         sync_calendars=sync_calendars,
         purge_expired_data=purge_expired_data,
         send_webhooks=send_webhooks,
+        webhooks_outbound=outbound,
     )
 
 

@@ -56,7 +56,7 @@ def test_an_activity_reaches_the_receiver_signed_with_its_event_id_and_body(db: 
     assert got.id == deliveries(db)[0].event_id and got.id.startswith("msg_")
     body = got.payload
     assert body["type"] == "goal.reached" and body["version"] == 1
-    assert body["timestamp"] == "2026-03-15T12:00:01Z"
+    assert body["timestamp"] == "2026-03-15T12:00:01.000Z"
     assert body["data"]["activity"]["attributes"] == {"goal": "demo"}
     assert body["data"]["person"]["email"] == "ana@example.com"
     assert got.headers["webhook-timestamp"] == str(int((T0 + timedelta(seconds=3)).timestamp()))

@@ -135,6 +135,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
                 consumer.stop(graceful=True)
             context.group_commit.stop()
             context.calendar_world.http.close()
+            context.jobs.close()
             db.dispose()
 
     app = FastAPI(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -70,7 +70,8 @@ def new_event_id() -> str:
 
 
 def iso(instant: datetime) -> str:
-    return instant.isoformat().replace("+00:00", "Z")
+    """UTC, to the millisecond, as JavaScript's toISOString writes it: 2026-03-15T12:00:01.000Z."""
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def envelope(event_type: str, timestamp: datetime, data: dict[str, Any]) -> str:
