@@ -160,6 +160,10 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
         if report.disabled:
             deliver_mail()  # the admins' email about the endpoint disabled
 
+    @huey.periodic_task(crontab(minute="47", hour="3"))  # type: ignore[untyped-decorator]
+    def forget_old_webhook_deliveries() -> None:
+        webhooks.purge_log(db, utcnow())
+
     @huey.task()  # type: ignore[untyped-decorator]
     def send_webhooks() -> None:
         webhooks_round(again=False)

@@ -220,3 +220,17 @@ def test_two_workers_at_once_send_each_delivery_once(db: Database) -> None:
     assert len(got) == 12 and len({r.id for r in got}) == 12, "each event once"
     assert sum(r.delivered for r in reports) == 12
     assert len(attempts(db)) == 12
+
+
+def test_the_log_keeps_a_month_of_finished_deliveries(db: Database, outbound: Outbound) -> None:
+    with receiving() as receiver:
+        endpoint(db, receiver, ["goal.reached"], T0)
+        ana = person(db)
+        activity(db, ana, ActivityType.goal_reached, T0)
+        run(db, outbound, T0)
+        activity(db, ana, ActivityType.goal_reached, T0 + timedelta(days=20))
+        run(db, outbound, T0 + timedelta(days=20))
+    assert webhooks.purge_log(db, T0 + timedelta(days=31)) == 1
+    [kept] = deliveries(db)
+    assert kept.created_at == T0 + timedelta(days=20)
+    assert [a.delivery_id for a in attempts(db)] == [kept.id]

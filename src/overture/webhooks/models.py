@@ -49,6 +49,7 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
         Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_activity_id", "activity_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

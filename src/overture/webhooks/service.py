@@ -12,11 +12,11 @@ from __future__ import annotations
 import ipaddress
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from overture.activities import feed
@@ -29,6 +29,9 @@ from overture.webhooks.models import URL_LENGTH, WebhookAttempt, WebhookDelivery
 
 CONSUMER = "webhooks"
 DESCRIPTION_LENGTH = 500
+# Delivered and failed deliveries (and their attempts) are kept this long for the log, then deleted.
+KEEP_LOG = timedelta(days=30)
+PURGE_BATCH = 1000
 
 
 # --- endpoints ----------------------------------------------------------------------------------------------------
@@ -165,25 +168,51 @@ def catch_up(db: Database, now: datetime, *, again: bool = False) -> int:
 
 
 def _fan_out(session: Session, activities: list[Any], now: datetime) -> int:
+    """Queues the deliveries the activities make. The periodic run reads the last 20 minutes again: what was
+    already queued is found by one query per batch (by activity id), and only the rest is built."""
     endpoints = [e for e in list_endpoints(session) if e.enabled]
     if not endpoints or not activities:
         return 0
     wanted = {t for e in endpoints for t in e.event_types}
+    present = _queued(session, [a.id for a in activities])
     rows: list[dict[str, Any]] = []
     for activity in activities:
         # Only what happened since the endpoint was added: a new endpoint is not sent the past.
         listeners = [e for e in endpoints if e.created_at <= activity.occurred_at]
-        person_events = activity.type == ActivityType.field_captured.value and wanted & events.PERSON_EVENTS
-        if not listeners or not (activity.type in wanted or person_events):
+        types = [activity.type] + (
+            sorted(events.PERSON_EVENTS) if activity.type == ActivityType.field_captured.value else []
+        )
+        missing = {
+            (endpoint.id, event_type)
+            for endpoint in listeners
+            for event_type in types
+            if event_type in wanted
+            and event_type in endpoint.event_types
+            and (endpoint.id, events.event_id(activity, event_type)) not in present
+        }
+        if not missing:
             continue
         for event_type, data in events.events_of(session, activity):
             message_id = events.event_id(activity, event_type)
-            body = None
+            body = events.envelope(event_type, activity.occurred_at, data)
             for endpoint in listeners:
-                if event_type in endpoint.event_types:
-                    body = body or events.envelope(event_type, activity.occurred_at, data)
+                if (endpoint.id, event_type) in missing:
                     rows.append(_row(endpoint.id, message_id, event_type, body, now, activity.id))
-    return _insert_new(session, rows)
+    if rows:
+        session.execute(insert(WebhookDelivery), rows)
+        wake_after_commit(session, Wake.webhooks)
+    return len(rows)
+
+
+def _queued(session: Session, activity_ids: list[int]) -> set[tuple[int, str]]:
+    """The (endpoint, event id) pairs already queued for these activities. The feed's advisory lock (PostgreSQL) or
+    the writing transaction (SQLite) keeps two readers from queuing the same pair at once."""
+    found: set[tuple[int, str]] = set()
+    for first in range(0, len(activity_ids), 500):
+        chunk = activity_ids[first : first + 500]
+        query = select(WebhookDelivery.endpoint_id, WebhookDelivery.event_id)
+        found.update((e, m) for e, m in session.execute(query.where(WebhookDelivery.activity_id.in_(chunk))))
+    return found
 
 
 def _row(
@@ -201,26 +230,6 @@ def _row(
         "next_attempt_at": now,
         "version": 0,
     }
-
-
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Inserts the rows whose (endpoint, event id) is not there yet. The feed's advisory lock (PostgreSQL) or the
-    writing transaction (SQLite) keeps two readers from inserting the same pair at once."""
-    if not rows:
-        return 0
-    ids = list({row["event_id"] for row in rows})
-    present = {
-        (endpoint_id, event_id)
-        for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500))
-        for endpoint_id, event_id in session.execute(
-            select(WebhookDelivery.endpoint_id, WebhookDelivery.event_id).where(WebhookDelivery.event_id.in_(chunk))
-        )
-    }
-    new = [row for row in rows if (row["endpoint_id"], row["event_id"]) not in present]
-    if new:
-        session.execute(insert(WebhookDelivery), new)
-        wake_after_commit(session, Wake.webhooks)
-    return len(new)
 
 
 def queue_delivery(
@@ -324,3 +333,24 @@ def redeliver(session: Session, delivery: WebhookDelivery, now: datetime) -> Web
     session.refresh(delivery)
     wake_after_commit(session, Wake.webhooks)
     return delivery
+
+
+def purge_log(db: Database, now: datetime, keep: timedelta = KEEP_LOG) -> int:
+    """Deletes the deliveries done (delivered or failed) more than `keep` ago, with their attempts, in batches of
+    short transactions (the daily job). Returns how many went."""
+    deleted = 0
+    while True:
+        with db.write() as session:
+            ids = list(
+                session.scalars(
+                    select(WebhookDelivery.id)
+                    .where(WebhookDelivery.status.in_(("delivered", "failed")), WebhookDelivery.created_at < now - keep)
+                    .limit(PURGE_BATCH)
+                )
+            )
+            if ids:
+                session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids)))
+                session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))
+        deleted += len(ids)
+        if len(ids) < PURGE_BATCH:
+            return deleted

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
     )
     op.create_index("ix_webhook_deliveries_status_next_attempt_at", "webhook_deliveries", ["status", "next_attempt_at"])
+    op.create_index("ix_webhook_deliveries_activity_id", "webhook_deliveries", ["activity_id"])
     op.create_table(
         "webhook_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
