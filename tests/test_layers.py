@@ -87,12 +87,20 @@ def imports_of(path: Path) -> list[Import]:
                 for alias in node.names:  # `from overture import signals`: the module overture.signals
                     add("overture.__init__" if alias.name.startswith("__") else f"overture.{alias.name}", node.lineno)
             else:
-                add(name, node.lineno)
+                for alias in node.names:  # `from overture.people import service`: the module people.service
+                    add(name if not _is_module_of_ours(f"{name}.{alias.name}") else f"{name}.{alias.name}", node.lineno)
         elif isinstance(node, ast.Call) and _dynamic_import(node):
             argument = node.args[0] if node.args else None
             literal = argument.value if isinstance(argument, ast.Constant) else "<computed>"
             found.append(Import(f"<dynamic {literal}>", True, node.lineno))
     return found
+
+
+def _is_module_of_ours(name: str) -> bool:
+    if not name.startswith("overture."):
+        return False
+    path = PACKAGE.joinpath(*name.split(".")[1:])
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 def _dynamic_import(node: ast.Call) -> bool:
