@@ -51,6 +51,11 @@ class StartIn(StartConversation):
         "it (its allowed origins and chat switch apply); without it, to any site that allows the page. A dialogue "
         "always belongs to its own `site:`.",
     )
+    consent: bool = Field(
+        default=False,
+        description="The visitor consented (the widget sends true only then); a site that requires consent refuses "
+        "a start without it (403).",
+    )
 
 
 ConversationId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$", description="From the start answer.")]
@@ -148,7 +153,7 @@ async def start(request: Request, context: Context, body: StartIn) -> Response:
     now, caller = utcnow(), access.Caller.of(request, context, body.page_url)
 
     def work(session: Session) -> conversations.View:
-        access.check_start(context, session, caller, body.dialogue, body.site, body.visitor_id)
+        access.check_start(context, session, caller, body.dialogue, body.site, body.visitor_id, body.consent)
         view = conversations.start(
             session,
             dialogue_key=body.dialogue,
