@@ -9,8 +9,12 @@ beside it (the service lists the plainest first); every problem stays listed in 
 entry per line (a textarea the page names in `lines`) is the exception: each problem says its line ("Line 3: ..."),
 and all of them show beside it, since each line is fixed on its own.
 
-The template side is templates/admin/forms.html: `forms.csrf()`, `forms.field(...)`, `forms.invalid(...)`,
-`forms.problem(...)` read the `problems` this module hands the page.
+A form's fields are a pydantic model read with `Posted` (`form: Posted[TeamForm]`): declared once with their
+limits, and shown again as typed with `form.model_dump()`. A form that worked answers with
+`rendering.succeeded` (the success flashed, then a redirect).
+
+The template side is templates/admin/forms.html: `forms.csrf()`, `forms.field(...)`, `forms.select(...)`,
+`forms.invalid(...)`, `forms.problem(...)` read the `problems` this module hands the page.
 """
 
 from __future__ import annotations
