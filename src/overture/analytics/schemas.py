@@ -54,7 +54,9 @@ class FunnelMeetings(BaseModel):
     no_show: int = Field(description="Of those, the conversations whose meeting the agent marked no-show.")
 
 
-class DialogueReport(Figures):
+class DialoguePeriod(BaseModel):
+    """What a report of one dialogue counts: the dialogue, its version (or every one), the days and their zone."""
+
     model_config = ConfigDict(populate_by_name=True)
 
     dialogue: str
@@ -62,6 +64,9 @@ class DialogueReport(Figures):
     from_: From
     to: To
     zone: Zone
+
+
+class DialogueReport(DialoguePeriod, Figures):  # Figures first in the answer, then the period
     daily: dict[date, Figures] = Field(description="Each day of the period, in `zone`, with its figures.")
     funnel: list[FunnelStep] = Field(
         description="Each card of the flow, then any other card reached (a called flow's, an older version's), with "
@@ -89,14 +94,7 @@ class BreakdownRow(BaseModel):
     conversion_rate: float | None = Field(description="people_acquired / engaged.")
 
 
-class Breakdown(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    dialogue: str
-    version: Version
-    from_: From
-    to: To
-    zone: Zone
+class Breakdown(DialoguePeriod):
     by: str = Field(description="page, utm_source, utm_campaign, company or known.")
     rows: list[BreakdownRow] = Field(description="The groups, largest first (known before anonymous).")
 
