@@ -45,6 +45,7 @@ class CompanyDomain(Base):
 
 class Person(Base):
     __tablename__ = "people"
+    __table_args__ = (Index("ix_people_last_seen_at_id", "last_seen_at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Unique when set: two captures of one email at once end as one person.
@@ -64,8 +65,8 @@ class Person(Base):
     # Every custom field by its dotted name ("person.segment").
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Indexed: the People page lists the most recently seen first.
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Indexed with the id: the People page lists the most recently seen first, paged by (last_seen_at, id).
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A visitor session ends after 30 minutes without a page view or reply; "once per session" counts these.
     session_number: Mapped[int] = mapped_column(Integer, default=1)
     # Visits with at least one page view (a visit is a visitor session).

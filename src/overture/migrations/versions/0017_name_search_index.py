@@ -7,6 +7,9 @@ so that a prefix is an index range.
 The words of the people and companies of before are filled in batches, in id order. A person's conversations are
 indexed newest first (`ix_conversations_person_started_at`, which serves every look-up by person the index on
 `person_id` alone served, and replaces it): the inbox's search reads the conversations of the people it found by it.
+People are indexed by (last_seen_at, id), the People list's order, instead of last_seen_at alone: PostgreSQL's
+index has no row id to break ties, so people seen at the same instant were sorted all together (2 s for a search
+matching a third of 400,000 people seen at once).
 
 Revision ID: 0017
 Revises: 0016
@@ -62,6 +65,8 @@ def upgrade() -> None:
     op.create_index("ix_company_name_words_company_id_word", "company_name_words", ["company_id", "word"])
     op.create_index("ix_conversations_person_started_at", "conversations", ["person_id", "started_at", "id"])
     op.drop_index("ix_conversations_person_id", "conversations")
+    op.create_index("ix_people_last_seen_at_id", "people", ["last_seen_at", "id"])
+    op.drop_index("ix_people_last_seen_at", "people")
 
 
 def _words(*names: str | None) -> set[str]:
@@ -88,6 +93,8 @@ def _fill(source: Any, names: list[Any], words: Any, key: str) -> None:
 
 
 def downgrade() -> None:
+    op.create_index("ix_people_last_seen_at", "people", ["last_seen_at"])
+    op.drop_index("ix_people_last_seen_at_id", "people")
     op.create_index("ix_conversations_person_id", "conversations", ["person_id"])
     op.drop_index("ix_conversations_person_started_at", "conversations")
     op.drop_table("company_name_words")
