@@ -218,9 +218,10 @@ def matching_people(session: Session, terms: list[str], cap: int | None = None) 
     cap = FEW_PEOPLE if cap is None else cap
     few: list[set[int]] = []
     pending = list(terms)
-    # A first look reads each term's people no further than FIRST_LOOK: a term that matches fewer decides, and the
-    # others are read no further than it matched, then checked on its people instead. Else a second look with `cap`.
-    for limit in sorted({min(cap, FIRST_LOOK), cap}):
+    # Of several terms, a first look counts each one's people no further than FIRST_LOOK: a term that matches fewer
+    # decides, the others are counted no further than it matched, then checked on its people instead. Else (and for
+    # a single term) a look up to `cap`.
+    for limit in sorted({min(cap, FIRST_LOOK), cap}) if len(terms) > 1 else [cap]:
         many = []
         for term in pending:
             ids = _people_of(session, term, min([limit, *(len(found) for found in few)]))
