@@ -1,17 +1,19 @@
 """The people and company directory as the admin reads it: one search box, a person's profile, companies.
 
 Search is built to stay fast with 400,000 people and, in the conversations inbox that shares it, a million
-conversations. What it reads through indexes: `people.email` (unique) and `people.claimed_email`, `people.company_id`,
-`people.last_seen_at`, `company_domains.domain` (primary key), and the name index (migration 0017): every word of a
-person's first and last name (`person_name_words`) and of a company's name (`company_name_words`), in lower case,
-written with the name in the same transaction (the listeners in people/models.py). So:
+conversations. What it reads through indexes: `people.email` (unique) and `people.claimed_email`,
+`people.company_id`, `people (last_seen_at, id)`, `company_domains.domain` (primary key), and the name index
+(migration 0017): every word of a person's first and last name (`person_name_words`) and of a company's name
+(`company_name_words`), in lower case, written with the name in the same transaction (the listeners in
+people/models.py). So:
 - a term with "@" is an email prefix, matched as a range on the email indexes (emails are stored in lower case);
 - a term without "@" also matches a word of the first or last name, or of the company's name, by its start, any case
   (words are split at spaces; accents are kept: "elodie" does not find "Élodie"), and the start of a company's
   domain: each a range on an index;
-- the people matching every term are found first (`matching_people`), when they are few, by those ranges; the list
-  then reads only them. When every term matches many people, the list is read in its order and each row is checked
-  against the terms (`person_matches`, each check an index look-up), which soon fills a page since many match.
+- the people matching every term are found first (`matching_people`), when some term matches at most FEW_PEOPLE, by
+  those ranges; the list then reads only them (the inbox: their conversations, by the index of each person's
+  conversations). When every term matches more, the list is read in its order and each row is checked against the
+  terms (`person_matches`, each check an index look-up), which soon fills a page since many match.
 The list is ordered by last seen (newest first, on its index) and paged by a keyset cursor, so a page never counts or
 skips rows.
 """
