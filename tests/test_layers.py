@@ -21,7 +21,7 @@ LAYERS = {
     "settings": 0, "db": 0, "http": 0, "errors": 0, "logs": 0, "signals": 0, "group_commit": 0, "__init__": 0,
     "client_addresses": 0,
     "people": 1, "mail": 1, "users": 1, "sites": 1,
-    "dialogues": 2, "activities": 2, "calendars": 2,
+    "dialogues": 2, "activities": 2, "calendars": 2, "programs": 2,
     "targeting": 3, "scheduling": 3,
     "conversations": 4, "analytics": 4, "visits": 4, "webhooks": 4,
     "integrations": 5,
@@ -87,12 +87,20 @@ def imports_of(path: Path) -> list[Import]:
                 for alias in node.names:  # `from overture import signals`: the module overture.signals
                     add("overture.__init__" if alias.name.startswith("__") else f"overture.{alias.name}", node.lineno)
             else:
-                add(name, node.lineno)
+                for alias in node.names:  # `from overture.people import service`: the module people.service
+                    add(name if not _is_module_of_ours(f"{name}.{alias.name}") else f"{name}.{alias.name}", node.lineno)
         elif isinstance(node, ast.Call) and _dynamic_import(node):
             argument = node.args[0] if node.args else None
             literal = argument.value if isinstance(argument, ast.Constant) else "<computed>"
             found.append(Import(f"<dynamic {literal}>", True, node.lineno))
     return found
+
+
+def _is_module_of_ours(name: str) -> bool:
+    if not name.startswith("overture."):
+        return False
+    path = PACKAGE.joinpath(*name.split(".")[1:])
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 def _dynamic_import(node: ast.Call) -> bool:

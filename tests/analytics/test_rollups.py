@@ -98,6 +98,24 @@ def test_counting_twice_gives_the_same_rows(client: TestClient, db: Database, cl
     assert once["report_hours"] and once["report_people"]
 
 
+def test_a_backlog_counted_in_small_steps_gives_the_rows_of_one_step(
+    client: TestClient, db: Database, clock: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(db, offer())
+    for hours in range(4):  # visitors over four hours, so each step reads rows of other hours
+        clock.move_to(T0 + timedelta(hours=hours))
+        visitors(client)
+    rollups.catch_up_all(db, T0 + timedelta(hours=4))
+    at_once = rows(db)
+    with db.write() as session:
+        for model in (*TABLES, ReportCheckpoint):
+            session.execute(delete(model))
+    monkeypatch.setattr(rollups, "CHUNK", 2)  # a long backlog, read two ids of each table at a time
+    rollups.catch_up_all(db, T0 + timedelta(hours=4))
+    assert rows(db) == at_once
+    assert [row[0] for row in at_once["report_total_hours"]] == [T0 + timedelta(hours=h) for h in range(4)]
+
+
 def test_the_job_catches_up_with_what_was_recorded_while_it_was_stopped(
     client: TestClient, db: Database, auth: dict[str, str], clock: time_machine.Traveller
 ) -> None:

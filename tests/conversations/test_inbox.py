@@ -21,7 +21,9 @@ from overture.conversations import inbox
 from overture.conversations import service as conversations
 from overture.conversations.models import Conversation
 from overture.db import Database, downgrade, migrate
+from overture.people import directory
 from overture.people.models import Company, Person
+from overture.people.service import set_field
 from overture.scheduling.models import Meeting
 from scheduling.bookings import Visitor, first_time, make_agents, publish_booking
 
@@ -384,3 +386,33 @@ def test_the_upgrade_fills_the_outcomes_of_conversations_of_before(
             ).order_by(Conversation.id)  # fmt: skip
         ).all()
     assert after == before
+
+
+# --- the search through the name index (people/directory.py) -------------------------------------------------
+
+SEARCHES = ["lovelace", "Ada", "gus@globex", "acme", "globex.ex", "ben okafor", "ben lovelace", "o", "a l", "zz"]
+
+
+def test_a_search_that_matches_many_people_lists_what_one_that_matches_few_does(
+    client: TestClient,
+    auth: dict[str, str],
+    world: Fixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    few = {q: names(client, auth, world, q=q) for q in SEARCHES}
+    assert few["globex.ex"] == ["gus"] and few["a l"] == ["ada"] and few["o"] == ["ben"]
+    monkeypatch.setattr(directory, "FEW_PEOPLE", 0)  # every word matches "many": each conversation is checked
+    assert {q: names(client, auth, world, q=q) for q in SEARCHES} == few
+
+
+def test_a_renamed_person_is_found_by_the_new_name_only(
+    client: TestClient,
+    db: Database,
+    auth: dict[str, str],
+    world: Fixture,
+) -> None:
+    with db.write() as session:
+        person_id = session.scalar(select(Conversation.person_id).where(Conversation.public_id == world.ids["ben"]))
+        set_field(session, session.get_one(Person, person_id), "person.last_name", "Adeyemi", T0)
+    assert names(client, auth, world, q="okafor") == []
+    assert names(client, auth, world, q="ben adey") == ["ben"]

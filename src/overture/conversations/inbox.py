@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import Session, defer
 
 from overture.activities.models import Activity
@@ -143,8 +143,14 @@ def _conditions(session: Session, filters: Filters) -> list[ColumnElement[bool]]
         conditions.append(directory.like_any_case(Conversation.page_url, pattern, dialect))
     terms = directory.search_terms(filters.q)
     if terms:
-        people = select(Person.id).where(*(directory.person_matches(term, dialect) for term in terms))
-        conditions.append(Conversation.person_id.in_(people))
+        # The people first, by the name and email indexes; then their conversations by `person_id`'s index. When
+        # the terms match many people, the list is read in its order, checking each conversation's person.
+        found = directory.matching_people(session, terms)
+        if found is None:
+            matches = (directory.person_matches(term) for term in terms)
+            conditions.append(exists().where(Person.id == Conversation.person_id, *matches))
+        else:
+            conditions.append(directory.among(Conversation.person_id, found, dialect))
     if problems:
         raise InvalidInput("The conversation filters are not valid.", problems)
     return conditions

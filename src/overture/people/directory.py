@@ -1,23 +1,34 @@
 """The people and company directory as the admin reads it: one search box, a person's profile, companies.
 
-Search is built to stay fast with 100,000 people. What is indexed (migrations 0004-0005): `people.email` (unique),
-`people.company_id`, `people.last_seen_at`, `companies.name`, `company_domains.domain` (primary key). So:
-- a term with "@" is an email prefix, matched as a range on the email index (emails are stored in lower case);
-- a company name or domain is found in the (much smaller) companies tables first, then its people through the
-  `people.company_id` index;
-- first and last names are not indexed: a term without "@" also matches them by word prefix, which scans people.
-  The list is ordered by last seen (newest first, on its index) and paged by a keyset cursor, so a page never
-  counts or skips rows.
+Search is built to stay fast with 400,000 people and, in the conversations inbox that shares it, a million
+conversations. What it reads through indexes: `people.email` (unique) and `people.claimed_email`,
+`people.company_id`, `people (last_seen_at, id)`, `company_domains.domain` (primary key), and the name index
+(migration 0017): every word of a person's first and last name (`person_name_words`) and of a company's name
+(`company_name_words`), in lower case, written with the name in the same transaction (the listeners in
+people/models.py). So:
+- a term with "@" is an email prefix, matched as a range on the email indexes (emails are stored in lower case);
+- a term without "@" also matches a word of the first or last name, or of the company's name, by its start, any case
+  (words are split at spaces; accents are kept: "elodie" does not find "Élodie"), and the start of a company's
+  domain: each a range on an index;
+- the people matching every term are found first (`matching_people`), when some term matches at most FEW_PEOPLE, by
+  those ranges; the list then reads only them (the inbox: their conversations, by the index of each person's
+  conversations). When every term matches more, the list is read in its order and each row is checked against the
+  terms (`person_matches`, each check an index look-up), which soon fills a page since many match.
+The list is ordered by last seen (newest first, on its index) and paged by a keyset cursor, so a page never counts or
+skips rows.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, any_, bindparam, false, func, literal, or_, select, union
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from overture.errors import InvalidInput, NotFound, Problem
@@ -25,10 +36,12 @@ from overture.people.fields import FieldSchema
 from overture.people.models import (
     Company,
     CompanyDomain,
+    CompanyNameWord,
     FieldDefinition,
     PageView,
     Person,
     PersonMerge,
+    PersonNameWord,
     PrivacyAction,
     VisitorIdentity,
 )
@@ -50,6 +63,10 @@ from overture.people.service import COMPANY_COLUMNS, PERSON_COLUMNS
 
 PAGE_SIZE = 50
 MAX_TERMS = 5  # a search box, not a query language: later words are ignored
+# Up to this many people matching the search, the lists read those people's rows by id; past it, the list is read
+# in its order, checking each row (bench/inbox.py measured both ways: see `matching_people`).
+FEW_PEOPLE = 10_000
+FIRST_LOOK = 200
 RECENT_PAGE_VIEWS = 20
 CLAIMANTS_SHOWN = 20
 COMPANY_PEOPLE_SHOWN = 100
@@ -117,32 +134,115 @@ def like_any_case(column: Any, pattern: str, dialect: str) -> ColumnElement[bool
     return func.lower(column).like(pattern.lower(), escape="\\")
 
 
-def _word_starts_with(column: Any, term: str, dialect: str) -> ColumnElement[bool]:
-    """Any case: some word of `column` starts with `term` ("corp" finds "Acme Corp")."""
-    pattern = escaped_like(term)
-    return or_(like_any_case(column, pattern + "%", dialect), like_any_case(column, "% " + pattern + "%", dialect))
+def among(column: Any, ids: Collection[int], dialect: str) -> ColumnElement[bool]:
+    """`column` is one of `ids`, sent as one parameter (an array; JSON on SQLite): thousands of ids cost one bind,
+    not one each (10,000 bound one by one took 20 ms on SQLite)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))  # type: ignore[no-any-return]
+    each = func.json_each(bindparam(None, json.dumps(list(ids)))).table_valued("value")
+    return column.in_(select(each.c.value))  # type: ignore[no-any-return]
 
 
-def _companies_matching(term: str, dialect: str) -> Any:
-    """Ids of companies whose name has a word starting with `term`, or one of whose domains starts with it."""
-    by_name = select(Company.id).where(_word_starts_with(Company.name, term, dialect))
-    by_domain = select(CompanyDomain.company_id).where(_starts_with(CompanyDomain.domain, term.lower()))
-    return by_name.union(by_domain)
+def _in_range(column: Any, prefix: str) -> ColumnElement[bool]:
+    """`column` starts with `prefix`: exact as a range alone, the name index being in code-point order."""
+    return and_(column >= prefix, column < _after(prefix))
 
 
-def person_matches(term: str, dialect: str) -> ColumnElement[bool]:
-    """A person whose email (or claimed email) starts with `term`, or, for a term without "@", a word of whose first
-    or last name, or of whose company's name or domain, starts with it (any case). The conversations inbox searches
-    with it too."""
-    email = or_(_starts_with(Person.email, term.lower()), _starts_with(Person.claimed_email, term.lower()))
+def _companies_matching(term: str) -> Any:
+    """Ids of companies a word of whose name starts with `term`, or one of whose domains starts with it (any case)."""
+    lowered = term.lower()
+    by_name = select(CompanyNameWord.company_id).where(_in_range(CompanyNameWord.word, lowered))
+    by_domain = select(CompanyDomain.company_id).where(_starts_with(CompanyDomain.domain, lowered))
+    return by_name.union_all(by_domain)  # a company twice costs nothing; a union of all would be read to the end
+
+
+def _email_matches(term: str) -> ColumnElement[bool]:
+    return or_(_starts_with(Person.email, term.lower()), _starts_with(Person.claimed_email, term.lower()))
+
+
+def _probe(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """EXISTS a row, looked up by index for each row checked. `OFFSET 0` keeps PostgreSQL from hashing the whole
+    range instead (it costs that for every row of the table, not the few a page reads: a third of the name index
+    hashed to check 150 people took 110 ms)."""
+    found = select(literal(1)).where(*conditions).offset(0)
+    return found.exists()
+
+
+def person_matches(term: str) -> ColumnElement[bool]:
+    """A person (a row of `people` in the query) whose email (or claimed email) starts with `term`, or, for a term
+    without "@", a word of whose first or last name, or of whose company's name, or whose company's domain, starts
+    with it (any case). Each part is an index look-up for the row at hand."""
     if "@" in term:
-        return email
-    return or_(
-        email,
-        _word_starts_with(Person.first_name, term, dialect),
-        _word_starts_with(Person.last_name, term, dialect),
-        Person.company_id.in_(_companies_matching(term, dialect)),
-    )
+        return _email_matches(term)
+    lowered = term.lower()
+    name = _probe(PersonNameWord.person_id == Person.id, _in_range(PersonNameWord.word, lowered))
+    company_name = _probe(CompanyNameWord.company_id == Person.company_id, _in_range(CompanyNameWord.word, lowered))
+    domain = _probe(CompanyDomain.company_id == Person.company_id, _starts_with(CompanyDomain.domain, lowered))
+    return or_(_email_matches(term), name, company_name, domain)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _counted(query: Any, cap: int) -> Any:
+    """How many rows `query` selects, counted no further than past `cap`."""
+    return select(func.count()).select_from(query.limit(cap + 1).subquery()).scalar_subquery()
+
+
+def _people_of(session: Session, term: str, cap: int) -> set[int] | None:
+    """The ids of the people `term` matches, None when they are more than `cap`. Each index range is counted no
+    further than past `cap`, all in one query, before any id is read (reading ten thousand ids only to drop them
+    took longer than the search they spare); then the ids of the ranges that matched, in another."""
+    lowered = term.lower()
+    parts = [select(Person.id).where(_starts_with(column, lowered)) for column in (Person.email, Person.claimed_email)]
+    companies = None
+    if "@" not in term:
+        parts.append(select(PersonNameWord.person_id).where(_in_range(PersonNameWord.word, lowered)))
+        companies = _companies_matching(term)
+    counted = [*parts, companies] if companies is not None else [*parts, select(literal(1)).where(false())]
+    counts = list(session.execute(select(*(_counted(query, cap) for query in counted))).one())
+    if sum(counts[:-1]) > cap or counts[-1] > cap:
+        return None  # so many companies have more people still (or few, rarely: then the list is slower)
+    if companies is not None and counts[-1]:
+        parts.append(select(Person.id).where(Person.company_id.in_(companies)))
+        counts[-1] = session.scalar(select(_counted(parts[-1], cap))) or 0
+        if sum(counts) > cap:
+            return None
+    matched = [query for query, count in zip(parts, counts, strict=False) if count]
+    return set(session.scalars(union(*matched))) if matched else set()
+
+
+def matching_people(session: Session, terms: list[str], cap: int | None = None) -> list[int] | None:
+    """The ids of the people every term matches (`person_matches`), when some term matches at most `cap` people;
+    None when each matches more (then a list had better be read in its own order, checking each row: one in
+    `cap / people` rows or more matches). `cap`: FEW_PEOPLE by default. The conversations inbox uses it too."""
+    cap = FEW_PEOPLE if cap is None else cap
+    few: list[set[int]] = []
+    pending = list(terms)
+    # Of several terms, a first look counts each one's people no further than FIRST_LOOK: a term that matches fewer
+    # decides, the others are counted no further than it matched, then checked on its people instead. Else (and for
+    # a single term) a look up to `cap`.
+    for limit in sorted({min(cap, FIRST_LOOK), cap}) if len(terms) > 1 else [cap]:
+        many = []
+        for term in pending:
+            ids = _people_of(session, term, min([limit, *(len(found) for found in few)]))
+            if ids is None:
+                many.append(term)
+            else:
+                few.append(ids)
+        pending = many
+        if few:
+            break
+    if not few:
+        return None
+    found = set.intersection(*few)
+    if found and many:
+        checked = select(Person.id).where(
+            among(Person.id, found, _dialect(session)), *(person_matches(term) for term in many)
+        )
+        found = set(session.scalars(checked))
+    return sorted(found)
 
 
 def search_terms(q: str | None) -> list[str]:
@@ -160,11 +260,15 @@ def search_people(
     """People whose email, first or last name or company matches every word of `q` (by prefix, any case), newest
     seen first. `known`: True for people with an email, False for anonymous visitors. Raises InvalidInput for a
     cursor this function did not give out."""
-    dialect = session.get_bind().dialect.name
     # Only (id, last_seen_at) go through the sort; the page's rows are loaded afterwards by primary key.
     query = select(Person.id, Person.last_seen_at)
-    for term in search_terms(q):
-        query = query.where(person_matches(term, dialect))
+    terms = search_terms(q)
+    if terms:
+        found = matching_people(session, terms)
+        if found is None:
+            query = query.where(*(person_matches(term) for term in terms))
+        else:
+            query = query.where(among(Person.id, found, _dialect(session)))
     if known is not None:
         query = query.where(Person.email.is_not(None) if known else Person.email.is_(None))
     if cursor:
@@ -337,10 +441,9 @@ def _company_summary(company: Company, people_count: int) -> CompanySummary:
 
 def list_companies(session: Session, q: str | None = None, *, page: int = 1, limit: int = PAGE_SIZE) -> CompanyPage:
     """Companies whose name (a word of it) or one of whose domains starts with every word of `q`, by name."""
-    dialect = session.get_bind().dialect.name
     matching = select(Company.id)
     for term in search_terms(q):
-        matching = matching.where(Company.id.in_(_companies_matching(term, dialect)))
+        matching = matching.where(Company.id.in_(_companies_matching(term)))
     total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
     rows = session.execute(
         select(Company, _people_count())

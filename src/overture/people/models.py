@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, Connection, Float, ForeignKey, Index, Integer, String, delete, event, insert
+from sqlalchemy import inspect as inspect_object
+from sqlalchemy.orm import InstanceState, Mapped, Mapper, mapped_column
 
 from overture.db import Base, UTCDateTime, utcnow
 
@@ -44,6 +45,7 @@ class CompanyDomain(Base):
 
 class Person(Base):
     __tablename__ = "people"
+    __table_args__ = (Index("ix_people_last_seen_at_id", "last_seen_at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Unique when set: two captures of one email at once end as one person.
@@ -63,8 +65,8 @@ class Person(Base):
     # Every custom field by its dotted name ("person.segment").
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Indexed: the People page lists the most recently seen first.
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Indexed with the id: the People page lists the most recently seen first, paged by (last_seen_at, id).
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A visitor session ends after 30 minutes without a page view or reply; "once per session" counts these.
     session_number: Mapped[int] = mapped_column(Integer, default=1)
     # Visits with at least one page view (a visit is a visitor session).
@@ -147,3 +149,96 @@ class PrivacyAction(Base):
     actor: Mapped[str] = mapped_column(String(254))  # a user's email, or "cli"
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- the name index --------------------------------------------------------------------------------------------------
+
+NAME_WORD_LENGTH = 100
+# Compared in code-point order on both engines (SQLite's default; "C" on PostgreSQL), so that a prefix is an index
+# range whatever the database's collation.
+_NAME_WORD = String(NAME_WORD_LENGTH).with_variant(String(NAME_WORD_LENGTH, collation="C"), "postgresql")
+
+
+def name_words(*names: str | None) -> set[str]:
+    """The words of names as the search index keeps them: lower case, split at spaces (a search term is matched
+    against the start of each)."""
+    return {word[:NAME_WORD_LENGTH] for name in names if name for word in name.lower().split(" ") if word}
+
+
+class PersonNameWord(Base):
+    """One word of a person's first or last name (lower case): the index the people and conversations searches
+    read names by (people/directory.py). Kept by the listeners below, in the flush that changes the name.
+
+    No foreign key on purpose: merges and privacy requests move or export every row of every table that points at
+    people.id, and these rows are not data but the person's names again; they go when the person goes (below)."""
+
+    __tablename__ = "person_name_words"
+    __table_args__ = (Index("ix_person_name_words_person_id_word", "person_id", "word"),)
+
+    word: Mapped[str] = mapped_column(_NAME_WORD, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class CompanyNameWord(Base):
+    """One word of a company's name (lower case), as PersonNameWord for people."""
+
+    __tablename__ = "company_name_words"
+    __table_args__ = (Index("ix_company_name_words_company_id_word", "company_id", "word"),)
+
+    word: Mapped[str] = mapped_column(_NAME_WORD, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+
+
+def _changed(target: Person | Company, *attributes: str) -> bool:
+    state: InstanceState[Person | Company] = inspect_object(target)
+    return any(state.attrs[name].history.has_changes() for name in attributes)
+
+
+def _write_person_words(connection: Connection, person: Person, *, replace: bool) -> None:
+    if replace:
+        connection.execute(delete(PersonNameWord).where(PersonNameWord.person_id == person.id))
+    words = name_words(person.first_name, person.last_name)
+    if words:
+        connection.execute(insert(PersonNameWord), [{"word": word, "person_id": person.id} for word in sorted(words)])
+
+
+def _write_company_words(connection: Connection, company: Company, *, replace: bool) -> None:
+    if replace:
+        connection.execute(delete(CompanyNameWord).where(CompanyNameWord.company_id == company.id))
+    words = name_words(company.name)
+    if words:
+        connection.execute(
+            insert(CompanyNameWord), [{"word": word, "company_id": company.id} for word in sorted(words)]
+        )
+
+
+# Every write of a name goes through the ORM (field writes, merges, imports, going back over an answer); the
+# listeners write the index with the row, in the same transaction (and savepoint). A bulk UPDATE of names would
+# bypass them: there is none, and tests/people/test_name_index.py checks each writer.
+
+
+@event.listens_for(Person, "after_insert")
+def _person_inserted(mapper: Mapper[Person], connection: Connection, person: Person) -> None:
+    _write_person_words(connection, person, replace=False)
+
+
+@event.listens_for(Person, "after_update")
+def _person_updated(mapper: Mapper[Person], connection: Connection, person: Person) -> None:
+    if _changed(person, "first_name", "last_name"):
+        _write_person_words(connection, person, replace=True)
+
+
+@event.listens_for(Person, "after_delete")
+def _person_deleted(mapper: Mapper[Person], connection: Connection, person: Person) -> None:
+    connection.execute(delete(PersonNameWord).where(PersonNameWord.person_id == person.id))
+
+
+@event.listens_for(Company, "after_insert")
+def _company_inserted(mapper: Mapper[Company], connection: Connection, company: Company) -> None:
+    _write_company_words(connection, company, replace=False)
+
+
+@event.listens_for(Company, "after_update")
+def _company_updated(mapper: Mapper[Company], connection: Connection, company: Company) -> None:
+    if _changed(company, "name"):
+        _write_company_words(connection, company, replace=True)

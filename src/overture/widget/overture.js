@@ -221,7 +221,7 @@
       return Promise.resolve();
     },
     async identify(who) {
-      const r = await request("POST", "/api/v1/widget/identify", { site, visitor_id: store.get("vid"), email: who && who.email, signature: who && who.signature });
+      const r = await request("POST", "/api/v1/widget/identify", { site, visitor_id: store.get("vid"), email: who && who.email, signature: who && who.signature, consent: given });
       if (r && r.status < 300) { if (r.data && r.data.visitor_id) store.set("vid", r.data.visitor_id); visit(); return true; }
       return false;
     },

@@ -362,7 +362,7 @@
       const r = await ctx.request("POST", API, {
         dialogue: key, site: ctx.site, visitor_id: ctx.visitorId(), page_url: location.href.slice(0, 2000),
         languages: [document.documentElement.lang, ...(navigator.languages || [])].filter((l) => /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(l || "")).slice(0, 10),
-        time_zone: zone(),
+        time_zone: zone(), consent: !ctx.pending(),
       });
       if (!r) { conv = null; return offline(() => begin(key)); }
       // 409: the site's chat is switched off (no new conversation); anything else: this dialogue is gone.

@@ -99,12 +99,29 @@ def _use(context: AppContext, session: Session, kind: str, key: str, version_id:
     return Use([found] if found else [], f"site '{site}'")
 
 
+def check_consent(site_key: str, require_consent: bool, consent: bool) -> None:
+    """A site that requires consent records nothing before it: every call that would record a visitor (a visit, a
+    conversation's start, identify) carries the visitor's consent, or is refused (403) before anything is written."""
+    if require_consent and not consent:
+        raise Forbidden(
+            f"Site '{site_key}' requires the visitor's consent: nothing is recorded before it. Use the snippet of "
+            'Configuration > Sites (it carries data-consent="required").'
+        )
+
+
 def check_start(
-    context: AppContext, session: Session, caller: Caller, dialogue_key: str, site: str | None, visitor_id: str | None
+    context: AppContext,
+    session: Session,
+    caller: Caller,
+    dialogue_key: str,
+    site: str | None,
+    visitor_id: str | None,
+    consent: bool,
 ) -> None:
-    """Before a conversation starts: the page may use the dialogue's site (a flow's: `site`, else any site), and
-    chat is on there, unless this visitor's conversation with it is running (starting again gives it back).
-    Raises OriginRefused (403) or Conflict (409); an unknown or not live dialogue is left to the start to refuse."""
+    """Before a conversation starts: the page may use the dialogue's site (a flow's: `site`, else any site), the
+    visitor consented where the site requires it, and chat is on there, unless this visitor's conversation with it
+    is running (starting again gives it back). Raises OriginRefused or Forbidden (403) or Conflict (409); an unknown
+    or not live dialogue is left to the start to refuse."""
     found = session.execute(
         select(Dialogue.id, Dialogue.kind, DialogueVersion.id.label("version_id"))
         .join(
@@ -116,9 +133,12 @@ def check_start(
     if found is None:
         return
     use = _use(context, session, found.kind, dialogue_key, found.version_id, site)
-    keys = [config.key for config in allowing(use, caller)]
+    configs = allowing(use, caller)
+    keys = [config.key for config in configs]
     if not keys:
         raise NotFound(f"There is no {use.name}. Check the data-site attribute of the snippet.")
+    for config in configs:
+        check_consent(config.key, config.require_consent, consent)
     if session.scalar(select(Site.id).where(Site.key.in_(keys), Site.chat_enabled.is_(True)).limit(1)) is not None:
         return
     person = people.by_visitor_id(session, visitor_id) if visitor_id else None

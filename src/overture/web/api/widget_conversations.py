@@ -51,6 +51,11 @@ class StartIn(StartConversation):
         "it (its allowed origins and chat switch apply); without it, to any site that allows the page. A dialogue "
         "always belongs to its own `site:`.",
     )
+    consent: bool = Field(
+        default=False,
+        description="The visitor consented (the widget sends true only then); a site that requires consent refuses "
+        "a start without it (403).",
+    )
 
 
 ConversationId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$", description="From the start answer.")]
@@ -148,7 +153,7 @@ async def start(request: Request, context: Context, body: StartIn) -> Response:
     now, caller = utcnow(), access.Caller.of(request, context, body.page_url)
 
     def work(session: Session) -> conversations.View:
-        access.check_start(context, session, caller, body.dialogue, body.site, body.visitor_id)
+        access.check_start(context, session, caller, body.dialogue, body.site, body.visitor_id, body.consent)
         view = conversations.start(
             session,
             dialogue_key=body.dialogue,
@@ -231,24 +236,33 @@ async def pick_time(
     return _answered(answered)
 
 
+# A move of the visitor that takes no answer, as the service names it: (session, public id, token, step, now).
+Move = Callable[[Session, str, str, int, datetime], conversations.View]
+
+
+async def _stepped(
+    request: Request, context: AppContext, conversation_id: str, token: str, step: int, move: Move
+) -> Response:
+    """`move` (`conversations.back`, `conversations.restart`) made at `step` in the shared writing transaction,
+    answered like a reply."""
+    now = utcnow()
+    view = await _checked(request, context, conversation_id, lambda session: move(
+        session, conversation_id, token, step, now))  # fmt: skip
+    return await _answer(context, view, token, now)
+
+
 @router.post("/{conversation_id}/back", response_model=ConversationOut, summary="Undo the last answer")
 async def back(
     request: Request, context: Context, conversation_id: ConversationId, token: Token, body: Step
 ) -> Response:
-    now = utcnow()
-    view = await _checked(request, context, conversation_id, lambda session: conversations.back(
-        session, conversation_id, token, body.step, now))  # fmt: skip
-    return await _answer(context, view, token, now)
+    return await _stepped(request, context, conversation_id, token, body.step, conversations.back)
 
 
 @router.post("/{conversation_id}/restart", response_model=ConversationOut, summary="Start over from the first card")
 async def restart(
     request: Request, context: Context, conversation_id: ConversationId, token: Token, body: Step
 ) -> Response:
-    now = utcnow()
-    view = await _checked(request, context, conversation_id, lambda session: conversations.restart(
-        session, conversation_id, token, body.step, now))  # fmt: skip
-    return await _answer(context, view, token, now)
+    return await _stepped(request, context, conversation_id, token, body.step, conversations.restart)
 
 
 @router.post(

@@ -41,6 +41,11 @@ class IdentifyIn(BaseModel):
         description="Hex HMAC-SHA256 of the lower-cased email, keyed with the site's identify secret, computed on "
         "the host's server. Required: a call without it is refused (401).",
     )
+    consent: bool = Field(
+        default=False,
+        description="The visitor consented (the widget sends true only then); a site that requires consent refuses "
+        "identify without it (403).",
+    )
 
 
 class IdentifyOut(BaseModel):
@@ -53,6 +58,7 @@ def identify_visitor(request: Request, session: DbSession, context: Context, bod
     writing nothing, when the signature is missing or does not match."""
     site = sites.get(session, body.site)
     access.check_site(access.Caller.of(request, context), site.key, site.origins or ())
+    access.check_consent(site.key, site.require_consent, body.consent)
     visitor_id = identify.identify(session, site, body.visitor_id, body.email, body.signature, utcnow())
     return Response(IdentifyOut(visitor_id=visitor_id).model_dump_json(), media_type="application/json")
 

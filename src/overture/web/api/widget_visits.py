@@ -9,7 +9,6 @@ from fastapi.responses import Response
 from sqlalchemy import Connection
 
 from overture.db import utcnow
-from overture.errors import Forbidden
 from overture.sites.appearance import WidgetAppearance
 from overture.visits.schemas import ChosenDialogue, ContinuingConversation, VisitIn, VisitOut
 from overture.visits.service import Visit, VisitResult, record_visit
@@ -57,11 +56,7 @@ async def visit(request: Request, body: VisitIn, context: Context) -> Response:
         site = context.selector_cache.current(connection).sites.get(body.site)
         if site is not None:  # the page's address too (an unknown site is the visit's to name)
             access.check_site(caller, site.key, site.origins)
-            if site.require_consent and not body.consent:
-                raise Forbidden(
-                    f"Site '{site.key}' requires the visitor's consent: nothing is recorded before it. Use the "
-                    'snippet of Configuration > Sites (it carries data-consent="required").'
-                )
+            access.check_consent(site.key, site.require_consent, body.consent)
         return record(connection)
 
     result: VisitResult = await context.group_commit.run(job)
