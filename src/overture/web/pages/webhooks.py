@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Form, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from overture.db import utcnow
@@ -16,8 +17,8 @@ from overture.users.models import User
 from overture.users.roles import Area
 from overture.web.deps import DbSession, RowId
 from overture.web.guards import IntegrationsPageUser
-from overture.web.pages.forms import refuse, refuse_with_flash
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.forms import Posted, refuse, refuse_with_flash
+from overture.web.pages.rendering import page_router, render, succeeded
 from overture.webhooks import events
 from overture.webhooks import service as webhooks
 from overture.webhooks.models import STATUS_LABELS, WebhookEndpoint
@@ -25,8 +26,24 @@ from overture.webhooks.models import STATUS_LABELS, WebhookEndpoint
 router = page_router()
 PAGE = "/admin/integrations/webhooks"
 PAGE_SIZE = 50
-EventTypes = Annotated[list[str], Form(max_length=len(events.EVENT_TYPES) + 5)]
-Checkbox = Annotated[str, Form(max_length=5)]
+
+
+class EndpointForm(BaseModel):
+    """The endpoint form as typed (checkboxes send "true" when ticked, nothing otherwise)."""
+
+    url: str = Field("", max_length=2100)
+    description: str = Field("", max_length=600)
+    event_types: list[Annotated[str, Field(max_length=60)]] = Field(default_factory=list, max_length=40)
+    enabled: str = Field("", max_length=5)
+    allow_private: str = Field("", max_length=5)
+
+    def shown(self, *, adding: bool = False) -> dict[str, Any]:
+        return {"url": self.url, "description": self.description, "event_types": self.event_types,
+                "enabled": adding or self.enabled == "true", "allow_private": self.allow_private == "true"}  # fmt: skip
+
+    def given(self, *, adding: bool = False) -> webhooks.EndpointInput:
+        shown = self.shown(adding=adding)
+        return webhooks.EndpointInput(**{**shown, "event_types": tuple(self.event_types)})
 
 
 def _form(endpoint: WebhookEndpoint | None) -> dict[str, Any]:
@@ -34,11 +51,6 @@ def _form(endpoint: WebhookEndpoint | None) -> dict[str, Any]:
         return {"url": "", "description": "", "event_types": [], "enabled": True, "allow_private": False}
     return {"url": endpoint.url, "description": endpoint.description, "event_types": list(endpoint.event_types),
             "enabled": endpoint.enabled, "allow_private": endpoint.allow_private}  # fmt: skip
-
-
-def _given(url: str, description: str, event_types: list[str], enabled: str, allow_private: str) -> dict[str, Any]:
-    return {"url": url, "description": description, "event_types": event_types, "enabled": enabled == "true",
-            "allow_private": allow_private == "true"}  # fmt: skip
 
 
 def _list_page(request: Request, session: Session, user: User, status: int = 200, **extra: Any) -> Response:
@@ -72,20 +84,12 @@ def webhooks_page(request: Request, session: DbSession, user: IntegrationsPageUs
 
 @router.post(PAGE)
 def add_endpoint(
-    request: Request,
-    session: DbSession,
-    user: IntegrationsPageUser,
-    url: Annotated[str, Form(max_length=2100)],
-    description: Annotated[str, Form(max_length=600)] = "",
-    event_types: EventTypes = [],  # noqa: B006 - FastAPI copies defaults
-    allow_private: Checkbox = "",
+    request: Request, session: DbSession, user: IntegrationsPageUser, sent: Posted[EndpointForm]
 ) -> Response:
-    values = _given(url, description, event_types, "true", allow_private)
     try:
-        given = webhooks.EndpointInput(**{**values, "event_types": tuple(event_types)})
-        endpoint = webhooks.create_endpoint(session, given, utcnow())
+        endpoint = webhooks.create_endpoint(session, sent.given(adding=True), utcnow())
     except InvalidInput as exc:
-        return _list_page(request, session, user, **refuse(session, exc, values).shown())
+        return _list_page(request, session, user, **refuse(session, exc, sent.shown(adding=True)).shown())
     # The secret is shown on this answer only, never stored in a flash (a cookie) nor shown again.
     return _endpoint_page(request, session, user, endpoint, status=201, new_secret=endpoint.secret, made=True)
 
@@ -103,27 +107,15 @@ def endpoint_page(
 
 @router.post(PAGE + "/{endpoint_id}")
 def update_endpoint(
-    request: Request,
-    session: DbSession,
-    user: IntegrationsPageUser,
-    endpoint_id: RowId,
-    url: Annotated[str, Form(max_length=2100)],
-    description: Annotated[str, Form(max_length=600)] = "",
-    event_types: EventTypes = [],  # noqa: B006 - FastAPI copies defaults
-    enabled: Checkbox = "",
-    allow_private: Checkbox = "",
+    request: Request, session: DbSession, user: IntegrationsPageUser, endpoint_id: RowId, sent: Posted[EndpointForm]
 ) -> Response:
     endpoint = webhooks.get_endpoint(session, endpoint_id)
-    values = _given(url, description, event_types, enabled, allow_private)
     try:
-        webhooks.update_endpoint(
-            session, endpoint, webhooks.EndpointInput(**{**values, "event_types": tuple(event_types)}), utcnow()
-        )
+        webhooks.update_endpoint(session, endpoint, sent.given(), utcnow())
     except InvalidInput as exc:
-        refused = refuse(session, exc, values)
+        refused = refuse(session, exc, sent.shown())
         return _endpoint_page(request, session, user, webhooks.get_endpoint(session, endpoint_id), **refused.shown())
-    flash(request, "The endpoint is saved.", "success")
-    return redirect(f"{PAGE}/{endpoint_id}")
+    return succeeded(request, "The endpoint is saved.", f"{PAGE}/{endpoint_id}")
 
 
 @router.post(PAGE + "/{endpoint_id}/secret")
@@ -136,16 +128,14 @@ def rotate_secret(request: Request, session: DbSession, user: IntegrationsPageUs
 @router.post(PAGE + "/{endpoint_id}/test")
 def send_test(request: Request, session: DbSession, user: IntegrationsPageUser, endpoint_id: RowId) -> Response:
     webhooks.send_test(session, webhooks.get_endpoint(session, endpoint_id), utcnow())
-    flash(request, "A test event is queued: it shows in the log below once sent.", "success")
-    return redirect(f"{PAGE}/{endpoint_id}")
+    return succeeded(request, "A test event is queued: it shows in the log below once sent.", f"{PAGE}/{endpoint_id}")
 
 
 @router.post(PAGE + "/{endpoint_id}/delete")
 def delete_endpoint(request: Request, session: DbSession, user: IntegrationsPageUser, endpoint_id: RowId) -> Response:
     endpoint = webhooks.get_endpoint(session, endpoint_id)
     webhooks.delete_endpoint(session, endpoint)
-    flash(request, f"The endpoint {endpoint.url} is deleted, with its deliveries.", "success")
-    return redirect(PAGE)
+    return succeeded(request, f"The endpoint {endpoint.url} is deleted, with its deliveries.", PAGE)
 
 
 @router.get(PAGE + "/{endpoint_id}/deliveries/{delivery_id}")
@@ -175,5 +165,4 @@ def redeliver(
         webhooks.redeliver(session, webhooks.get_delivery(session, delivery_id, endpoint_id), utcnow())
     except Conflict as exc:
         return refuse_with_flash(request, session, exc, here)
-    flash(request, "The delivery is queued to be sent again now.", "success")
-    return redirect(here)
+    return succeeded(request, "The delivery is queued to be sent again now.", here)
