@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from overture.activities.service import ActivityType
 from overture.db import Database
+from overture.webhooks import events
 from overture.webhooks import service as webhooks
 from overture.webhooks.models import WebhookDelivery
 from webhooks.helpers import activity, endpoint, person
@@ -42,3 +43,8 @@ def test_a_first_email_makes_the_person_created_and_every_field_updates_them(db:
     assert events[2][1]["changed"] == {"person.title": "CTO"}
     person_data = events[0][1]["person"]
     assert isinstance(person_data, dict) and person_data["email"] == "ana@example.com"
+
+
+def test_every_activity_type_is_an_event_an_endpoint_can_take() -> None:
+    assert set(events.ACTIVITY_EVENTS) == {t.value for t in ActivityType}, "say what each activity type means"
+    assert {t.value for t in ActivityType} <= set(events.EVENT_TYPES)

@@ -37,8 +37,9 @@ TEST = "webhook.test"
 EMAIL_FIELD = "person.email"
 PERSON_EVENTS = frozenset({PERSON_CREATED, PERSON_UPDATED})
 
-# What an admin may subscribe to, with what each means (the page's checkboxes, the API's list).
-EVENT_TYPES: dict[str, str] = {
+# What each activity type means to a receiver; every activity type is an event (tests/webhooks/test_events.py fails
+# when a new one has no line here).
+ACTIVITY_EVENTS: dict[str, str] = {
     ActivityType.dialogue_triggered.value: "A dialogue showed to a visitor.",
     ActivityType.dialogue_engaged.value: "A visitor answered a dialogue.",
     ActivityType.dialogue_completed.value: "A visitor reached the end of a dialogue.",
@@ -51,6 +52,15 @@ EVENT_TYPES: dict[str, str] = {
     ActivityType.meeting_rescheduled.value: "A meeting was moved or given to another agent.",
     ActivityType.meeting_cancelled.value: "A meeting was cancelled.",
     ActivityType.meeting_outcome.value: "A meeting's outcome was recorded (held, no-show...).",
+    ActivityType.program_status_changed.value: "A person's status in a program changed.",
+    ActivityType.program_removed.value: "A person was removed from a program.",
+    ActivityType.list_added.value: "A person was added to a static list.",
+    ActivityType.list_removed.value: "A person was removed from a static list.",
+}
+# What an admin may subscribe to, with what each means (the page's checkboxes, the API's list): every activity type
+# (one without a line above still shows, under its own name) and the person's two.
+EVENT_TYPES: dict[str, str] = {
+    **{t.value: ACTIVITY_EVENTS.get(t.value, f"A {t.value} activity.") for t in ActivityType},
     PERSON_CREATED: "A person became known: their email was captured for the first time.",
     PERSON_UPDATED: "A field of a person was captured in a conversation.",
 }
