@@ -42,6 +42,7 @@ from overture.web.api import (
     admin_sites,
     admin_targeting,
     admin_users,
+    admin_webhooks,
     widget_conversations,
     widget_identify,
     widget_router,
@@ -71,6 +72,7 @@ from overture.web.pages import (
     routing,
     sites,
     users,
+    webhooks,
 )
 from overture.web.security import AdminSecurityHeaders
 
@@ -137,6 +139,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
                 consumer.stop(graceful=True)
             context.group_commit.stop()
             context.calendar_world.http.close()
+            context.jobs.close()
             db.dispose()
 
     app = FastAPI(
@@ -171,7 +174,8 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(health.router)
     admin_api = (admin_appearance, admin_users, admin_outbox, admin_dialogues, admin_people, admin_sites,
                  admin_fields, admin_targeting, admin_calendar, admin_routing, admin_meetings,
-                 admin_reports, admin_experiments, admin_conversations, admin_programs, admin_lists)  # fmt: skip
+                 admin_reports, admin_experiments, admin_conversations, admin_programs, admin_lists,
+                 admin_webhooks)  # fmt: skip
     for module in admin_api:
         app.include_router(module.router, dependencies=[API_TOKEN])
     app.include_router(meeting_links.router)
@@ -193,6 +197,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         meetings,
         reports,
         experiments,
+        webhooks,
         areas,
     ):
         app.include_router(pages.router)
