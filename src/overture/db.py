@@ -49,6 +49,7 @@ MODEL_MODULES = (
     "overture.scheduling.models",
     "overture.conversations.models",
     "overture.analytics.models",
+    "overture.webhooks.models",
 )
 
 
@@ -61,6 +62,8 @@ class Wake(enum.Enum):
 
     mail = "mail"  # the mail outbox
     calendar = "calendar"  # calendar events to write
+    activities = "activities"  # activities recorded: the consumers of the activity feed (webhooks)
+    webhooks = "webhooks"  # webhook deliveries to send
 
 
 _TO_WAKE = "overture.to_wake"

@@ -9,7 +9,9 @@ a lost wake-up left behind.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -27,6 +29,12 @@ from overture.scheduling import calendar_sync, notices
 from overture.settings import Settings, resolve_secret_key
 from overture.users import service as users
 from overture.users import sessions
+from overture.webhooks import delivery as webhook_delivery
+from overture.webhooks import service as webhooks
+
+# Activities are recorded at nearly every reply: their wake-up runs the feed's consumers at most once a second, a
+# second after the first wake-up of that second (a trailing run that sees everything committed meanwhile).
+ACTIVITIES_DEBOUNCE = 1.0
 
 
 def make_sender(settings: Settings) -> Sender | None:
@@ -49,15 +57,28 @@ class Jobs:
     deliver_mail: Any
     sync_calendars: Any = None
     purge_expired_data: Any = None
+    send_webhooks: Any = None
+    _activities_due: float = 0.0
+    _debounce: threading.Lock = field(default_factory=threading.Lock)
 
     def wake(self, worker: Wake) -> None:
         """Asks a worker to drain its rows now (called after a commit that gave it work, see `db.Wake`): the mail
-        outbox, or the calendar events of meetings booked, moved, cancelled or reassigned."""
+        outbox, the calendar events of meetings booked, moved, cancelled or reassigned, the webhook deliveries, or
+        the consumers of the activity feed (debounced: at most one run a second)."""
         match worker:
             case Wake.mail:
                 self.deliver_mail()
             case Wake.calendar:
                 self.sync_calendars()
+            case Wake.webhooks:
+                self.send_webhooks()
+            case Wake.activities:
+                with self._debounce:
+                    now = time.monotonic()
+                    if now < self._activities_due:
+                        return  # a run is already scheduled after this commit
+                    self._activities_due = now + ACTIVITIES_DEBOUNCE
+                self.send_webhooks.schedule(delay=ACTIVITIES_DEBOUNCE)
 
 
 def create_jobs(settings: Settings, db: Database) -> Jobs:
@@ -125,8 +146,30 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
         if queued:
             deliver_mail()
 
+    outbound = webhook_delivery.Outbound()
+
+    def webhooks_round(again: bool) -> None:
+        webhooks.catch_up(db, utcnow(), again=again)
+        report = webhook_delivery.deliver_due(db, outbound)
+        if report.disabled:
+            deliver_mail()  # the admins' email about the endpoint disabled
+
+    @huey.task()  # type: ignore[untyped-decorator]
+    def send_webhooks() -> None:
+        webhooks_round(again=False)
+
+    @huey.periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+    def send_webhooks_every_minute() -> None:
+        # Also reads the activity feed's last minutes again (rows committed out of id order on PostgreSQL), and
+        # sends the retries that came due.
+        webhooks_round(again=True)
+
     return Jobs(
-        huey=huey, deliver_mail=deliver_mail, sync_calendars=sync_calendars, purge_expired_data=purge_expired_data
+        huey=huey,
+        deliver_mail=deliver_mail,
+        sync_calendars=sync_calendars,
+        purge_expired_data=purge_expired_data,
+        send_webhooks=send_webhooks,
     )
 
 

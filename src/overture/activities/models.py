@@ -39,3 +39,18 @@ class Activity(Base):
     # When the person is deleted, people.privacy keeps the activity for reports but erases what the visitor gave
     # (info["personal"] is applied to the value; `info` is Python-only, no migration).
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, info={"personal": without_personal_values})
+
+
+class FeedCheckpoint(Base):
+    """How far one consumer of the activity feed (activities/feed.py) has read: every activity id up to
+    `activity_id`, as seen at `at`. A consumer keeps the checkpoints of the last `feed.LOOKBACK` (and the newest one
+    before), because the periodic read starts again from one that old: on PostgreSQL an activity may commit after
+    activities with higher ids were read."""
+
+    __tablename__ = "activity_feed_checkpoints"
+    __table_args__ = (Index("ix_activity_feed_checkpoints_consumer_id", "consumer", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consumer: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    activity_id: Mapped[int] = mapped_column(Integer)

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from overture.activities.models import Activity
+from overture.db import Wake, wake_after_commit
 from overture.people.models import Person
 
 
@@ -75,6 +76,8 @@ def record(
             "attributes": attributes or {},
         },
     )
+    # The consumers of the activity feed (webhooks) run once this commits (debounced by the job queue).
+    wake_after_commit(session, Wake.activities)
     return True
 
 

@@ -28,6 +28,7 @@ KIND_LABELS = {
     "imip_cancel": "Meeting cancellation",
     "meeting_notice": "Meeting notice",
     "calendar_attention": "Calendar needs attention",
+    "webhook_disabled": "Webhook endpoint disabled",
 }
 
 

@@ -40,6 +40,7 @@ from overture.web.api import (
     admin_sites,
     admin_targeting,
     admin_users,
+    admin_webhooks,
     widget_conversations,
     widget_identify,
     widget_router,
@@ -68,6 +69,7 @@ from overture.web.pages import (
     routing,
     sites,
     users,
+    webhooks,
 )
 from overture.web.security import AdminSecurityHeaders
 
@@ -167,7 +169,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(health.router)
     admin_api = (admin_appearance, admin_users, admin_outbox, admin_dialogues, admin_people, admin_sites,
                  admin_fields, admin_targeting, admin_calendar, admin_routing, admin_meetings,
-                 admin_reports, admin_experiments, admin_conversations)  # fmt: skip
+                 admin_reports, admin_experiments, admin_conversations, admin_webhooks)  # fmt: skip
     for module in admin_api:
         app.include_router(module.router, dependencies=[API_TOKEN])
     app.include_router(meeting_links.router)
@@ -188,6 +190,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         meetings,
         reports,
         experiments,
+        webhooks,
         areas,
     ):
         app.include_router(pages.router)

@@ -16,13 +16,17 @@ router = page_router()
 
 # What each area will hold, told to the person who opens it today.
 UPCOMING: dict[Area, str] = {
-    Area.integrations: "Marketo, webhooks and automations.",
+    Area.integrations: "Marketo and automations.",
+}
+# What each area already holds: (label, page).
+READY: dict[Area, list[tuple[str, str]]] = {
+    Area.integrations: [("Webhooks", "/admin/integrations/webhooks")],
 }
 
 
 def _area_page(area: Area) -> Callable[..., Response]:
     def page(request: Request, user: PAGE_USERS[area]) -> Response:  # type: ignore[valid-type]
-        return render(request, "admin/area.html", user, area=area, upcoming=UPCOMING[area])
+        return render(request, "admin/area.html", user, area=area, upcoming=UPCOMING[area], ready=READY.get(area, []))
 
     page.__name__ = f"{area.value}_page"
     return page
