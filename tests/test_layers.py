@@ -21,7 +21,7 @@ LAYERS = {
     "settings": 0, "db": 0, "http": 0, "errors": 0, "logs": 0, "signals": 0, "group_commit": 0, "__init__": 0,
     "client_addresses": 0,
     "people": 1, "mail": 1, "users": 1, "sites": 1,
-    "dialogues": 2, "activities": 2, "calendars": 2,
+    "dialogues": 2, "activities": 2, "calendars": 2, "programs": 2,
     "targeting": 3, "scheduling": 3,
     "conversations": 4, "analytics": 4, "visits": 4, "webhooks": 4,
     "integrations": 5,

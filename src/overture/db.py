@@ -45,6 +45,7 @@ MODEL_MODULES = (
     "overture.sites.models",
     "overture.dialogues.models",
     "overture.activities.models",
+    "overture.programs.models",
     "overture.calendars.models",
     "overture.scheduling.models",
     "overture.conversations.models",

@@ -27,6 +27,10 @@ class ActivityType(StrEnum):
     meeting_rescheduled = "meeting.rescheduled"
     meeting_cancelled = "meeting.cancelled"
     meeting_outcome = "meeting.outcome"
+    program_status_changed = "program.status_changed"
+    program_removed = "program.removed"
+    list_added = "list.added"
+    list_removed = "list.removed"
 
 
 # DESIGN.md section 5: these count once per visitor per session (per dialogue).

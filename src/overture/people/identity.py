@@ -8,6 +8,9 @@
 - A proven email (a signed `identify` from the host's server) merges an anonymous visitor into its owner: every
   row that points at the anonymous person (visitor ids, conversations, activities, page views, and whatever table
   is added later) moves to the known one, the anonymous row is deleted and the merge is recorded (`PersonMerge`).
+  A table where a person has at most one row per something (a program's members: one status per program) says
+  what to do when both people have one, as a function in its `info["on_merge"]`, called before the rows move
+  (programs/merging.py).
 - Two known people are never merged: a known person who gives another person's email keeps their own.
 - A visitor id is never matched to another one: people merge only through a proven email.
 - The person's company comes from the email's domain (`companies.py`); a claimed email gives no company.
@@ -115,6 +118,10 @@ def merge(session: Session, merged: Person, survivor: Person, now: datetime, *, 
         session.scalars(select(VisitorIdentity.visitor_id).where(VisitorIdentity.person_id == merged.id))
     )
     _take_values(survivor, merged)
+    for table in Base.metadata.sorted_tables:
+        settle = table.info.get("on_merge")
+        if settle is not None:
+            settle(session, merged.id, survivor.id, now)
     for column in people_references():
         session.execute(update(column.table).where(column == merged.id).values({column.name: survivor.id}))
     _repoint_loaded(session, merged.id, survivor.id)

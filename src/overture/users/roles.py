@@ -19,6 +19,7 @@ class Area(StrEnum):
     meetings = "meetings"
     routing = "routing"
     people = "people"
+    programs = "programs"
     conversations = "conversations"
     reports = "reports"
     integrations = "integrations"
@@ -42,6 +43,8 @@ AREA_ROLES: dict[Area, frozenset[Role]] = {
     Area.configuration: frozenset({Role.admin, Role.marketer}),
     Area.reports: frozenset({Role.admin, Role.marketer}),
     Area.people: frozenset({Role.admin, Role.marketer}),
+    # Programs and static lists: who is in which campaign, at which status (marketing's work, as in Marketo).
+    Area.programs: frozenset({Role.admin, Role.marketer}),
     Area.conversations: frozenset({Role.admin, Role.marketer}),
     Area.calendar: _ALL - {Role.marketer},
     Area.meetings: _ALL - {Role.marketer},

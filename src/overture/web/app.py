@@ -32,9 +32,11 @@ from overture.web.api import (
     admin_dialogues,
     admin_experiments,
     admin_fields,
+    admin_lists,
     admin_meetings,
     admin_outbox,
     admin_people,
+    admin_programs,
     admin_reports,
     admin_routing,
     admin_sites,
@@ -65,6 +67,7 @@ from overture.web.pages import (
     meetings,
     outbox,
     people,
+    programs,
     reports,
     routing,
     sites,
@@ -82,6 +85,7 @@ AREA_LABELS: dict[Area, str] = {
     Area.meetings: "Meetings",
     Area.routing: "Routing",
     Area.people: "People",
+    Area.programs: "Programs",
     Area.conversations: "Conversations",
     Area.reports: "Reports",
     Area.integrations: "Integrations",
@@ -169,7 +173,8 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     app.include_router(health.router)
     admin_api = (admin_appearance, admin_users, admin_outbox, admin_dialogues, admin_people, admin_sites,
                  admin_fields, admin_targeting, admin_calendar, admin_routing, admin_meetings,
-                 admin_reports, admin_experiments, admin_conversations, admin_webhooks)  # fmt: skip
+                 admin_reports, admin_experiments, admin_conversations, admin_webhooks, admin_programs,
+                 admin_lists)  # fmt: skip
     for module in admin_api:
         app.include_router(module.router, dependencies=[API_TOKEN])
     app.include_router(meeting_links.router)
@@ -181,6 +186,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         outbox,
         dialogues,
         people,
+        programs,
         conversations,
         sites,
         appearance,

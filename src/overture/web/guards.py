@@ -32,6 +32,8 @@ RoutingPageUser = Annotated[User, Depends(AreaGuard(Area.routing, api=False))]
 RoutingApiUser = Annotated[User, Depends(AreaGuard(Area.routing, api=True))]
 PeoplePageUser = Annotated[User, Depends(AreaGuard(Area.people, api=False))]
 PeopleApiUser = Annotated[User, Depends(AreaGuard(Area.people, api=True))]
+ProgramsPageUser = Annotated[User, Depends(AreaGuard(Area.programs, api=False))]
+ProgramsApiUser = Annotated[User, Depends(AreaGuard(Area.programs, api=True))]
 ConversationsPageUser = Annotated[User, Depends(AreaGuard(Area.conversations, api=False))]
 ConversationsApiUser = Annotated[User, Depends(AreaGuard(Area.conversations, api=True))]
 ReportsPageUser = Annotated[User, Depends(AreaGuard(Area.reports, api=False))]
@@ -51,6 +53,7 @@ PAGE_USERS: dict[Area, Any] = {
     Area.meetings: MeetingsPageUser,
     Area.routing: RoutingPageUser,
     Area.people: PeoplePageUser,
+    Area.programs: ProgramsPageUser,
     Area.conversations: ConversationsPageUser,
     Area.reports: ReportsPageUser,
     Area.integrations: IntegrationsPageUser,

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from overture.conversations import history
 from overture.db import utcnow
 from overture.people import directory, privacy
+from overture.programs.members import memberships_of
 from overture.web.deps import DbSession, RowId
 from overture.web.guards import PeoplePageUser
 from overture.web.pages.rendering import flash, page_router, redirect, render
@@ -51,7 +52,8 @@ def people_page(
 
 @router.get("/admin/people/{person_id}")
 def person_page(request: Request, session: DbSession, user: PeoplePageUser, person_id: RowId) -> Response:
-    return render(request, "admin/person.html", user, person=history.person_profile(session, person_id))
+    person = history.person_profile(session, person_id)
+    return render(request, "admin/person.html", user, person=person, memberships=memberships_of(session, person_id))
 
 
 @router.get("/admin/people/{person_id}/conversations/{conversation_id}")

@@ -1,0 +1,467 @@
+"""The Programs and Lists pages: programs with their statuses in order (create, edit, delete), their members by
+status with the CSV, setting or removing a person's status; static lists the same way, simpler. A change made here
+records the signed-in user as its source."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Form, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from overture.db import utcnow
+from overture.errors import Conflict, InvalidInput, OvertureError, Problem
+from overture.people.directory import get_person
+from overture.people.email_domains import normalize_email
+from overture.people.models import Person
+from overture.programs import lists, members, service
+from overture.programs.models import Program, StaticList
+from overture.programs.schemas import CHANNEL_LABELS, CHANNEL_STATUSES, Channel, StatusIn
+from overture.programs.source import Source
+from overture.users.models import User
+from overture.web.api.admin_lists import list_csv_response
+from overture.web.api.admin_programs import program_csv_response
+from overture.web.deps import DbSession, RowId
+from overture.web.guards import ProgramsPageUser
+from overture.web.pages.forms import refuse, refuse_with_flash
+from overture.web.pages.rendering import flash, page_router, redirect, render
+
+router = page_router()
+PROGRAMS = "/admin/programs"
+LISTS = "/admin/lists"
+NEW_ROWS = 3  # empty status rows under the existing ones, for new statuses
+Text = Annotated[str, Form(max_length=500)]
+Rows = Annotated[list[str], Form(max_length=60)]
+Cursor = Annotated[str, Query(max_length=12)]
+
+
+def _channels() -> list[tuple[str, str]]:
+    return [(channel.value, CHANNEL_LABELS[channel]) for channel in Channel]
+
+
+# --- the statuses' rows ----------------------------------------------------------------------------------------------
+
+
+def _rows_of(session: Session, program: Program | None, channel: Channel = Channel.chat) -> list[dict[str, Any]]:
+    """The status rows of the form: the program's statuses (or the channel's usual ones), then empty rows."""
+    if program is not None:
+        rows = [
+            {"id": s.id, "name": s.name, "position": s.step, "success": s.success, "remove": False}
+            for s in service.statuses_of(session, program.id)
+        ]
+    else:
+        rows = [
+            {"id": None, "name": name, "position": step, "success": success, "remove": False}
+            for step, (name, success) in enumerate(CHANNEL_STATUSES[channel], start=1)
+        ]
+    start = len(rows) + 1
+    rows += [
+        {"id": None, "name": "", "position": start + i, "success": False, "remove": False} for i in range(NEW_ROWS)
+    ]
+    return rows
+
+
+def _typed_rows(
+    ids: list[str], names: list[str], positions: list[str], success: list[str], remove: list[str]
+) -> list[dict[str, Any]]:
+    rows = []
+    for index, name in enumerate(names):
+        row_id = ids[index] if index < len(ids) else ""
+        position = positions[index] if index < len(positions) else ""
+        rows.append(
+            {
+                "id": int(row_id) if row_id.isdigit() else None,
+                "name": name,
+                "position": position,
+                "success": str(index) in success,
+                "remove": str(index) in remove,
+            }
+        )
+    return rows
+
+
+def _statuses(rows: list[dict[str, Any]]) -> tuple[list[StatusIn], dict[str, str]]:
+    """The statuses the rows say, in the order of their positions (a row without a name, or marked removed, is
+    none), and which row each one came from, as the refusal's field mapping (`statuses.2.name` -> row 4)."""
+    problems: list[Problem] = []
+    kept: list[tuple[float, int, dict[str, Any]]] = []
+    for index, row in enumerate(rows):
+        if row["remove"] or not (row["name"] or "").strip():
+            continue
+        try:
+            position = float(row["position"])
+        except (TypeError, ValueError):
+            problems.append(Problem(f"status_position_{index}", "Give the position as a number (1 is first)."))
+            continue
+        kept.append((position, index, row))
+    if problems:
+        raise InvalidInput("The program was not saved.", problems)
+    kept.sort(key=lambda item: (item[0], item[1]))
+    statuses = [StatusIn(id=row["id"], name=row["name"], success=row["success"]) for _, _, row in kept]
+    fields = {"statuses": "statuses"}
+    for order, (_, index, _) in enumerate(kept):
+        fields[f"statuses.{order}.name"] = f"status_name_{index}"
+        fields[f"statuses.{order}"] = f"status_name_{index}"
+    return statuses, fields
+
+
+# --- programs --------------------------------------------------------------------------------------------------------
+
+
+@router.get(PROGRAMS)
+def programs_page(request: Request, session: DbSession, user: ProgramsPageUser) -> Response:
+    rows = [members.program_public(session, program) for program in service.all_programs(session)]
+    return render(request, "admin/programs.html", user, active_area="programs", programs=rows,
+                  channel_labels=CHANNEL_LABELS)  # fmt: skip
+
+
+def _new_page(request: Request, user: User, rows: list[dict[str, Any]], status: int = 200, **extra: Any) -> Response:
+    return render(
+        request, "admin/program_new.html", user, status=status, active_area="programs", channels=_channels(),
+        rows=rows, **{"form": {"channel": "chat"}, **extra},
+    )  # fmt: skip
+
+
+@router.get(PROGRAMS + "/new")
+def new_program_page(
+    request: Request, session: DbSession, user: ProgramsPageUser, channel: Annotated[Channel, Query()] = Channel.chat
+) -> Response:
+    return _new_page(request, user, _rows_of(session, None, channel), form={"channel": channel.value})
+
+
+@router.post(PROGRAMS)
+def create_program(
+    request: Request,
+    session: DbSession,
+    user: ProgramsPageUser,
+    name: Annotated[str, Form(max_length=200)] = "",
+    channel: Annotated[str, Form(max_length=20)] = "",
+    description: Text = "",
+    status_id: Rows = [],  # noqa: B006 (FastAPI copies a default)
+    status_name: Rows = [],  # noqa: B006
+    status_position: Rows = [],  # noqa: B006
+    status_success: Rows = [],  # noqa: B006
+    status_remove: Rows = [],  # noqa: B006
+) -> Response:
+    rows = _typed_rows(status_id, status_name, status_position, status_success, status_remove)
+    form = {"name": name, "channel": channel, "description": description, "statuses": ""}
+    fields: dict[str, str] = {}
+    try:
+        statuses, fields = _statuses(rows)
+        program = service.create_program(session, name, channel, statuses, utcnow(), description=description)
+    except (InvalidInput, Conflict) as exc:
+        return _new_page(request, user, rows, **refuse(session, exc, form, fields).shown())
+    flash(request, f"{program.name} is added. Automations and the API can now set its statuses.", "success")
+    return redirect(f"{PROGRAMS}/{program.id}")
+
+
+def _program_page(
+    request: Request,
+    session: Session,
+    user: User,
+    program: Program,
+    *,
+    status_filter: str = "",
+    cursor: str = "",
+    rows: list[dict[str, Any]] | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    shown = members.program_public(session, program)
+    filter_error = None
+    try:
+        page = members.program_members(session, program, status=status_filter or None, cursor=cursor or None)
+    except InvalidInput as exc:
+        filter_error = exc.problems[0].message if exc.problems else exc.message
+        page = members.program_members(session, program)
+        status_filter = ""
+    keep = {"status": status_filter} if status_filter else {}
+    return render(
+        request,
+        "admin/program.html",
+        user,
+        status=status,
+        active_area="programs",
+        program=shown,
+        channels=_channels(),
+        channel_labels=CHANNEL_LABELS,
+        rows=rows if rows is not None else _rows_of(session, program),
+        members_page=page,
+        status_filter=status_filter,
+        filter_error=filter_error,
+        next_url=f"?{urlencode({**keep, 'cursor': page.next_cursor})}#members" if page.next_cursor else None,
+        first_url=f"?{urlencode(keep)}#members" if cursor else None,
+        csv_url=f"{PROGRAMS}/{program.id}/members.csv" + (f"?{urlencode(keep)}" if keep else ""),
+        **{"form": {"name": program.name, "channel": program.channel, "description": program.description},
+           "member_form": {"only_forward": False}, **extra},
+    )  # fmt: skip
+
+
+@router.get(PROGRAMS + "/{program_id}")
+def program_page(
+    request: Request,
+    session: DbSession,
+    user: ProgramsPageUser,
+    program_id: RowId,
+    status: Annotated[str, Query(max_length=60)] = "",
+    cursor: Cursor = "",
+) -> Response:
+    program = service.get_program(session, program_id)
+    return _program_page(request, session, user, program, status_filter=status, cursor=cursor)
+
+
+@router.post(PROGRAMS + "/{program_id}")
+def update_program(
+    request: Request,
+    session: DbSession,
+    user: ProgramsPageUser,
+    program_id: RowId,
+    name: Annotated[str, Form(max_length=200)] = "",
+    channel: Annotated[str, Form(max_length=20)] = "",
+    description: Text = "",
+    status_id: Rows = [],  # noqa: B006
+    status_name: Rows = [],  # noqa: B006
+    status_position: Rows = [],  # noqa: B006
+    status_success: Rows = [],  # noqa: B006
+    status_remove: Rows = [],  # noqa: B006
+) -> Response:
+    program = service.get_program(session, program_id)
+    rows = _typed_rows(status_id, status_name, status_position, status_success, status_remove)
+    form = {"name": name, "channel": channel, "description": description, "statuses": ""}
+    fields: dict[str, str] = {}
+    try:
+        statuses, fields = _statuses(rows)
+        service.update_program(
+            session, program, utcnow(), name=name, channel=channel, description=description, statuses=statuses
+        )
+    except (InvalidInput, Conflict) as exc:
+        refused = refuse(session, exc, form, fields)
+        again = service.get_program(session, program_id)
+        return _program_page(request, session, user, again, rows=rows, **refused.shown())
+    flash(request, f"{program.name} is saved.", "success")
+    return redirect(f"{PROGRAMS}/{program.id}")
+
+
+Confirmed = Annotated[bool, Form()]
+
+
+def _unconfirmed(what: str) -> InvalidInput:
+    return InvalidInput(f"Not deleted: tick the box to confirm that the {what} and its members go.",
+                        [Problem("confirm", "Tick the box to confirm.")])  # fmt: skip
+
+
+@router.post(PROGRAMS + "/{program_id}/delete")
+def delete_program(
+    request: Request, session: DbSession, user: ProgramsPageUser, program_id: RowId, confirm: Confirmed = False
+) -> Response:
+    program = service.get_program(session, program_id)
+    if not confirm:
+        return refuse_with_flash(request, session, _unconfirmed("program"), f"{PROGRAMS}/{program.id}")
+    name = program.name
+    count = service.delete_program(session, program)
+    flash(request, f"{name} is deleted, with its {count} member{'' if count == 1 else 's'}.", "success")
+    return redirect(PROGRAMS)
+
+
+@router.get(PROGRAMS + "/{program_id}/members.csv")
+def program_csv(
+    request: Request,
+    session: DbSession,
+    user: ProgramsPageUser,
+    program_id: RowId,
+    status: Annotated[str, Query(max_length=60)] = "",
+) -> Response:
+    program = service.get_program(session, program_id)
+    if status:
+        service.find_status(session, program, status)
+    return program_csv_response(request, program.id, status or None)
+
+
+def find_person(session: Session, given: str) -> Person:
+    """The person an admin typed: an id, or an email. Raises InvalidInput on the field `person`."""
+    given = given.strip()
+    found = None
+    if given.isdigit() and int(given) <= 2_147_483_647:
+        found = session.get(Person, int(given))
+    elif "@" in given:
+        found = session.scalar(select(Person).where(Person.email == normalize_email(given)))
+    if found is None:
+        raise InvalidInput(
+            "No such person.",
+            [Problem("person", f"No person has the email or id '{given}'. Find them on the People page.")],
+        )
+    return found
+
+
+@router.post(PROGRAMS + "/{program_id}/members")
+def set_member_status(
+    request: Request,
+    session: DbSession,
+    user: ProgramsPageUser,
+    program_id: RowId,
+    person: Annotated[str, Form(max_length=254)] = "",
+    status: Annotated[str, Form(max_length=60)] = "",
+    only_forward: Annotated[bool, Form()] = False,
+) -> Response:
+    program = service.get_program(session, program_id)
+    try:
+        who = find_person(session, person)
+        change = service.set_program_status(
+            session, program, who, status, Source.user(user.id), utcnow(), only_forward=only_forward
+        )
+    except InvalidInput as exc:
+        refused = refuse(session, exc, {"person": person, "status": status, "only_forward": only_forward})
+        shown = refused.shown("member_")
+        return _program_page(request, session, user, service.get_program(session, program_id), **shown)
+    said = {
+        "joined": f"joined at {change.status.name}",
+        "progressed": f"moved on to {change.status.name}",
+        "moved back": f"moved back to {change.status.name}",
+        "unchanged": f"already at {change.status.name}: nothing changed",
+        "not moved back": f"already at {change.status.name}, a later step: nothing changed",
+    }[change.outcome]
+    flash(request, f"Person {who.email or who.id} {said}.", "success")
+    return redirect(f"{PROGRAMS}/{program.id}#members")
+
+
+@router.post(PROGRAMS + "/{program_id}/members/{person_id}/remove")
+def remove_member(
+    request: Request, session: DbSession, user: ProgramsPageUser, program_id: RowId, person_id: RowId
+) -> Response:
+    program = service.get_program(session, program_id)
+    try:
+        who = get_person(session, person_id)
+    except OvertureError as exc:
+        return refuse_with_flash(request, session, exc, f"{PROGRAMS}/{program.id}")
+    service.remove_from_program(session, program, who, Source.user(user.id), utcnow())
+    flash(request, f"Person {who.email or who.id} is removed from {program.name}.", "success")
+    return redirect(f"{PROGRAMS}/{program.id}#members")
+
+
+# --- lists -----------------------------------------------------------------------------------------------------------
+
+
+def _lists_page(request: Request, session: Session, user: User, status: int = 200, **extra: Any) -> Response:
+    counts = lists.member_counts(session)
+    rows = [members.list_public(row, counts.get(row.id, 0)) for row in lists.all_lists(session)]
+    return render(request, "admin/lists.html", user, status=status, active_area="programs", lists=rows,
+                  **{"form": {}, **extra})  # fmt: skip
+
+
+@router.get(LISTS)
+def lists_page(request: Request, session: DbSession, user: ProgramsPageUser) -> Response:
+    return _lists_page(request, session, user)
+
+
+@router.post(LISTS)
+def create_list(
+    request: Request,
+    session: DbSession,
+    user: ProgramsPageUser,
+    name: Annotated[str, Form(max_length=200)] = "",
+    description: Text = "",
+) -> Response:
+    try:
+        row = lists.create_list(session, name, utcnow(), description=description)
+    except (InvalidInput, Conflict) as exc:
+        return _lists_page(
+            request, session, user, **refuse(session, exc, {"name": name, "description": description}).shown()
+        )
+    flash(request, f"{row.name} is added.", "success")
+    return redirect(f"{LISTS}/{row.id}")
+
+
+def _list_page(
+    request: Request, session: Session, user: User, row: StaticList, cursor: str = "", status: int = 200, **extra: Any
+) -> Response:
+    page = members.list_members(session, row, cursor=cursor or None)
+    shown = members.list_public(row, page.total)
+    return render(
+        request, "admin/list.html", user, status=status, active_area="programs", static_list=shown,
+        members_page=page,
+        next_url=f"?{urlencode({'cursor': page.next_cursor})}#members" if page.next_cursor else None,
+        first_url="?#members" if cursor else None,
+        csv_url=f"{LISTS}/{row.id}/members.csv",
+        **{"form": {"name": row.name, "description": row.description}, "member_form": {}, **extra},
+    )  # fmt: skip
+
+
+@router.get(LISTS + "/{list_id}")
+def list_page(
+    request: Request, session: DbSession, user: ProgramsPageUser, list_id: RowId, cursor: Cursor = ""
+) -> Response:
+    return _list_page(request, session, user, lists.get_list(session, list_id), cursor=cursor)
+
+
+@router.post(LISTS + "/{list_id}")
+def update_list(
+    request: Request,
+    session: DbSession,
+    user: ProgramsPageUser,
+    list_id: RowId,
+    name: Annotated[str, Form(max_length=200)] = "",
+    description: Text = "",
+) -> Response:
+    row = lists.get_list(session, list_id)
+    try:
+        lists.update_list(session, row, utcnow(), name=name, description=description)
+    except (InvalidInput, Conflict) as exc:
+        refused = refuse(session, exc, {"name": name, "description": description})
+        return _list_page(request, session, user, lists.get_list(session, list_id), **refused.shown())
+    flash(request, f"{row.name} is saved.", "success")
+    return redirect(f"{LISTS}/{row.id}")
+
+
+@router.post(LISTS + "/{list_id}/delete")
+def delete_list(
+    request: Request, session: DbSession, user: ProgramsPageUser, list_id: RowId, confirm: Confirmed = False
+) -> Response:
+    row = lists.get_list(session, list_id)
+    if not confirm:
+        return refuse_with_flash(request, session, _unconfirmed("list"), f"{LISTS}/{row.id}")
+    name = row.name
+    count = lists.delete_list(session, row)
+    flash(request, f"{name} is deleted, with its {count} member{'' if count == 1 else 's'}.", "success")
+    return redirect(LISTS)
+
+
+@router.get(LISTS + "/{list_id}/members.csv")
+def list_csv(request: Request, session: DbSession, user: ProgramsPageUser, list_id: RowId) -> Response:
+    return list_csv_response(request, lists.get_list(session, list_id).id)
+
+
+@router.post(LISTS + "/{list_id}/members")
+def add_list_member(
+    request: Request,
+    session: DbSession,
+    user: ProgramsPageUser,
+    list_id: RowId,
+    person: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    row = lists.get_list(session, list_id)
+    try:
+        who = find_person(session, person)
+    except InvalidInput as exc:
+        refused = refuse(session, exc, {"person": person})
+        return _list_page(request, session, user, lists.get_list(session, list_id), **refused.shown("member_"))
+    outcome = lists.add_to_list(session, row, who, Source.user(user.id), utcnow())
+    said = "is added" if outcome == "added" else "was on the list already: nothing changed"
+    flash(request, f"Person {who.email or who.id} {said}.", "success")
+    return redirect(f"{LISTS}/{row.id}#members")
+
+
+@router.post(LISTS + "/{list_id}/members/{person_id}/remove")
+def remove_list_member(
+    request: Request, session: DbSession, user: ProgramsPageUser, list_id: RowId, person_id: RowId
+) -> Response:
+    row = lists.get_list(session, list_id)
+    try:
+        who = get_person(session, person_id)
+    except OvertureError as exc:
+        return refuse_with_flash(request, session, exc, f"{LISTS}/{row.id}")
+    lists.remove_from_list(session, row, who, Source.user(user.id), utcnow())
+    flash(request, f"Person {who.email or who.id} is removed from {row.name}.", "success")
+    return redirect(f"{LISTS}/{row.id}#members")
