@@ -45,7 +45,9 @@ def upgrade() -> None:
         sa.Column("results", sa.JSON(), nullable=False),
         sa.Column("ran_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["automation_id"], ["automations.id"], name=op.f("fk_automation_runs_automation_id_automations"),
+            ["automation_id"],
+            ["automations.id"],
+            name=op.f("fk_automation_runs_automation_id_automations"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
