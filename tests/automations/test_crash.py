@@ -16,8 +16,19 @@ from overture.db import Database
 from overture.mail.models import OutboxMessage
 from overture.programs.models import ListMember, ProgramMemberChange
 
-from .helpers import BASE_URL, LATER, T0, activity, automation, goal_automation, person, program, run_job, runs
-from .helpers import static_list
+from .helpers import (
+    BASE_URL,
+    LATER,
+    T0,
+    activity,
+    automation,
+    goal_automation,
+    person,
+    program,
+    run_job,
+    runs,
+    static_list,
+)
 
 # The job, in a process of its own that kills itself the moment the actions are done, before the feed's checkpoint
 # moves and the transaction commits: as `kill -9` of the worker would at the worst moment.

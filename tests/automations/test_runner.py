@@ -31,9 +31,12 @@ def status_of(db: Database, program_id: int, person_id: int) -> str | None:
 
 def on_list(db: Database, list_id: int, person_id: int) -> bool:
     with db.read() as session:
-        return session.scalar(
-            select(ListMember.id).where(ListMember.list_id == list_id, ListMember.person_id == person_id)
-        ) is not None
+        return (
+            session.scalar(
+                select(ListMember.id).where(ListMember.list_id == list_id, ListMember.person_id == person_id)
+            )
+            is not None
+        )
 
 
 def outbox(db: Database) -> list[OutboxMessage]:

@@ -130,7 +130,9 @@ def _write(automation: Automation, given: AutomationIn, condition: Condition | N
     automation.enabled = given.enabled
     automation.activity_type = given.trigger.activity
     automation.attributes = [test.model_dump(mode="json") for test in given.trigger.attributes]
-    automation.condition = _CONDITION.dump_python(condition, mode="json", by_alias=True) if condition else None
+    automation.condition = (
+        _CONDITION.dump_python(condition, mode="json", by_alias=True, exclude_none=True) if condition else None
+    )
     automation.actions = stored
     automation.updated_at = now
 
