@@ -239,9 +239,9 @@ def _save(
             automations.update(session, automation, given, utcnow())
             flash(request, f"{automation.name} is saved.", "success")
     except (InvalidInput, OvertureError) as exc:
-        shown = refuse(session, exc, {**form, **{name: "" for name in FIELDS.values()}}, FIELDS).shown()
-        del shown["form"]  # the form as typed, rows and all
-        return _form_page(request, session, user, automation, form, **shown)
+        refused = refuse(session, exc, {**form, **{name: "" for name in FIELDS.values()}}, FIELDS).shown()
+        del refused["form"]  # the form as typed, rows and all
+        return _form_page(request, session, user, automation, form, **refused)
     return redirect(f"{PAGE}/{automation.id}")
 
 
