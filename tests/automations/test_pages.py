@@ -121,3 +121,17 @@ def test_turning_an_automation_off_and_deleting_it(client: TestClient, db: Datab
 def test_agents_cannot_open_automations(client: TestClient, personas: Personas) -> None:
     sign_in(client, personas.bob)
     assert client.get(PAGE).status_code == 403
+
+
+def test_a_persons_page_shows_the_automations_that_ran_for_them(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    ada, spring, hot = person(db), program(db), static_list(db)
+    with time_machine.travel(T0, tick=False):
+        sign_in(client, personas.mark)
+        automation_url = post(client, PAGE, goal_form(spring, hot)).headers["location"]
+        activity(db, ada, ActivityType.goal_reached, T0 + timedelta(minutes=1), goal="demo_requested")
+        run_job(db, T0 + timedelta(minutes=2))
+        page = client.get(f"/admin/people/{ada}").text
+    assert f'<a href="{automation_url}">Demo requests to sales</a> on goal.reached goal demo_requested: done' in page
+    assert "(Spring chat: joined (Engaged). Hot leads: added.)" in page
