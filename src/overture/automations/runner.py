@@ -51,10 +51,21 @@ def run_batch(session: Session, activities: list[Activity], now: datetime, base_
             waiting[stored.activity_type].append(loaded(stored))
         except ValueError:
             log.warning("automation_unreadable", automation=stored.id)  # saved by an older version: skipped
+    if not waiting:
+        return 0
+    # What ran already (the feed's look-back reads activities again): run once.
+    done = {
+        (automation_id, activity_id)
+        for automation_id, activity_id in session.execute(
+            select(AutomationRun.automation_id, AutomationRun.activity_id).where(
+                AutomationRun.activity_id.in_([activity.id for activity in activities])
+            )
+        )
+    }
     made = 0
     for activity in activities:
         for automation in waiting.get(activity.type, []):
-            if _should_run(session, automation, activity, now):
+            if (automation.id, activity.id) not in done and _should_run(session, automation, activity, now):
                 _run(session, automation, activity, now, base_url)
                 made += 1
     return made
@@ -66,13 +77,6 @@ def _should_run(session: Session, automation: Checked, activity: Activity, now: 
     attributes = activity.attributes or {}
     if attributes.get("source") == "automation" and attributes.get("source_ref") == str(automation.id):
         return False  # its own doing: an automation never triggers itself
-    done = session.scalar(
-        select(AutomationRun.id).where(
-            AutomationRun.automation_id == automation.id, AutomationRun.activity_id == activity.id
-        )
-    )
-    if done is not None:
-        return False  # read again (the feed's look-back): run once
     reason = matching.why_not(
         session, activity, automation.activity_type, automation.filters, automation.condition, now
     )
