@@ -20,13 +20,14 @@ ALL_AREAS = [
     "Meetings",
     "Routing",
     "People",
+    "Programs",
     "Conversations",
     "Reports",
     "Integrations",
     "Users",
     "Outbox",
 ]
-MARKETER_AREAS = ["Dialogues", "Configuration", "People", "Conversations", "Reports"]
+MARKETER_AREAS = ["Dialogues", "Configuration", "People", "Programs", "Conversations", "Reports"]
 AGENT_AREAS = ["Calendar", "Meetings"]
 CSP = "Content Security Policy"
 

@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from overture.db import Database, utcnow
 from overture.errors import Conflict, InvalidInput, Problem
+from overture.scheduling.limits import MEETING_TYPE_SETTINGS
 from overture.sites import service as sites
 from overture.sites.models import Site
-from overture.web.pages.forms import field_of, refuse
+from overture.web.pages.forms import MeetingLimitsForm, field_of, refuse
 
 from support import Personas, post_form, sign_in
 
@@ -115,3 +116,8 @@ def test_no_admin_template_types_the_csrf_input_or_its_own_problem_macro() -> No
             if "problem" in macro or "aria-invalid" in macro:
                 found.append(f"{name}: its own form macro {macro.split('(')[0]} (use admin/forms.html)")
     assert found == []
+
+
+def test_the_limits_form_of_agents_and_meeting_types_has_a_field_for_each_setting_a_meeting_type_sets() -> None:
+    # A setting limits.py gains and the form lacks would be dropped from both pages without a word.
+    assert list(MeetingLimitsForm.model_fields) == list(MEETING_TYPE_SETTINGS)

@@ -128,3 +128,15 @@ class ReportCheckpoint(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     activity_id: Mapped[int] = mapped_column(Integer)
     conversation_id: Mapped[int] = mapped_column(Integer)
+
+
+# Every table of rollups (figures by hour or day, the people acquired): what retention keeps as long as outcomes.
+ROLLUP_TABLES: tuple[type[Base], ...] = (
+    ReportHour,
+    ReportTotalHour,
+    ReportDay,
+    ReportPageHour,
+    ReportPageTotalHour,
+    ReportPageDay,
+    ReportPerson,
+)

@@ -25,15 +25,7 @@ from sqlalchemy.orm import Session
 
 from overture.activities.models import Activity
 from overture.activities.service import ActivityType
-from overture.analytics.models import (
-    ReportDay,
-    ReportHour,
-    ReportPageDay,
-    ReportPageHour,
-    ReportPageTotalHour,
-    ReportPerson,
-    ReportTotalHour,
-)
+from overture.analytics.models import ROLLUP_TABLES
 from overture.conversations.models import Conversation
 from overture.db import Database
 from overture.people.models import PageView, Person
@@ -145,13 +137,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("page views", _table(PageView), "raw", _page_view),
     Kind("anonymous transcripts", _table(Conversation), "raw", _anonymous_transcript),
     Kind("outcome activities", _table(Activity), "outcome", _outcome_activity),
-    _rollup(ReportHour),
-    _rollup(ReportTotalHour),
-    _rollup(ReportDay),
-    _rollup(ReportPageHour),
-    _rollup(ReportPageTotalHour),
-    _rollup(ReportPageDay),
-    _rollup(ReportPerson),
+    *(_rollup(model) for model in ROLLUP_TABLES),
 )
 
 

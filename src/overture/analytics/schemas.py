@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# What every report says of the period it counts, and what its rates are, worded once.
+From = Annotated[date, Field(alias="from", description="The first day counted, in `zone`.")]
+To = Annotated[date, Field(description="The last day counted, in `zone`.")]
+Zone = Annotated[str, Field(description="The IANA time zone whose calendar days are counted.")]
+Version = Annotated[int | None, Field(description="The version counted; null: every version.")]
+EngagementRate = Annotated[float | None, Field(description="engaged / triggered; null when nothing was triggered.")]
+ConversionRate = Annotated[float | None, Field(description="people_acquired / engaged; null when nobody engaged.")]
 
 
 class Figures(BaseModel):
@@ -17,8 +26,8 @@ class Figures(BaseModel):
     people_acquired: int = Field(description="People who gave a valid email in this dialogue, once each.")
     meetings_booked: int = Field(description="Meetings booked in this dialogue.")
     goals: dict[str, int] = Field(description="Each goal reached, by name: the conversations that reached it.")
-    engagement_rate: float | None = Field(description="engaged / triggered; null when nothing was triggered.")
-    conversion_rate: float | None = Field(description="people_acquired / engaged; null when nobody engaged.")
+    engagement_rate: EngagementRate
+    conversion_rate: ConversionRate
 
 
 class AnswerCount(BaseModel):
@@ -45,14 +54,19 @@ class FunnelMeetings(BaseModel):
     no_show: int = Field(description="Of those, the conversations whose meeting the agent marked no-show.")
 
 
-class DialogueReport(Figures):
+class DialoguePeriod(BaseModel):
+    """What a report of one dialogue counts: the dialogue, its version (or every one), the days and their zone."""
+
     model_config = ConfigDict(populate_by_name=True)
 
     dialogue: str
-    version: int | None = Field(description="The version counted; null: every version.")
-    from_: date = Field(alias="from", description="The first day counted, in `zone`.")
-    to: date = Field(description="The last day counted, in `zone`.")
-    zone: str = Field(description="The IANA time zone whose calendar days are counted.")
+    version: Version
+    from_: From
+    to: To
+    zone: Zone
+
+
+class DialogueReport(DialoguePeriod, Figures):  # Figures first in the answer, then the period
     daily: dict[date, Figures] = Field(description="Each day of the period, in `zone`, with its figures.")
     funnel: list[FunnelStep] = Field(
         description="Each card of the flow, then any other card reached (a called flow's, an older version's), with "
@@ -80,14 +94,7 @@ class BreakdownRow(BaseModel):
     conversion_rate: float | None = Field(description="people_acquired / engaged.")
 
 
-class Breakdown(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    dialogue: str
-    version: int | None = Field(description="The version counted; null: every version.")
-    from_: date = Field(alias="from", description="The first day counted, in `zone`.")
-    to: date = Field(description="The last day counted, in `zone`.")
-    zone: str = Field(description="The IANA time zone whose calendar days are counted.")
+class Breakdown(DialoguePeriod):
     by: str = Field(description="page, utm_source, utm_campaign, company or known.")
     rows: list[BreakdownRow] = Field(description="The groups, largest first (known before anonymous).")
 
@@ -106,8 +113,8 @@ class TopDialogue(BaseModel):
     completed: int
     people_acquired: int
     meetings_booked: int
-    engagement_rate: float | None = Field(description="engaged / triggered; null when nothing was triggered.")
-    conversion_rate: float | None = Field(description="people_acquired / engaged; null when nobody engaged.")
+    engagement_rate: EngagementRate
+    conversion_rate: ConversionRate
 
 
 class TopPage(BaseModel):
@@ -128,9 +135,9 @@ class MeetingCount(BaseModel):
 class Dashboard(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    from_: date = Field(alias="from", description="The first day counted, in `zone`.")
-    to: date = Field(description="The last day counted, in `zone`.")
-    zone: str = Field(description="The IANA time zone whose calendar days are counted.")
+    from_: From
+    to: To
+    zone: Zone
     totals: DashboardFigures
     daily: dict[date, DashboardFigures] = Field(description="Each day of the period, in `zone`, with its figures.")
     top_dialogues: list[TopDialogue] = Field(description="The most triggered dialogues first.")

@@ -236,24 +236,33 @@ async def pick_time(
     return _answered(answered)
 
 
+# A move of the visitor that takes no answer, as the service names it: (session, public id, token, step, now).
+Move = Callable[[Session, str, str, int, datetime], conversations.View]
+
+
+async def _stepped(
+    request: Request, context: AppContext, conversation_id: str, token: str, step: int, move: Move
+) -> Response:
+    """`move` (`conversations.back`, `conversations.restart`) made at `step` in the shared writing transaction,
+    answered like a reply."""
+    now = utcnow()
+    view = await _checked(request, context, conversation_id, lambda session: move(
+        session, conversation_id, token, step, now))  # fmt: skip
+    return await _answer(context, view, token, now)
+
+
 @router.post("/{conversation_id}/back", response_model=ConversationOut, summary="Undo the last answer")
 async def back(
     request: Request, context: Context, conversation_id: ConversationId, token: Token, body: Step
 ) -> Response:
-    now = utcnow()
-    view = await _checked(request, context, conversation_id, lambda session: conversations.back(
-        session, conversation_id, token, body.step, now))  # fmt: skip
-    return await _answer(context, view, token, now)
+    return await _stepped(request, context, conversation_id, token, body.step, conversations.back)
 
 
 @router.post("/{conversation_id}/restart", response_model=ConversationOut, summary="Start over from the first card")
 async def restart(
     request: Request, context: Context, conversation_id: ConversationId, token: Token, body: Step
 ) -> Response:
-    now = utcnow()
-    view = await _checked(request, context, conversation_id, lambda session: conversations.restart(
-        session, conversation_id, token, body.step, now))  # fmt: skip
-    return await _answer(context, view, token, now)
+    return await _stepped(request, context, conversation_id, token, body.step, conversations.restart)
 
 
 @router.post(

@@ -13,7 +13,7 @@ from overture.web.deps import DbSession
 from overture.web.guards import SignedInPageUser
 from overture.web.pages.auth import sign_in
 from overture.web.pages.forms import refuse
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.rendering import page_router, render, succeeded
 
 router = page_router()
 
@@ -28,8 +28,7 @@ def update_profile(
     request: Request, session: DbSession, user: SignedInPageUser, name: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     users.update_profile(session, user, name=name)
-    flash(request, "Your name is saved.", "success")
-    return redirect("/admin/account")
+    return succeeded(request, "Your name is saved.", "/admin/account")
 
 
 @router.post("/admin/account/password")
@@ -50,5 +49,4 @@ def change_password(
         return render(request, "admin/account.html", user, **refuse(session, exc, {}).shown())
     # Every session of this user ended with the new password; the one that changed it goes on as a fresh one.
     sign_in(request, session, user)
-    flash(request, "Your password is changed. Your other sessions are signed out.", "success")
-    return redirect("/admin/account")
+    return succeeded(request, "Your password is changed. Your other sessions are signed out.", "/admin/account")

@@ -25,7 +25,7 @@ from overture.web.deps import DbSession
 from overture.web.errors import error_body
 from overture.web.guards import ConfigurationPageUser
 from overture.web.pages.forms import refuse, refuse_with_flash
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.rendering import flash, page_router, redirect, render, succeeded
 
 router = page_router()
 SiteKey = Annotated[str, Path(max_length=80, pattern=sites.KEY_PATTERN)]
@@ -159,8 +159,11 @@ def save_appearance(
         appearances.save(session, site, document)
     except InvalidInput as exc:
         return _page(request, session, user, sites.get(session, key), **refuse(session, exc, flat(document)).shown())
-    flash(request, f"The appearance of '{site.name}' is saved: the widget shows it within a second.", "success")
-    return redirect(f"{SITES}/{key}/appearance")
+    return succeeded(
+        request,
+        f"The appearance of '{site.name}' is saved: the widget shows it within a second.",
+        f"{SITES}/{key}/appearance",
+    )
 
 
 @router.post(SITES + "/{key}/avatar")
@@ -172,8 +175,7 @@ def upload_avatar(
         avatars.upload(session, site, avatar.file.read(avatars.MAX_BYTES + 1), utcnow())
     except InvalidInput as exc:
         return refuse_with_flash(request, session, exc, f"{SITES}/{key}/appearance#avatar")
-    flash(request, "The avatar is saved.", "success")
-    return redirect(f"{SITES}/{key}/appearance#avatar")
+    return succeeded(request, "The avatar is saved.", f"{SITES}/{key}/appearance#avatar")
 
 
 @router.post(SITES + "/{key}/avatar/delete")
@@ -231,10 +233,9 @@ def preview(
 @router.post(SITES + "/{key}/identify-secret")
 def rotate_identify_secret(request: Request, session: DbSession, user: ConfigurationPageUser, key: SiteKey) -> Response:
     signing.rotate_secret(session, sites.get(session, key))
-    flash(
+    return succeeded(
         request,
         "The identify secret is rotated. Put the new one on your server: identify calls signed with the old one "
         "are refused from now on.",
-        "success",
+        f"{SITES}/{key}#identify",
     )
-    return redirect(f"{SITES}/{key}#identify")

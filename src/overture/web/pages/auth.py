@@ -16,7 +16,7 @@ from overture.users.models import User
 from overture.users.sessions import end_session, start_session
 from overture.web.deps import SESSION_ID, DbSession, session_user, throttled_address
 from overture.web.pages.forms import refuse
-from overture.web.pages.rendering import flash, page_router, redirect, render, safe_next
+from overture.web.pages.rendering import flash, page_router, redirect, render, safe_next, succeeded
 
 router = page_router()
 
@@ -104,5 +104,4 @@ def reset(
     except InvalidInput as exc:
         return render(request, "admin/reset.html", None, account=account, **refuse(session, exc, {}).shown())
     sign_in(request, session, account)
-    flash(request, "Your password is set. Welcome!", "success")
-    return redirect("/admin")
+    return succeeded(request, "Your password is set. Welcome!", "/admin")

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Form, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from overture.calendars import connections, registry
@@ -25,8 +25,8 @@ from overture.users.roles import Area, Role
 from overture.web.context import AppContext
 from overture.web.deps import DbSession
 from overture.web.guards import CalendarPageUser
-from overture.web.pages.forms import refuse, refuse_with_flash
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.forms import MeetingLimitsForm, Posted, refuse, refuse_with_flash
+from overture.web.pages.rendering import flash, page_router, redirect, render, succeeded
 from overture.web.shared_transaction import outside_transaction
 
 router = page_router()
@@ -199,7 +199,7 @@ def agent_page(request: Request, session: DbSession, user: CalendarPageUser, key
     return _agent_page(request, session, user, agent.user, agent)
 
 
-class SettingsForm(BaseModel):
+class SettingsForm(MeetingLimitsForm):
     """The settings form as sent: text, checked by `agents.parse_settings` so that each mistake shows at its field."""
 
     display_name: str = Field("", max_length=TEXT)
@@ -214,20 +214,13 @@ class SettingsForm(BaseModel):
     hours_sun: str = Field("", max_length=TEXT)
     date_overrides: str = Field("", max_length=50 * TEXT)
     out_of_office: str = Field("", max_length=10 * TEXT)
-    duration_minutes: str = Field("", max_length=20)
-    buffer_before_minutes: str = Field("", max_length=20)
-    buffer_after_minutes: str = Field("", max_length=20)
-    notice_minutes: str = Field("", max_length=20)
-    horizon_days: str = Field("", max_length=20)
-    step_minutes: str = Field("", max_length=20)
-    daily_max: str = Field("", max_length=20)
     weekly_max: str = Field("", max_length=20)
     meeting_link: str = Field("", max_length=TEXT)
 
 
 @router.post(PAGE + "/{key}/settings")
 def save_settings(
-    request: Request, session: DbSession, user: CalendarPageUser, key: AgentKey, sent: Annotated[SettingsForm, Form()]
+    request: Request, session: DbSession, user: CalendarPageUser, key: AgentKey, sent: Posted[SettingsForm]
 ) -> Response:
     agent = _target(session, user, key)
     form = sent.model_dump()
@@ -237,8 +230,7 @@ def save_settings(
         refused = refuse(session, exc, form, SETTINGS_FIELDS, LINE_FIELDS)
         agent = _target(session, user, key)
         return _agent_page(request, session, user, agent.user, agent, section="settings", **refused.shown())
-    flash(request, "The settings are saved.", "success")
-    return redirect(page_of(user, agent))
+    return succeeded(request, "The settings are saved.", page_of(user, agent))
 
 
 def _connect_failed(request: Request, session: Session, user: User, key: str, section: str, exc: OvertureError,
@@ -281,8 +273,9 @@ def finish_oauth(
     except OvertureError as exc:
         flash(request, exc.message, "error")
         return redirect(PAGE)
-    flash(request, f"Connected: {done.description}.", "success")
-    return redirect(PAGE if done.user_id == user.id else f"{PAGE}/{done.agent_id}")
+    return succeeded(
+        request, f"Connected: {done.description}.", PAGE if done.user_id == user.id else f"{PAGE}/{done.agent_id}"
+    )
 
 
 @router.post(PAGE + "/{key}/disconnect")
@@ -292,12 +285,11 @@ def disconnect(request: Request, session: DbSession, user: CalendarPageUser, key
         removed = agents.disconnect(session, agent, by=user, now=utcnow(), base_url=_context(request).settings.base_url)
     except Conflict as exc:
         return refuse_with_flash(request, session, exc, page_of(user, agent))
-    flash(
+    return succeeded(
         request,
         f"{connections.describe(removed)} is disconnected: no meetings are booked until a calendar is connected again.",
-        "success",
+        page_of(user, agent),
     )
-    return redirect(page_of(user, agent))
 
 
 async def sent_fields(request: Request) -> dict[str, str]:
@@ -329,5 +321,4 @@ def connect_by_form(
         # A password is not sent back into the page.
         kept = {field.name: given[field.name] for field in form.fields if field.kind != "password"}
         return _connect_failed(request, session, user, key, provider, exc, kept)
-    flash(request, form.done.format(description=connections.describe(connection)), "success")
-    return redirect(page_of(user, agent))
+    return succeeded(request, form.done.format(description=connections.describe(connection)), page_of(user, agent))

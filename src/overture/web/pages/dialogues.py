@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Form, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,8 +32,8 @@ from overture.visits.schemas import parsable_url
 from overture.web.context import AppContext
 from overture.web.deps import Context, DbSession
 from overture.web.guards import DialoguesPageUser
-from overture.web.pages.forms import refuse, refuse_with_flash
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.forms import Posted, refuse, refuse_with_flash
+from overture.web.pages.rendering import flash, page_router, render, succeeded
 
 router = page_router()
 DialogueKey = Annotated[str, Path(max_length=80, pattern=KEY_PATTERN)]
@@ -116,18 +117,18 @@ def list_page(request: Request, session: DbSession, user: DialoguesPageUser) -> 
     return _list(request, session, user, {})
 
 
+class NewDialogueForm(BaseModel):
+    key: str = Field(max_length=80)
+    name: str = Field(max_length=200)
+    kind: Literal["dialogue", "flow"] = "dialogue"
+    site: str = Field("", max_length=80)
+
+
 @router.post("/admin/dialogues")
-def create(
-    request: Request,
-    session: DbSession,
-    user: DialoguesPageUser,
-    key: Annotated[str, Form(max_length=80)],
-    name: Annotated[str, Form(max_length=200)],
-    kind: Annotated[Literal["dialogue", "flow"], Form()] = "dialogue",
-    site: Annotated[str, Form(max_length=80)] = "",
-) -> Response:
-    site = site or (_site_choices(session)[1] or "")  # a form without the field: the site the select offers
-    form = {"key": key, "name": name, "kind": kind, "site": site}
+def create(request: Request, session: DbSession, user: DialoguesPageUser, sent: Posted[NewDialogueForm]) -> Response:
+    key, name, kind = sent.key, sent.name, sent.kind
+    site = sent.site or (_site_choices(session)[1] or "")  # a form without the field: the site the select offers
+    form = {**sent.model_dump(), "site": site}
     try:
         if kind == "dialogue" and sites_service.find(session, site) is None:
             # A dialogue of a site that does not exist would never show anywhere.
@@ -137,8 +138,11 @@ def create(
         dialogue = dialogues.create(session, document, kind, utcnow(), text=dump_yaml(document))
     except (InvalidInput, Conflict) as exc:
         return _list(request, session, user, **refuse(session, exc, form).shown())
-    flash(request, f"'{dialogue.name}' is created. Write its flow below, then publish it.", "success")
-    return redirect(f"/admin/dialogues/{dialogue.key}")
+    return succeeded(
+        request,
+        f"'{dialogue.name}' is created. Write its flow below, then publish it.",
+        f"/admin/dialogues/{dialogue.key}",
+    )
 
 
 @router.get("/admin/dialogues/{key}")
@@ -222,8 +226,7 @@ def save(
             problems=refused.all_problems or [Problem("document", refused.message)],
             status=refused.status,
         )
-    flash(request, "The draft is saved.", "success")
-    return redirect(f"/admin/dialogues/{key}")
+    return succeeded(request, "The draft is saved.", f"/admin/dialogues/{key}")
 
 
 @router.post("/admin/dialogues/{key}/publish")
@@ -239,8 +242,7 @@ def publish(request: Request, session: DbSession, user: DialoguesPageUser, key: 
         return _editor(
             request, session, user, dialogues.get(session, key), problems=refused.all_problems, status=refused.status
         )
-    flash(request, f"Version {version.number} is published and live.", "success")
-    return redirect(f"/admin/dialogues/{key}")
+    return succeeded(request, f"Version {version.number} is published and live.", f"/admin/dialogues/{key}")
 
 
 def _state_change(request: Request, session: Session, key: str, change: str) -> Response:
@@ -251,8 +253,7 @@ def _state_change(request: Request, session: Session, key: str, change: str) -> 
     except Conflict as exc:
         return refuse_with_flash(request, session, exc, f"/admin/dialogues/{key}")
     done = {"pause": "paused: it is no longer shown", "resume": "live again", "archive": "archived"}
-    flash(request, f"'{dialogue.name}' is {done[change]}.", "success")
-    return redirect(f"/admin/dialogues/{key}")
+    return succeeded(request, f"'{dialogue.name}' is {done[change]}.", f"/admin/dialogues/{key}")
 
 
 @router.post("/admin/dialogues/{key}/pause")
@@ -282,8 +283,7 @@ def clone(
         copy = dialogues.clone(session, dialogues.get(session, key), new_key.strip(), utcnow())
     except (InvalidInput, Conflict) as exc:
         return refuse_with_flash(request, session, exc, f"/admin/dialogues/{key}", lead="Not cloned: ")
-    flash(request, f"Cloned as '{copy.key}', a new draft.", "success")
-    return redirect(f"/admin/dialogues/{copy.key}")
+    return succeeded(request, f"Cloned as '{copy.key}', a new draft.", f"/admin/dialogues/{copy.key}")
 
 
 @router.get("/admin/dialogues/{key}/versions/{number}")

@@ -24,7 +24,7 @@ from overture.users.roles import Area, can_open
 from overture.web.deps import DbSession
 from overture.web.guards import DialoguesPageUser, ReportsPageUser
 from overture.web.pages.forms import refuse
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.rendering import page_router, render, succeeded
 
 router = page_router()
 DialogueKey = Annotated[str, Path(max_length=80, pattern=KEY_PATTERN)]
@@ -95,5 +95,8 @@ def promote_variant(
     except (InvalidInput, Conflict) as exc:
         refused = refuse(session, exc, {})
         return _page(request, session, user, dialogues.get(session, key), status=refused.status, error=refused.sentence)
-    flash(request, f"Variant {variant} is the flow now: version {version.number} is published and live.", "success")
-    return redirect(PAGE.format(key=key))
+    return succeeded(
+        request,
+        f"Variant {variant} is the flow now: version {version.number} is published and live.",
+        PAGE.format(key=key),
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Form, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from overture.db import utcnow
@@ -17,8 +18,8 @@ from overture.people.models import FieldDefinition
 from overture.users.models import User
 from overture.web.deps import DbSession
 from overture.web.guards import ConfigurationPageUser
-from overture.web.pages.forms import refuse, refuse_with_flash
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.forms import Posted, refuse, refuse_with_flash
+from overture.web.pages.rendering import page_router, render, succeeded
 
 router = page_router()
 FieldName = Annotated[str, Path(max_length=80, pattern=r"^[a-z]+\.[a-z0-9_]+$")]
@@ -47,26 +48,26 @@ def fields_page(request: Request, session: DbSession, user: ConfigurationPageUse
     return _list_page(request, session, user)
 
 
+class NewFieldForm(BaseModel):
+    name: str = Field(max_length=80)
+    label: str = Field(max_length=100)
+    type: str = Field(max_length=10)
+    choices: str = Field("", max_length=20_000)  # one per line
+    visitor_fillable: bool = False
+
+
 @router.post(PAGE)
 def add_field(
-    request: Request,
-    session: DbSession,
-    user: ConfigurationPageUser,
-    name: Annotated[str, Form(max_length=80)],
-    label: Annotated[str, Form(max_length=100)],
-    type: Annotated[str, Form(max_length=10)],
-    choices: Annotated[str, Form(max_length=20_000)] = "",
-    visitor_fillable: Annotated[bool, Form()] = False,
+    request: Request, session: DbSession, user: ConfigurationPageUser, form: Posted[NewFieldForm]
 ) -> Response:
     try:
         row = custom_fields.add(
-            session, name, label, type, choices=lines(choices), visitor_fillable=visitor_fillable, now=utcnow()
-        )
+            session, form.name, form.label, form.type, choices=lines(form.choices),
+            visitor_fillable=form.visitor_fillable, now=utcnow(),
+        )  # fmt: skip
     except (InvalidInput, Conflict) as exc:
-        form = {"name": name, "label": label, "type": type, "choices": choices, "visitor_fillable": visitor_fillable}
-        return _list_page(request, session, user, **refuse(session, exc, form).shown())
-    flash(request, f"{row.name} is added. Dialogues can capture it and audience rules can use it now.", "success")
-    return redirect(PAGE)
+        return _list_page(request, session, user, **refuse(session, exc, form.model_dump()).shown())
+    return succeeded(request, f"{row.name} is added. Dialogues can capture it and audience rules can use it now.", PAGE)
 
 
 def _field_page(request: Request, user: User, row: FieldDefinition, status: int = 200, **extra: object) -> Response:
@@ -78,30 +79,29 @@ def field_page(request: Request, session: DbSession, user: ConfigurationPageUser
     return _field_page(request, user, custom_fields.get(session, name))
 
 
+class FieldForm(BaseModel):
+    label: str = Field(max_length=100)
+    choices: str | None = Field(None, max_length=20_000)  # one per line; none sent: the choices stay as they are
+    visitor_fillable: bool = False
+
+
 @router.post(PAGE + "/{name}")
 def update_field(
-    request: Request,
-    session: DbSession,
-    user: ConfigurationPageUser,
-    name: FieldName,
-    label: Annotated[str, Form(max_length=100)],
-    choices: Annotated[str | None, Form(max_length=20_000)] = None,
-    visitor_fillable: Annotated[bool, Form()] = False,
+    request: Request, session: DbSession, user: ConfigurationPageUser, name: FieldName, form: Posted[FieldForm]
 ) -> Response:
     row = custom_fields.get(session, name)
     try:
         custom_fields.update(
             session,
             row,
-            label=label,
-            visitor_fillable=visitor_fillable,
-            choices=lines(choices) if choices is not None else None,
+            label=form.label,
+            visitor_fillable=form.visitor_fillable,
+            choices=lines(form.choices) if form.choices is not None else None,
         )
     except InvalidInput as exc:
-        refused = refuse(session, exc, {"label": label, "choices": choices, "visitor_fillable": visitor_fillable})
+        refused = refuse(session, exc, form.model_dump())
         return _field_page(request, user, custom_fields.get(session, name), **refused.shown())
-    flash(request, f"{row.name} is saved. Its label is now '{row.label}'.", "success")
-    return redirect(f"{PAGE}/{name}")
+    return succeeded(request, f"{row.name} is saved. Its label is now '{row.label}'.", f"{PAGE}/{name}")
 
 
 @router.post(PAGE + "/{name}/retire")
@@ -110,12 +110,11 @@ def retire_field(request: Request, session: DbSession, user: ConfigurationPageUs
         row = custom_fields.retire(session, custom_fields.get(session, name), utcnow())
     except Conflict as exc:
         return refuse_with_flash(request, session, exc, f"{PAGE}/{name}")
-    flash(
+    return succeeded(
         request,
         f"{row.name} is retired: new dialogues and imports cannot use it. The values people have are kept.",
-        "success",
+        f"{PAGE}/{name}",
     )
-    return redirect(f"{PAGE}/{name}")
 
 
 @router.post(PAGE + "/{name}/restore")
@@ -124,5 +123,4 @@ def restore_field(request: Request, session: DbSession, user: ConfigurationPageU
         row = custom_fields.restore(session, custom_fields.get(session, name))
     except Conflict as exc:
         return refuse_with_flash(request, session, exc, f"{PAGE}/{name}")
-    flash(request, f"{row.name} is restored, with the values it kept.", "success")
-    return redirect(f"{PAGE}/{name}")
+    return succeeded(request, f"{row.name} is restored, with the values it kept.", f"{PAGE}/{name}")

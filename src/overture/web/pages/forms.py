@@ -9,22 +9,46 @@ beside it (the service lists the plainest first); every problem stays listed in 
 entry per line (a textarea the page names in `lines`) is the exception: each problem says its line ("Line 3: ..."),
 and all of them show beside it, since each line is fixed on its own.
 
-The template side is templates/admin/forms.html: `forms.csrf()`, `forms.field(...)`, `forms.invalid(...)`,
-`forms.problem(...)` read the `problems` this module hands the page.
+A form's fields are a pydantic model read with `Posted` (`form: Posted[TeamForm]`): declared once with their
+limits, and shown again as typed with `form.model_dump()`. A form that worked answers with
+`rendering.succeeded` (the success flashed, then a redirect).
+
+The template side is templates/admin/forms.html: `forms.csrf()`, `forms.field(...)`, `forms.select(...)`,
+`forms.invalid(...)`, `forms.problem(...)` read the `problems` this module hands the page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Form, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from overture.errors import OvertureError, Problem
 from overture.web.pages.rendering import flash, redirect
+
+FormModel = TypeVar("FormModel")
+
+# A form read into its pydantic model (`form: Posted[TeamForm]`): the fields and their limits are declared once, in
+# the model, and a refused form shows `form.model_dump()` again, the values as typed.
+Posted = Annotated[FormModel, Form()]
+
+
+class MeetingLimitsForm(BaseModel):
+    """The numbers both an agent's settings and a meeting type's set (scheduling/limits.py's
+    MEETING_TYPE_SETTINGS), as typed: the services read and bound them, so that each mistake shows at its field."""
+
+    duration_minutes: str = Field("", max_length=20)
+    buffer_before_minutes: str = Field("", max_length=20)
+    buffer_after_minutes: str = Field("", max_length=20)
+    notice_minutes: str = Field("", max_length=20)
+    horizon_days: str = Field("", max_length=20)
+    step_minutes: str = Field("", max_length=20)
+    daily_max: str = Field("", max_length=20)
 
 
 @dataclass(frozen=True)

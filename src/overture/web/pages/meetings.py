@@ -24,7 +24,7 @@ from overture.users.roles import Role
 from overture.web.deps import DbSession
 from overture.web.guards import MeetingsPageUser
 from overture.web.pages.forms import refuse
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.rendering import page_router, render, succeeded
 from overture.web.shared_transaction import outside_transaction
 
 router = page_router()
@@ -180,8 +180,9 @@ def mark_outcome(
         service.mark_outcome(session, meeting, outcome, user, utcnow())
     except OvertureError as exc:
         return _failed(request, session, user, public_id, exc)
-    flash(request, f"The meeting is marked {meeting_list.STATUS_LABELS[outcome].lower()}.", "success")
-    return redirect(f"{PAGE}/{public_id}")
+    return succeeded(
+        request, f"The meeting is marked {meeting_list.STATUS_LABELS[outcome].lower()}.", f"{PAGE}/{public_id}"
+    )
 
 
 @router.post(PAGE + "/{public_id}/cancel")
@@ -195,8 +196,9 @@ def cancel_meeting(request: Request, session: DbSession, user: MeetingsPageUser,
                        secret_key=context.secret_key, actor=user)  # fmt: skip
     except OvertureError as exc:
         return _failed(request, session, user, public_id, exc)
-    flash(request, "The meeting is cancelled; the visitor and the agent are told by email.", "success")
-    return redirect(f"{PAGE}/{public_id}")
+    return succeeded(
+        request, "The meeting is cancelled; the visitor and the agent are told by email.", f"{PAGE}/{public_id}"
+    )
 
 
 @router.post(PAGE + "/{public_id}/reassign")
@@ -227,5 +229,6 @@ def reassign_meeting(
         name = target.name
     except OvertureError as exc:
         return _failed(request, session, user, public_id, exc)
-    flash(request, f"The meeting is now {name}'s; both agents and the visitor are told by email.", "success")
-    return redirect(f"{PAGE}/{public_id}")
+    return succeeded(
+        request, f"The meeting is now {name}'s; both agents and the visitor are told by email.", f"{PAGE}/{public_id}"
+    )

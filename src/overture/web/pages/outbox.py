@@ -13,7 +13,7 @@ from overture.mail import service as mail
 from overture.web.deps import DbSession, RowId
 from overture.web.guards import OutboxPageUser
 from overture.web.pages.forms import refuse_with_flash
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.rendering import page_router, render, succeeded
 
 router = page_router()
 PAGE_SIZE = 50
@@ -52,5 +52,4 @@ def retry(request: Request, session: DbSession, user: OutboxPageUser, message_id
     except Conflict as exc:
         return refuse_with_flash(request, session, exc, f"/admin/outbox/{message_id}")
     wake_after_commit(session, Wake.mail)
-    flash(request, "The message is queued again.", "success")
-    return redirect(f"/admin/outbox/{message_id}")
+    return succeeded(request, "The message is queued again.", f"/admin/outbox/{message_id}")

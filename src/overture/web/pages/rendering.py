@@ -38,6 +38,12 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def succeeded(request: Request, message: str, url: str) -> RedirectResponse:
+    """The answer to a form that worked (post, redirect, get): goes to `url`, which shows `message` once."""
+    flash(request, message, "success")
+    return redirect(url)
+
+
 def safe_next(target: str | None) -> str:
     """Only our own admin pages are allowed as a place to return to after sign-in."""
     if target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target:

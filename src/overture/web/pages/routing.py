@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Form, Path, Request, UploadFile
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from overture.db import utcnow
@@ -20,8 +21,8 @@ from overture.users.models import User
 from overture.users.roles import Area
 from overture.web.deps import DbSession, RowId
 from overture.web.guards import RoutingPageUser
-from overture.web.pages.forms import refuse, refuse_with_flash
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.forms import MeetingLimitsForm, Posted, refuse, refuse_with_flash
+from overture.web.pages.rendering import page_router, redirect, render, succeeded
 
 router = page_router()
 Key = Annotated[str, Path(max_length=80, pattern=KEY_PATTERN)]
@@ -35,6 +36,52 @@ EXAMPLE_CONDITIONS = (
     "  - {field: company.employees, op: gte, value: 1000}\n"
     "  - {field: company.country, op: in, value: [US, CA]}\n"
 )
+
+
+# --- the forms: each declared once, with its limits; a refused form shows its values again as typed --------------
+
+
+class TeamForm(BaseModel):
+    name: str = Field("", max_length=200)
+    mode: str = Field("", max_length=20)
+    credit_back: bool = False
+
+
+class NewTeamForm(TeamForm):
+    key: str = Field("", max_length=80)
+    mode: str = Field("strict", max_length=20)
+
+
+class AccountForm(BaseModel):
+    company_name: str = Field("", max_length=200)
+    domain: str = Field("", max_length=2000)
+    owner: str = Field("", max_length=254)
+
+
+class RuleForm(BaseModel):
+    name: str = Field("", max_length=200)
+    description: str = Field("", max_length=1000)
+    # As typed: _priority reads it, so that a priority that is not a number is named with the form's other problems.
+    priority: str = Field("", max_length=20)
+    conditions: str = Field("", max_length=20_000)
+    agents: list[int] = []
+
+
+class NewRuleForm(RuleForm):
+    key: str = Field("", max_length=80)
+    priority: str = Field("100", max_length=20)
+
+
+class NewMeetingTypeForm(BaseModel):
+    key: str = Field("", max_length=80)
+    name: str = Field("", max_length=200)
+
+
+class MeetingTypeForm(MeetingLimitsForm):
+    """The meeting type's settings as typed: an empty limit keeps the agent's own value (see _number)."""
+
+    name: str = Field("", max_length=200)
+    team: str = Field("", max_length=80)
 
 
 def _agent_ids(session: Session, ids: list[int]) -> list[Agent]:
@@ -83,22 +130,12 @@ def routing_page(request: Request, session: DbSession, user: RoutingPageUser) ->
 
 
 @router.post(PAGE + "/teams")
-def add_team(
-    request: Request,
-    session: DbSession,
-    user: RoutingPageUser,
-    key: Annotated[str, Form(max_length=80)] = "",
-    name: Annotated[str, Form(max_length=200)] = "",
-    mode: Annotated[str, Form(max_length=20)] = "strict",
-    credit_back: Annotated[bool, Form()] = False,
-) -> Response:
+def add_team(request: Request, session: DbSession, user: RoutingPageUser, form: Posted[NewTeamForm]) -> Response:
     try:
-        team = teams.create(session, key, name, mode, credit_back)
+        team = teams.create(session, form.key, form.name, form.mode, form.credit_back)
     except (InvalidInput, Conflict) as exc:
-        form = {"key": key, "name": name, "mode": mode, "credit_back": credit_back}
-        return _page(request, session, user, **refuse(session, exc, form).shown("team_"))
-    flash(request, f"The team '{team.name}' is created. Add its agents below.", "success")
-    return redirect(f"{PAGE}#team-{team.key}")
+        return _page(request, session, user, **refuse(session, exc, form.model_dump()).shown("team_"))
+    return succeeded(request, f"The team '{team.name}' is created. Add its agents below.", f"{PAGE}#team-{team.key}")
 
 
 def _team_page(request: Request, session: Session, user: User, team: Team, status: int = 200, **extra: Any) -> Response:
@@ -117,22 +154,15 @@ def team_page(request: Request, session: DbSession, user: RoutingPageUser, key: 
 
 @router.post(PAGE + "/teams/{key}")
 def save_team(
-    request: Request,
-    session: DbSession,
-    user: RoutingPageUser,
-    key: Key,
-    name: Annotated[str, Form(max_length=200)] = "",
-    mode: Annotated[str, Form(max_length=20)] = "",
-    credit_back: Annotated[bool, Form()] = False,
+    request: Request, session: DbSession, user: RoutingPageUser, key: Key, form: Posted[TeamForm]
 ) -> Response:
     team = teams.get(session, key)
     try:
-        teams.update(session, team, name=name, mode=mode, credit_back=credit_back)
+        teams.update(session, team, name=form.name, mode=form.mode, credit_back=form.credit_back)
     except InvalidInput as exc:
-        refused = refuse(session, exc, {"name": name, "mode": mode, "credit_back": credit_back})
+        refused = refuse(session, exc, form.model_dump())
         return _team_page(request, session, user, teams.get(session, key), **refused.shown())  # the team as stored
-    flash(request, f"The settings of '{team.name}' are saved.", "success")
-    return redirect(f"{PAGE}/teams/{key}")
+    return succeeded(request, f"The settings of '{team.name}' are saved.", f"{PAGE}/teams/{key}")
 
 
 @router.post(PAGE + "/teams/{key}/delete")
@@ -142,8 +172,7 @@ def delete_team(request: Request, session: DbSession, user: RoutingPageUser, key
         teams.delete(session, team)
     except Conflict as exc:
         return refuse_with_flash(request, session, exc, f"{PAGE}/teams/{key}")
-    flash(request, f"The team '{team.name}' is deleted.", "success")
-    return redirect(PAGE)
+    return succeeded(request, f"The team '{team.name}' is deleted.", PAGE)
 
 
 def _member_change(request: Request, session: Session, key: str, change: Any, done: str) -> Response:
@@ -153,8 +182,7 @@ def _member_change(request: Request, session: Session, key: str, change: Any, do
         change(team)
     except (InvalidInput, Conflict, NotFound) as exc:
         return refuse_with_flash(request, session, exc, f"{PAGE}#team-{key}")
-    flash(request, done, "success")
-    return redirect(f"{PAGE}#team-{key}")
+    return succeeded(request, done, f"{PAGE}#team-{key}")
 
 
 @router.post(PAGE + "/teams/{key}/members")
@@ -215,21 +243,12 @@ def remove_member(request: Request, session: DbSession, user: RoutingPageUser, k
 
 
 @router.post(PAGE + "/accounts")
-def add_account(
-    request: Request,
-    session: DbSession,
-    user: RoutingPageUser,
-    domain: Annotated[str, Form(max_length=2000)] = "",
-    owner: Annotated[str, Form(max_length=254)] = "",
-    company_name: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
+def add_account(request: Request, session: DbSession, user: RoutingPageUser, form: Posted[AccountForm]) -> Response:
     try:
-        account = accounts.add(session, company_name, domain, owner)
+        account = accounts.add(session, form.company_name, form.domain, form.owner)
     except (InvalidInput, Conflict) as exc:
-        form = {"company_name": company_name, "domain": domain, "owner": owner}
-        return _page(request, session, user, **refuse(session, exc, form).shown("account_"))
-    flash(request, f"{account.company_name} ({account.domain}) is added.", "success")
-    return redirect(f"{PAGE}#accounts")
+        return _page(request, session, user, **refuse(session, exc, form.model_dump()).shown("account_"))
+    return succeeded(request, f"{account.company_name} ({account.domain}) is added.", f"{PAGE}#accounts")
 
 
 @router.post(PAGE + "/accounts/import")
@@ -266,31 +285,21 @@ def account_page(request: Request, session: DbSession, user: RoutingPageUser, ac
 
 @router.post(PAGE + "/accounts/{account_id}")
 def save_account(
-    request: Request,
-    session: DbSession,
-    user: RoutingPageUser,
-    account_id: RowId,
-    company_name: Annotated[str, Form(max_length=200)] = "",
-    domain: Annotated[str, Form(max_length=2000)] = "",
-    owner: Annotated[str, Form(max_length=254)] = "",
+    request: Request, session: DbSession, user: RoutingPageUser, account_id: RowId, form: Posted[AccountForm]
 ) -> Response:
+    account = accounts.get(session, account_id)
     try:
-        accounts.update(
-            session, accounts.get(session, account_id), company_name=company_name, domain=domain, owner_email=owner
-        )
+        accounts.update(session, account, company_name=form.company_name, domain=form.domain, owner_email=form.owner)
     except (InvalidInput, Conflict) as exc:
-        form = {"company_name": company_name, "domain": domain, "owner": owner}
-        return _account_page(request, session, user, account_id, **refuse(session, exc, form).shown())
-    flash(request, "The account is saved.", "success")
-    return redirect(f"{PAGE}#accounts")
+        return _account_page(request, session, user, account_id, **refuse(session, exc, form.model_dump()).shown())
+    return succeeded(request, "The account is saved.", f"{PAGE}#accounts")
 
 
 @router.post(PAGE + "/accounts/{account_id}/delete")
 def delete_account(request: Request, session: DbSession, user: RoutingPageUser, account_id: RowId) -> Response:
     account = accounts.get(session, account_id)
     accounts.remove(session, account)
-    flash(request, f"{account.company_name} ({account.domain}) is removed.", "success")
-    return redirect(f"{PAGE}#accounts")
+    return succeeded(request, f"{account.company_name} ({account.domain}) is removed.", f"{PAGE}#accounts")
 
 
 # --- rules ------------------------------------------------------------------------------------------------------
@@ -343,55 +352,32 @@ def rule_page(request: Request, session: DbSession, user: RoutingPageUser, key: 
 
 
 @router.post(PAGE + "/rules")
-def add_rule(
-    request: Request,
-    session: DbSession,
-    user: RoutingPageUser,
-    key: Annotated[str, Form(max_length=80)] = "",
-    name: Annotated[str, Form(max_length=200)] = "",
-    conditions: Annotated[str, Form(max_length=20_000)] = "",
-    priority: Annotated[str, Form(max_length=20)] = "100",
-    description: Annotated[str, Form(max_length=1000)] = "",
-    agents: Annotated[list[int], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
-) -> Response:
+def add_rule(request: Request, session: DbSession, user: RoutingPageUser, form: Posted[NewRuleForm]) -> Response:
     try:
-        chosen = _agent_ids(session, agents)
+        chosen = _agent_ids(session, form.agents)
         rule = rules.create(
-            session, key, name, _read_conditions(conditions), chosen, description=description,
-            priority=_priority(priority),
+            session, form.key, form.name, _read_conditions(form.conditions), chosen, description=form.description,
+            priority=_priority(form.priority),
         )  # fmt: skip
     except (InvalidInput, Conflict, NotFound) as exc:
-        form = {"key": key, "name": name, "description": description, "priority": priority,
-                "conditions": conditions, "agents": agents}  # fmt: skip
-        return _rule_page(request, session, user, None, **refuse(session, exc, form).shown())
-    flash(request, f"The rule '{rule.name}' is created.", "success")
-    return redirect(f"{PAGE}#rules")
+        return _rule_page(request, session, user, None, **refuse(session, exc, form.model_dump()).shown())
+    return succeeded(request, f"The rule '{rule.name}' is created.", f"{PAGE}#rules")
 
 
 @router.post(PAGE + "/rules/{key}")
 def save_rule(
-    request: Request,
-    session: DbSession,
-    user: RoutingPageUser,
-    key: Key,
-    name: Annotated[str, Form(max_length=200)] = "",
-    conditions: Annotated[str, Form(max_length=20_000)] = "",
-    priority: Annotated[str, Form(max_length=20)] = "",
-    description: Annotated[str, Form(max_length=1000)] = "",
-    agents: Annotated[list[int], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+    request: Request, session: DbSession, user: RoutingPageUser, key: Key, form: Posted[RuleForm]
 ) -> Response:
     rule = rules.get(session, key)
     try:
         rules.update(
-            session, rule, name=name, description=description, priority=_priority(priority),
-            conditions=_read_conditions(conditions), agents=_agent_ids(session, agents),
+            session, rule, name=form.name, description=form.description, priority=_priority(form.priority),
+            conditions=_read_conditions(form.conditions), agents=_agent_ids(session, form.agents),
         )  # fmt: skip
     except (InvalidInput, Conflict, NotFound) as exc:
-        form = {"name": name, "description": description, "priority": priority, "conditions": conditions,
-                "agents": agents}  # fmt: skip
-        return _rule_page(request, session, user, rules.get(session, key), **refuse(session, exc, form).shown())
-    flash(request, f"The rule '{rule.name}' is saved.", "success")
-    return redirect(f"{PAGE}#rules")
+        refused = refuse(session, exc, form.model_dump())
+        return _rule_page(request, session, user, rules.get(session, key), **refused.shown())
+    return succeeded(request, f"The rule '{rule.name}' is saved.", f"{PAGE}#rules")
 
 
 @router.post(PAGE + "/rules/{key}/move")
@@ -415,8 +401,7 @@ def move_rule(
 def delete_rule(request: Request, session: DbSession, user: RoutingPageUser, key: Key) -> Response:
     rule = rules.get(session, key)
     rules.delete(session, rule)
-    flash(request, f"The rule '{rule.name}' is deleted.", "success")
-    return redirect(f"{PAGE}#rules")
+    return succeeded(request, f"The rule '{rule.name}' is deleted.", f"{PAGE}#rules")
 
 
 # --- meeting types ----------------------------------------------------------------------------------------------
@@ -424,18 +409,15 @@ def delete_rule(request: Request, session: DbSession, user: RoutingPageUser, key
 
 @router.post(PAGE + "/meeting-types")
 def add_meeting_type(
-    request: Request,
-    session: DbSession,
-    user: RoutingPageUser,
-    key: Annotated[str, Form(max_length=80)] = "",
-    name: Annotated[str, Form(max_length=200)] = "",
+    request: Request, session: DbSession, user: RoutingPageUser, form: Posted[NewMeetingTypeForm]
 ) -> Response:
     try:
-        row = meeting_types.create(session, key, {"name": name})
+        row = meeting_types.create(session, form.key, {"name": form.name})
     except (InvalidInput, Conflict) as exc:
-        return _page(request, session, user, **refuse(session, exc, {"key": key, "name": name}).shown("type_"))
-    flash(request, f"The meeting type '{row.name}' is created: set its values.", "success")
-    return redirect(f"{PAGE}/meeting-types/{row.key}")
+        return _page(request, session, user, **refuse(session, exc, form.model_dump()).shown("type_"))
+    return succeeded(
+        request, f"The meeting type '{row.name}' is created: set its values.", f"{PAGE}/meeting-types/{row.key}"
+    )
 
 
 def _type_page(request: Request, session: Session, user: User, key: str, **extra: Any) -> Response:
@@ -463,48 +445,22 @@ def _number(text: str) -> int | str | None:
     return int(text) if text.lstrip("-").isdigit() and len(text) < 12 else text
 
 
-Number = Annotated[str, Form(max_length=20)]
-
-
 @router.post(PAGE + "/meeting-types/{key}")
 def save_meeting_type(
-    request: Request,
-    session: DbSession,
-    user: RoutingPageUser,
-    key: Key,
-    name: Annotated[str, Form(max_length=200)] = "",
-    team: Annotated[str, Form(max_length=80)] = "",
-    duration_minutes: Number = "",
-    buffer_before_minutes: Number = "",
-    buffer_after_minutes: Number = "",
-    notice_minutes: Number = "",
-    horizon_days: Number = "",
-    step_minutes: Number = "",
-    daily_max: Number = "",
+    request: Request, session: DbSession, user: RoutingPageUser, key: Key, form: Posted[MeetingTypeForm]
 ) -> Response:
-    typed = {
-        "duration_minutes": duration_minutes,
-        "buffer_before_minutes": buffer_before_minutes,
-        "buffer_after_minutes": buffer_after_minutes,
-        "notice_minutes": notice_minutes,
-        "horizon_days": horizon_days,
-        "step_minutes": step_minutes,
-        "daily_max": daily_max,
-    }
-    values: dict[str, Any] = {"name": name, "team": team or None}
-    values.update({setting: _number(text) for setting, text in typed.items()})
+    typed = form.model_dump()
+    values: dict[str, Any] = {"name": form.name, "team": form.team or None}
+    values.update({setting: _number(typed[setting]) for setting in meeting_types.LIMITS})
     try:
         meeting_types.update(session, meeting_types.get(session, key), values)
     except InvalidInput as exc:
-        refused = refuse(session, exc, {**typed, "name": name, "team": team})
-        return _type_page(request, session, user, key, **refused.shown())
-    flash(request, "The meeting type is saved.", "success")
-    return redirect(f"{PAGE}#meeting-types")
+        return _type_page(request, session, user, key, **refuse(session, exc, typed).shown())
+    return succeeded(request, "The meeting type is saved.", f"{PAGE}#meeting-types")
 
 
 @router.post(PAGE + "/meeting-types/{key}/delete")
 def delete_meeting_type(request: Request, session: DbSession, user: RoutingPageUser, key: Key) -> Response:
     row = meeting_types.get(session, key)
     meeting_types.delete(session, row)
-    flash(request, f"The meeting type '{row.name}' is deleted.", "success")
-    return redirect(f"{PAGE}#meeting-types")
+    return succeeded(request, f"The meeting type '{row.name}' is deleted.", f"{PAGE}#meeting-types")

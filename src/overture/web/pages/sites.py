@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Form, Path, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from overture.db import utcnow
@@ -24,8 +25,8 @@ from overture.users.roles import Area
 from overture.web.deps import DbSession
 from overture.web.guards import ConfigurationPageUser
 from overture.web.pages.fields import lines
-from overture.web.pages.forms import refuse, refuse_with_flash
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.forms import Posted, refuse, refuse_with_flash
+from overture.web.pages.rendering import page_router, render, succeeded
 
 router = page_router()
 SiteKey = Annotated[str, Path(max_length=80, pattern=sites.KEY_PATTERN)]
@@ -53,22 +54,19 @@ def sites_page(request: Request, session: DbSession, user: ConfigurationPageUser
     return _list_page(request, session, user)
 
 
+class NewSiteForm(BaseModel):
+    key: str = Field(max_length=80)
+    name: str = Field(max_length=200)
+
+
 @router.post(PAGE)
-def add_site(
-    request: Request,
-    session: DbSession,
-    user: ConfigurationPageUser,
-    key: Annotated[str, Form(max_length=80)],
-    name: Annotated[str, Form(max_length=200)],
-) -> Response:
+def add_site(request: Request, session: DbSession, user: ConfigurationPageUser, form: Posted[NewSiteForm]) -> Response:
     try:
-        site = sites.create(session, key, sites.SiteChanges(name=name), utcnow())
+        site = sites.create(session, form.key, sites.SiteChanges(name=form.name), utcnow())
     except (InvalidInput, Conflict) as exc:
-        return _list_page(request, session, user, **refuse(session, exc, {"key": key, "name": name}).shown())
-    flash(
-        request, f"The site '{site.name}' is added. List its origins, then paste the snippet in its pages.", "success"
-    )
-    return redirect(f"{PAGE}/{site.key}")
+        return _list_page(request, session, user, **refuse(session, exc, form.model_dump()).shown())
+    added = f"The site '{site.name}' is added. List its origins, then paste the snippet in its pages."
+    return succeeded(request, added, f"{PAGE}/{site.key}")
 
 
 def _invitation(body: str, problem: str | None = None) -> dict[str, object]:
@@ -130,53 +128,46 @@ def site_page(request: Request, session: DbSession, user: ConfigurationPageUser,
     return _site_page(request, user, sites.get(session, key))
 
 
+class SiteForm(BaseModel):
+    name: str = Field(max_length=200)
+    origins: str = Field("", max_length=50_000)
+    blocked_email_domains: str = Field("", max_length=300_000)
+    block_free_email: bool = False
+    blocked_email_message: str = Field("", max_length=500)
+    # The languages in the order they are tried, one select each (an empty one is skipped).
+    language_1: str = Field("", max_length=10)
+    language_2: str = Field("", max_length=10)
+    language_3: str = Field("", max_length=10)
+    require_consent: bool = False
+
+
 @router.post(PAGE + "/{key}")
 def save_site(
-    request: Request,
-    session: DbSession,
-    user: ConfigurationPageUser,
-    key: SiteKey,
-    name: Annotated[str, Form(max_length=200)],
-    origins: Annotated[str, Form(max_length=50_000)] = "",
-    blocked_email_domains: Annotated[str, Form(max_length=300_000)] = "",
-    block_free_email: Annotated[bool, Form()] = False,
-    blocked_email_message: Annotated[str, Form(max_length=500)] = "",
-    language_1: Annotated[str, Form(max_length=10)] = "",
-    language_2: Annotated[str, Form(max_length=10)] = "",
-    language_3: Annotated[str, Form(max_length=10)] = "",
-    require_consent: Annotated[bool, Form()] = False,
+    request: Request, session: DbSession, user: ConfigurationPageUser, key: SiteKey, form: Posted[SiteForm]
 ) -> Response:
     site = sites.get(session, key)
     was_required = site.require_consent
-    order = [source for source in (language_1, language_2, language_3) if source]
+    order = [source for source in (form.language_1, form.language_2, form.language_3) if source]
     changes = sites.SiteChanges(
-        name=name,
-        origins=lines(origins),
+        name=form.name,
+        origins=lines(form.origins),
         # Domains may come one per line or separated by commas or spaces, as people paste them.
-        blocked_email_domains=[d for d in re.split(r"[\s,;]+", blocked_email_domains) if d],
-        block_free_email=block_free_email,
-        blocked_email_message=blocked_email_message,
+        blocked_email_domains=[d for d in re.split(r"[\s,;]+", form.blocked_email_domains) if d],
+        block_free_email=form.block_free_email,
+        blocked_email_message=form.blocked_email_message,
         language_order=order,
-        require_consent=require_consent,
+        require_consent=form.require_consent,
     )
     try:
         sites.update(session, site, changes)
     except InvalidInput as exc:
-        form = {
-            "name": name,
-            "origins": origins,
-            "blocked_email_domains": blocked_email_domains,
-            "block_free_email": block_free_email,
-            "blocked_email_message": blocked_email_message,
-            "language_order": order,
-            "require_consent": require_consent,
-        }
-        return _site_page(request, user, sites.get(session, key), **refuse(session, exc, form).shown())
+        typed = {**form.model_dump(exclude={"language_1", "language_2", "language_3"}), "language_order": order}
+        return _site_page(request, user, sites.get(session, key), **refuse(session, exc, typed).shown())
     if site.require_consent != was_required:
-        flash(request, f"The settings of '{site.name}' are saved. The snippet changed: paste it again.", "success")
-        return redirect(f"{PAGE}/{key}")
-    flash(request, f"The settings of '{site.name}' are saved.", "success")
-    return redirect(f"{PAGE}/{key}")
+        return succeeded(
+            request, f"The settings of '{site.name}' are saved. The snippet changed: paste it again.", f"{PAGE}/{key}"
+        )
+    return succeeded(request, f"The settings of '{site.name}' are saved.", f"{PAGE}/{key}")
 
 
 InvitationBody = Annotated[str, Form(max_length=schemas.BODY_FIELD_LIMIT)]
@@ -203,10 +194,9 @@ def save_invitation(
             invitation_error=message,
         )  # fmt: skip
     if site.invitation_body is None:
-        flash(request, f"'{site.name}' sends the default invitation email.", "success")
-    else:
-        flash(request, f"The invitation email of '{site.name}' is saved: the next bookings get it.", "success")
-    return redirect(f"{PAGE}/{key}#invitation")
+        return succeeded(request, f"'{site.name}' sends the default invitation email.", f"{PAGE}/{key}#invitation")
+    saved = f"The invitation email of '{site.name}' is saved: the next bookings get it."
+    return succeeded(request, saved, f"{PAGE}/{key}#invitation")
 
 
 @router.post(PAGE + "/{key}/invitation/preview")
@@ -232,10 +222,9 @@ def switch_chat(
 ) -> Response:
     site = sites.update(session, sites.get(session, key), sites.SiteChanges(chat_enabled=enabled))
     if enabled:
-        flash(request, f"Chat is on for '{site.name}': its published dialogues show again.", "success")
-    else:
-        flash(request, f"Chat is off for '{site.name}': none of its dialogues shows until you turn it on.", "success")
-    return redirect(f"{PAGE}/{key}")
+        return succeeded(request, f"Chat is on for '{site.name}': its published dialogues show again.", f"{PAGE}/{key}")
+    off = f"Chat is off for '{site.name}': none of its dialogues shows until you turn it on."
+    return succeeded(request, off, f"{PAGE}/{key}")
 
 
 @router.post(PAGE + "/{key}/delete")
@@ -245,5 +234,4 @@ def delete_site(request: Request, session: DbSession, user: ConfigurationPageUse
         sites.delete(session, site, dialogues.keys_naming_site(session, key))
     except Conflict as exc:
         return refuse_with_flash(request, session, exc, f"{PAGE}/{key}")
-    flash(request, f"The site '{site.name}' is deleted.", "success")
-    return redirect(PAGE)
+    return succeeded(request, f"The site '{site.name}' is deleted.", PAGE)

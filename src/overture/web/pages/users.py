@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from overture.db import utcnow
 from overture.errors import Conflict, InvalidInput
@@ -14,8 +15,8 @@ from overture.users.models import User
 from overture.users.roles import ROLE_LABELS, Area, Role, can_open
 from overture.web.deps import DbSession, RowId
 from overture.web.guards import UsersPageUser
-from overture.web.pages.forms import refuse, refuse_with_flash
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.forms import Posted, refuse, refuse_with_flash
+from overture.web.pages.rendering import flash, page_router, redirect, render, succeeded
 
 router = page_router()
 
@@ -25,22 +26,21 @@ def users_page(request: Request, session: DbSession, user: UsersPageUser) -> Res
     return render(request, "admin/users.html", user, people=users.list_users(session), roles=list(Role), form={})
 
 
+class NewUserForm(BaseModel):
+    email: str = Field(max_length=254)
+    role: str = Field(max_length=20)
+    name: str = Field("", max_length=200)
+
+
 @router.post("/admin/users")
-def add_user(
-    request: Request,
-    session: DbSession,
-    user: UsersPageUser,
-    email: Annotated[str, Form(max_length=254)],
-    role: Annotated[str, Form(max_length=20)],
-    name: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
+def add_user(request: Request, session: DbSession, user: UsersPageUser, form: Posted[NewUserForm]) -> Response:
     try:
-        added = users.create_user(session, email, role, name=name)
+        added = users.create_user(session, form.email, form.role, name=form.name)
         link = users.start_password_reset(
             session, added, request.app.state.context.settings.base_url, utcnow(), invited=True
         )
     except (InvalidInput, Conflict) as exc:
-        refused = refuse(session, exc, {"email": email, "name": name, "role": role})
+        refused = refuse(session, exc, form.model_dump())
         return render(
             request, "admin/users.html", user, people=users.list_users(session), roles=list(Role), **refused.shown()
         )
@@ -87,8 +87,7 @@ def set_active(
         users.set_active(session, person, active, actor=user)
     except Conflict as exc:
         return refuse_with_flash(request, session, exc, f"/admin/users/{user_id}")
-    flash(request, f"{person.email} is {'active' if active else 'deactivated'}.", "success")
-    return redirect(f"/admin/users/{user_id}")
+    return succeeded(request, f"{person.email} is {'active' if active else 'deactivated'}.", f"/admin/users/{user_id}")
 
 
 @router.post("/admin/users/{user_id}/password-link")
@@ -125,5 +124,4 @@ def revoke_token(
 ) -> Response:
     person = users.get_user(session, user_id)
     token = users.revoke_token(session, token_id, utcnow(), owner=person)
-    flash(request, f"The token {token.name} is revoked.", "success")
-    return redirect(f"/admin/users/{user_id}")
+    return succeeded(request, f"The token {token.name} is revoked.", f"/admin/users/{user_id}")
