@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Form, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from overture.activities.service import ActivityType
@@ -26,16 +26,14 @@ from overture.users.models import User
 from overture.users.service import list_users
 from overture.web.deps import Context, DbSession, RowId
 from overture.web.guards import ProgramsPageUser
-from overture.web.pages.forms import refuse, refuse_with_flash
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.forms import Posted, refuse, refuse_with_flash
+from overture.web.pages.rendering import page_router, render, succeeded
 from overture.webhooks.service import list_endpoints
 
 router = page_router()
 PAGE = "/admin/automations"
 ATTRIBUTE_ROWS = 3
 ACTION_ROWS = 5
-Text = Annotated[str, Form(max_length=2000)]
-Rows = Annotated[list[str], Form(max_length=ACTION_ROWS)]
 Cursor = Annotated[str, Query(max_length=12, pattern=r"^\d*$")]
 # The fields of each action type, as the form names them (automations.js shows only these for the chosen type).
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -234,62 +232,77 @@ def _save(
                               test_activity=int(test_activity))  # fmt: skip
         if automation is None:
             automation = automations.create(session, given, utcnow())
-            flash(request, f"{automation.name} is on: it acts on what happens from now on.", "success")
+            said = "is on: it acts on what happens from now on" if automation.enabled else "is saved, and off"
         else:
             automations.update(session, automation, given, utcnow())
-            flash(request, f"{automation.name} is saved.", "success")
+            said = "is saved"
     except (InvalidInput, OvertureError) as exc:
         refused = refuse(session, exc, {**form, **{name: "" for name in FIELDS.values()}}, FIELDS).shown()
         del refused["form"]  # the form as typed, rows and all
         return _form_page(request, session, user, automation, form, **refused)
-    return redirect(f"{PAGE}/{automation.id}")
+    return succeeded(request, f"{automation.name} {said}.", f"{PAGE}/{automation.id}")
+
+
+class AutomationForm(BaseModel):
+    """The form as posted: its rows come as lists, one value per row (every row is sent, empty or not)."""
+
+    name: str = Field("", max_length=200)
+    description: str = Field("", max_length=2000)
+    enabled: str = Field("", max_length=10)
+    activity: str = Field("", max_length=60)
+    where: str = Field("", max_length=20_000)
+    attr_name: list[str] = Field(default_factory=list, max_length=ATTRIBUTE_ROWS)
+    attr_op: list[str] = Field(default_factory=list, max_length=ATTRIBUTE_ROWS)
+    attr_value: list[str] = Field(default_factory=list, max_length=ATTRIBUTE_ROWS)
+    action_type: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    action_program: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    action_status: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    action_direction: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    action_list: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    action_field: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    action_value: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    action_to: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    action_user: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    action_address: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    action_endpoint: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    action_note: list[str] = Field(default_factory=list, max_length=ACTION_ROWS)
+    intent: str = Field("save", max_length=10)
+    test_activity: str = Field("", max_length=12)
+
+    def rows(self) -> dict[str, Any]:
+        """The form as the page shows it again: its rows, each a dict."""
+        typed = {key: getattr(self, f"action_{key}") for key in ACTION_INPUTS}
+        return _typed_form(self.name, self.description, self.enabled, self.activity, self.where, self.attr_name,
+                           self.attr_op, self.attr_value, typed)  # fmt: skip
 
 
 @router.post(PAGE)
 def create_automation(
-    request: Request, session: DbSession, context: Context, user: ProgramsPageUser,
-    name: Annotated[str, Form(max_length=200)] = "", description: Text = "", enabled: Annotated[str, Form()] = "",
-    activity: Annotated[str, Form(max_length=60)] = "", where: Annotated[str, Form(max_length=20_000)] = "",
-    attr_name: Rows = [], attr_op: Rows = [], attr_value: Rows = [],  # noqa: B006 (FastAPI copies a default)
-    action_type: Rows = [], action_program: Rows = [], action_status: Rows = [],  # noqa: B006
-    action_direction: Rows = [], action_list: Rows = [], action_field: Rows = [], action_value: Rows = [],  # noqa: B006
-    action_to: Rows = [], action_user: Rows = [], action_address: Rows = [], action_endpoint: Rows = [],  # noqa: B006
-    action_note: Rows = [],  # noqa: B006
-    intent: Annotated[str, Form(max_length=10)] = "save", test_activity: Annotated[str, Form(max_length=12)] = "",
-) -> Response:  # fmt: skip
-    typed = dict(zip(ACTION_INPUTS, (action_type, action_program, action_status, action_direction, action_list,
-                                     action_field, action_value, action_to, action_user, action_address,
-                                     action_endpoint, action_note), strict=True))  # fmt: skip
-    form = _typed_form(name, description, enabled, activity, where, attr_name, attr_op, attr_value, typed)
-    return _save(request, session, context, user, None, form, intent, test_activity)
+    request: Request, session: DbSession, context: Context, user: ProgramsPageUser, form: Posted[AutomationForm]
+) -> Response:
+    return _save(request, session, context, user, None, form.rows(), form.intent, form.test_activity)
 
 
 @router.post(PAGE + "/{automation_id}")
 def update_automation(
-    request: Request, session: DbSession, context: Context, user: ProgramsPageUser, automation_id: RowId,
-    name: Annotated[str, Form(max_length=200)] = "", description: Text = "", enabled: Annotated[str, Form()] = "",
-    activity: Annotated[str, Form(max_length=60)] = "", where: Annotated[str, Form(max_length=20_000)] = "",
-    attr_name: Rows = [], attr_op: Rows = [], attr_value: Rows = [],  # noqa: B006 (FastAPI copies a default)
-    action_type: Rows = [], action_program: Rows = [], action_status: Rows = [],  # noqa: B006
-    action_direction: Rows = [], action_list: Rows = [], action_field: Rows = [], action_value: Rows = [],  # noqa: B006
-    action_to: Rows = [], action_user: Rows = [], action_address: Rows = [], action_endpoint: Rows = [],  # noqa: B006
-    action_note: Rows = [],  # noqa: B006
-    intent: Annotated[str, Form(max_length=10)] = "save", test_activity: Annotated[str, Form(max_length=12)] = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    session: DbSession,
+    context: Context,
+    user: ProgramsPageUser,
+    automation_id: RowId,
+    form: Posted[AutomationForm],
+) -> Response:
     automation = automations.get(session, automation_id)
-    typed = dict(zip(ACTION_INPUTS, (action_type, action_program, action_status, action_direction, action_list,
-                                     action_field, action_value, action_to, action_user, action_address,
-                                     action_endpoint, action_note), strict=True))  # fmt: skip
-    form = _typed_form(name, description, enabled, activity, where, attr_name, attr_op, attr_value, typed)
-    return _save(request, session, context, user, automation, form, intent, test_activity)
+    return _save(request, session, context, user, automation, form.rows(), form.intent, form.test_activity)
 
 
 @router.post(PAGE + "/{automation_id}/switch")
 def switch_automation(request: Request, session: DbSession, user: ProgramsPageUser, automation_id: RowId) -> Response:
     automation = automations.get(session, automation_id)
     automations.set_enabled(session, automation, not automation.enabled, utcnow())
-    flash(request, f"{automation.name} is {'on' if automation.enabled else 'off'}.", "success")
-    return redirect(f"{PAGE}/{automation.id}")
+    return succeeded(
+        request, f"{automation.name} is {'on' if automation.enabled else 'off'}.", f"{PAGE}/{automation.id}"
+    )
 
 
 @router.post(PAGE + "/{automation_id}/delete")
@@ -299,5 +312,4 @@ def delete_automation(request: Request, session: DbSession, user: ProgramsPageUs
         automations.delete(session, automation)
     except OvertureError as exc:
         return refuse_with_flash(request, session, exc, f"{PAGE}/{automation_id}", "Not deleted: ")
-    flash(request, f"{automation.name} is deleted; what it did stays done.", "success")
-    return redirect(PAGE)
+    return succeeded(request, f"{automation.name} is deleted; what it did stays done.", PAGE)
