@@ -23,7 +23,7 @@ LAYERS = {
     "people": 1, "mail": 1, "users": 1, "sites": 1,
     "dialogues": 2, "activities": 2, "calendars": 2, "programs": 2,
     "targeting": 3, "scheduling": 3,
-    "conversations": 4, "analytics": 4, "visits": 4, "webhooks": 4,
+    "conversations": 4, "analytics": 4, "visits": 4, "webhooks": 4, "automations": 4,
     "integrations": 5,
     "jobs": 6, "web": 6, "cli": 6, "migrations": 6, "__main__": 6,
 }  # fmt: skip

@@ -51,6 +51,7 @@ MODEL_MODULES = (
     "overture.conversations.models",
     "overture.analytics.models",
     "overture.webhooks.models",
+    "overture.automations.models",
 )
 
 

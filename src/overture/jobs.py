@@ -20,6 +20,7 @@ from huey.api import Huey
 from huey.consumer import Consumer
 
 from overture.analytics import retention, rollups
+from overture.automations import runner as automation_runner
 from overture.calendars.world import CalendarWorld, calendar_world
 from overture.conversations import service as conversations
 from overture.db import Database, Wake, utcnow
@@ -155,10 +156,12 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
     outbound = webhook_delivery.Outbound()
 
     def webhooks_round(again: bool) -> None:
+        # The activity feed's consumers: automations first (their webhooks and chat posts go out in this round).
+        ran = automation_runner.run_due(db, utcnow(), settings.base_url, again=again)
         webhooks.catch_up(db, utcnow(), again=again)
         report = webhook_delivery.deliver_due(db, outbound)
-        if report.disabled:
-            deliver_mail()  # the admins' email about the endpoint disabled
+        if ran or report.disabled:
+            deliver_mail()  # the automations' notifications, the admins' email about an endpoint disabled
 
     @huey.periodic_task(crontab(minute="47", hour="3"))  # type: ignore[untyped-decorator]
     def forget_old_webhook_deliveries() -> None:

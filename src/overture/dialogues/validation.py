@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -37,6 +37,7 @@ from overture.dialogues.document import (
     FlowDocument,
     Option,
     PageRule,
+    Strict,
     Text,
 )
 from overture.dialogues.experiments import entry_cards, experiment_problems, variant_texts
@@ -623,6 +624,22 @@ def validate(
     if document is None:
         return None, problems
     return document, check_document(document, fields=fields, flows=flows)
+
+
+class _Audience(Strict):
+    where: Condition
+
+
+def parse_audience(data: Any, *, fields: FieldSchema) -> tuple[Condition | None, list[Problem]]:
+    """An audience condition on its own (an automation's `where`), parsed and checked by the rules of a dialogue's
+    audience; problems are located under `where`. (condition, []) when valid."""
+    try:
+        condition = _Audience.model_validate({"where": data}).where
+    except ValidationError as error:
+        return None, shape_problems(error, _Audience)
+    checker = _Checker(cast(Document, None), fields, None)  # a condition's rules never read the document
+    checker.condition(condition, "where", audience=True)
+    return condition, checker.problems
 
 
 def raise_for_problems(problems: list[Problem], what: str) -> None:

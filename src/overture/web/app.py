@@ -27,6 +27,7 @@ from overture.visits.selector_cache import SelectorCache
 from overture.web import health, widget_assets
 from overture.web.api import (
     admin_appearance,
+    admin_automations,
     admin_calendar,
     admin_conversations,
     admin_dialogues,
@@ -56,6 +57,7 @@ from overture.web.pages import (
     appearance,
     areas,
     auth,
+    automations,
     calendar,
     conversations,
     demo,
@@ -175,7 +177,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     admin_api = (admin_appearance, admin_users, admin_outbox, admin_dialogues, admin_people, admin_sites,
                  admin_fields, admin_targeting, admin_calendar, admin_routing, admin_meetings,
                  admin_reports, admin_experiments, admin_conversations, admin_programs, admin_lists,
-                 admin_webhooks)  # fmt: skip
+                 admin_webhooks, admin_automations)  # fmt: skip
     for module in admin_api:
         app.include_router(module.router, dependencies=[API_TOKEN])
     app.include_router(meeting_links.router)
@@ -188,6 +190,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         dialogues,
         people,
         programs,
+        automations,
         conversations,
         sites,
         appearance,

@@ -70,8 +70,7 @@ def _check(given: EndpointInput) -> EndpointInput:
     unknown = [t for t in given.event_types if t not in events.EVENT_TYPES]
     if unknown:
         problems.append(Problem("event_types", f"Unknown event types: {', '.join(unknown)}."))
-    elif not given.event_types:
-        problems.append(Problem("event_types", "Choose at least one event type."))
+    # No event type: the endpoint receives only what automations send it (a chat tool's incoming webhook).
     if problems:
         raise InvalidInput("The webhook endpoint was not saved.", problems)
     chosen = tuple(t for t in events.EVENT_TYPES if t in given.event_types)  # in the catalogue's order, once each

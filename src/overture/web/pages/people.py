@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import Query, Request
 from fastapi.responses import Response
 
+from overture.automations import service as automations
 from overture.conversations import history
 from overture.db import utcnow
 from overture.people import directory, privacy
@@ -50,10 +51,16 @@ def people_page(
     )
 
 
+PERSON_RUNS = 20  # the automations' newest runs a person's page shows
+
+
 @router.get("/admin/people/{person_id}")
 def person_page(request: Request, session: DbSession, user: PeoplePageUser, person_id: RowId) -> Response:
     person = history.person_profile(session, person_id)
-    return render(request, "admin/person.html", user, person=person, memberships=memberships_of(session, person_id))
+    return render(
+        request, "admin/person.html", user, person=person, memberships=memberships_of(session, person_id),
+        automation_runs=automations.runs(session, person_id=person_id, limit=PERSON_RUNS),
+    )  # fmt: skip
 
 
 @router.get("/admin/people/{person_id}/conversations/{conversation_id}")
