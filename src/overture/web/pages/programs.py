@@ -42,6 +42,7 @@ PROGRAMS = "/admin/programs"
 LISTS = "/admin/lists"
 NEW_ROWS = 3  # empty status rows under the existing ones, for new statuses
 Cursor = Annotated[str, Query(max_length=12)]
+StatusFilter = Annotated[str, Query(max_length=60)]  # a status's name: only its members are shown
 
 
 def _channels() -> list[tuple[str, str]]:
@@ -278,7 +279,7 @@ def program_page(
     session: DbSession,
     user: ProgramsPageUser,
     program_id: RowId,
-    status: Annotated[str, Query(max_length=60)] = "",
+    status: StatusFilter = "",
     cursor: Cursor = "",
 ) -> Response:
     program = service.get_program(session, program_id)
@@ -312,11 +313,7 @@ def delete_program(
 
 @router.get(PROGRAMS + "/{program_id}/members.csv")
 def program_csv(
-    request: Request,
-    session: DbSession,
-    user: ProgramsPageUser,
-    program_id: RowId,
-    status: Annotated[str, Query(max_length=60)] = "",
+    request: Request, session: DbSession, user: ProgramsPageUser, program_id: RowId, status: StatusFilter = ""
 ) -> Response:
     program = service.get_program(session, program_id)
     if status:
