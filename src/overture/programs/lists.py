@@ -12,19 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from overture.activities.service import ActivityType, record
-from overture.errors import Conflict, InvalidInput, NotFound, Problem
+from overture.errors import Conflict, InvalidInput, Problem
 from overture.people.models import Person
 from overture.programs.models import ListMember, ListMemberChange, StaticList
 from overture.programs.schemas import ListOutcome
-from overture.programs.service import check_description, check_name, clean_name, name_key
+from overture.programs.service import check_description, check_name, clean_name, get_row, name_key
 from overture.programs.source import Source
 
 
 def get_list(session: Session, list_id: int) -> StaticList:
-    found = session.get(StaticList, list_id)
-    if found is None:
-        raise NotFound(f"There is no list with id {list_id}.")
-    return found
+    return get_row(session, StaticList, list_id, "list")
 
 
 def all_lists(session: Session) -> list[StaticList]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,11 +32,13 @@ from overture.programs.models import (
     ProgramMember,
     ProgramMemberChange,
     ProgramStatus,
+    StaticList,
 )
 from overture.programs.schemas import STATUSES_MAX, Channel, StatusIn, StatusOutcome
 from overture.programs.source import Source
 
 RETRIES = 5
+Row = TypeVar("Row", Program, StaticList)
 
 
 def name_key(name: str) -> str:
@@ -50,11 +53,16 @@ def clean_name(name: str) -> str:
 # --- programs ------------------------------------------------------------------------------------------------------
 
 
+def get_row(session: Session, model: type[Row], row_id: int, what: str) -> Row:
+    """The program or list with this id, else NotFound naming `what` ("There is no list with id 7.")."""
+    found = session.get(model, row_id)
+    if found is None:
+        raise NotFound(f"There is no {what} with id {row_id}.")
+    return found
+
+
 def get_program(session: Session, program_id: int) -> Program:
-    program = session.get(Program, program_id)
-    if program is None:
-        raise NotFound(f"There is no program with id {program_id}.")
-    return program
+    return get_row(session, Program, program_id, "program")
 
 
 def all_programs(session: Session) -> list[Program]:

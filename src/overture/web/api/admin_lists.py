@@ -3,10 +3,7 @@ the Lists page does; a change made here records the source "api" with the id of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from overture.db import utcnow
@@ -14,14 +11,12 @@ from overture.people.directory import get_person
 from overture.programs import lists, members
 from overture.programs.schemas import ListChangeResult, ListCreate, ListMemberPage, ListPublic, ListUpdate
 from overture.programs.source import Source
+from overture.web.api.admin_programs import AS_CSV, Cursor, Limit, members_csv
 from overture.web.deps import DbSession, RowId
 from overture.web.errors import API_ERROR_RESPONSES
 from overture.web.guards import ProgramsApiUser
 
 router = APIRouter(prefix="/api/v1/admin/lists", tags=["lists"], responses=API_ERROR_RESPONSES)
-Cursor = Annotated[
-    str | None, Query(pattern=members.CURSOR_PATTERN, description="The next_cursor of the previous page.")
-]
 
 
 @router.get("", summary="Every static list with its number of members")
@@ -61,7 +56,7 @@ def list_members(
     _: ProgramsApiUser,
     list_id: RowId,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = members.PAGE_SIZE,
+    limit: Limit = members.PAGE_SIZE,
 ) -> ListMemberPage:
     return members.list_members(session, lists.get_list(session, list_id), cursor=cursor, limit=limit)
 
@@ -69,8 +64,7 @@ def list_members(
 @router.get(
     "/{list_id}/members.csv",
     summary="Every member as CSV: email, name, company, added at (UTC)",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    **AS_CSV,
 )
 def list_members_csv(request: Request, session: DbSession, _: ProgramsApiUser, list_id: RowId) -> StreamingResponse:
     lists.get_list(session, list_id)
@@ -78,18 +72,7 @@ def list_members_csv(request: Request, session: DbSession, _: ProgramsApiUser, l
 
 
 def list_csv_response(request: Request, list_id: int) -> StreamingResponse:
-    """The CSV streamed from a session of its own (the request's closes before the body is sent)."""
-    db = request.app.state.context.db
-
-    def lines() -> Iterator[str]:
-        with db.read() as session:
-            yield from members.list_csv(session, lists.get_list(session, list_id))
-
-    return StreamingResponse(
-        lines(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="list-{list_id}-members-{utcnow():%Y%m%d}.csv"'},
-    )
+    return members_csv(request, f"list-{list_id}", lambda read: members.list_csv(read, lists.get_list(read, list_id)))
 
 
 @router.put("/{list_id}/members/{person_id}", summary="Add a person to the list (nothing changes if they are on it)")

@@ -4,11 +4,12 @@ with the id of the user whose token made it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from overture.db import utcnow
 from overture.people.directory import get_person
@@ -32,6 +33,12 @@ StatusFilter = Annotated[str | None, Query(max_length=60, description="Only memb
 Cursor = Annotated[
     str | None, Query(pattern=members.CURSOR_PATTERN, description="The next_cursor of the previous page.")
 ]
+Limit = Annotated[int, Query(ge=1, le=200)]
+# How a members.csv route is described: a CSV body, streamed.
+AS_CSV: dict[str, Any] = {
+    "response_class": StreamingResponse,
+    "responses": {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+}
 
 
 @router.get("", summary="Every program with its statuses and how many members hold each")
@@ -81,7 +88,7 @@ def program_members(
     program_id: RowId,
     status: StatusFilter = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = members.PAGE_SIZE,
+    limit: Limit = members.PAGE_SIZE,
 ) -> ProgramMemberPage:
     program = service.get_program(session, program_id)
     return members.program_members(session, program, status=status, cursor=cursor, limit=limit)
@@ -90,8 +97,7 @@ def program_members(
 @router.get(
     "/{program_id}/members.csv",
     summary="Every member as CSV: email, name, company, status, step, changed at (UTC)",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    **AS_CSV,
 )
 def program_members_csv(
     request: Request, session: DbSession, _: ProgramsApiUser, program_id: RowId, status: StatusFilter = None
@@ -103,17 +109,25 @@ def program_members_csv(
 
 
 def program_csv_response(request: Request, program_id: int, status: str | None) -> StreamingResponse:
-    """The CSV streamed from a session of its own (the request's closes before the body is sent)."""
+    def lines_of(read: Session) -> Iterator[str]:
+        return members.program_csv(read, service.get_program(read, program_id), status)
+
+    return members_csv(request, f"program-{program_id}", lines_of)
+
+
+def members_csv(request: Request, name: str, lines_of: Callable[[Session], Iterator[str]]) -> StreamingResponse:
+    """A program's or a list's members as CSV, `name`-members-<date>.csv, streamed from a session of its own (the
+    request's closes before the body is sent)."""
     db = request.app.state.context.db
 
     def lines() -> Iterator[str]:
         with db.read() as session:
-            yield from members.program_csv(session, service.get_program(session, program_id), status)
+            yield from lines_of(session)
 
     return StreamingResponse(
         lines(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="program-{program_id}-members-{utcnow():%Y%m%d}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}-members-{utcnow():%Y%m%d}.csv"'},
     )
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import Form, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,23 +20,29 @@ from overture.people.email_domains import normalize_email
 from overture.people.models import Person
 from overture.programs import lists, members, service
 from overture.programs.models import Program, StaticList
-from overture.programs.schemas import CHANNEL_LABELS, CHANNEL_STATUSES, Channel, StatusIn
+from overture.programs.schemas import (
+    CHANNEL_LABELS,
+    CHANNEL_STATUSES,
+    Channel,
+    ListMemberPage,
+    ProgramMemberPage,
+    StatusIn,
+)
 from overture.programs.source import Source
 from overture.users.models import User
 from overture.web.api.admin_lists import list_csv_response
 from overture.web.api.admin_programs import program_csv_response
 from overture.web.deps import DbSession, RowId
 from overture.web.guards import ProgramsPageUser
-from overture.web.pages.forms import refuse, refuse_with_flash
-from overture.web.pages.rendering import flash, page_router, redirect, render
+from overture.web.pages.forms import Posted, refuse, refuse_with_flash
+from overture.web.pages.rendering import page_router, render, succeeded
 
 router = page_router()
 PROGRAMS = "/admin/programs"
 LISTS = "/admin/lists"
 NEW_ROWS = 3  # empty status rows under the existing ones, for new statuses
-Text = Annotated[str, Form(max_length=500)]
-Rows = Annotated[list[str], Form(max_length=60)]
 Cursor = Annotated[str, Query(max_length=12)]
+StatusFilter = Annotated[str, Query(max_length=60)]  # a status's name: only its members are shown
 
 
 def _channels() -> list[tuple[str, str]]:
@@ -64,23 +71,50 @@ def _rows_of(session: Session, program: Program | None, channel: Channel = Chann
     return rows
 
 
-def _typed_rows(
-    ids: list[str], names: list[str], positions: list[str], success: list[str], remove: list[str]
-) -> list[dict[str, Any]]:
-    rows = []
-    for index, name in enumerate(names):
-        row_id = ids[index] if index < len(ids) else ""
-        position = positions[index] if index < len(positions) else ""
-        rows.append(
-            {
-                "id": int(row_id) if row_id.isdigit() else None,
-                "name": name,
-                "position": position,
-                "success": str(index) in success,
-                "remove": str(index) in remove,
-            }
-        )
-    return rows
+class ListForm(BaseModel):
+    """A list's fields, as typed (a program's begin with them)."""
+
+    name: str = Field("", max_length=200)
+    description: str = Field("", max_length=500)
+
+
+class ProgramForm(ListForm):
+    """A program's fields, as typed, with its status rows (one entry a row, in the rows' order)."""
+
+    channel: str = Field("", max_length=20)
+    status_id: list[str] = Field([], max_length=60)
+    status_name: list[str] = Field([], max_length=60)
+    status_position: list[str] = Field([], max_length=60)
+    status_success: list[str] = Field([], max_length=60)
+    status_remove: list[str] = Field([], max_length=60)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The status rows as typed, to read (`_statuses`) and to show again."""
+        rows = []
+        for index, name in enumerate(self.status_name):
+            row_id = self.status_id[index] if index < len(self.status_id) else ""
+            position = self.status_position[index] if index < len(self.status_position) else ""
+            rows.append(
+                {
+                    "id": int(row_id) if row_id.isdigit() else None,
+                    "name": name,
+                    "position": position,
+                    "success": str(index) in self.status_success,
+                    "remove": str(index) in self.status_remove,
+                }
+            )
+        return rows
+
+
+class PersonForm(BaseModel):
+    """The person to add, as an admin typed them: an email or an id."""
+
+    person: str = Field("", max_length=254)
+
+
+class MemberForm(PersonForm):
+    status: str = Field("", max_length=60)
+    only_forward: bool = False
 
 
 def _statuses(rows: list[dict[str, Any]]) -> tuple[list[StatusIn], dict[str, str]]:
@@ -108,6 +142,66 @@ def _statuses(rows: list[dict[str, Any]]) -> tuple[list[StatusIn], dict[str, str
     return statuses, fields
 
 
+# --- what programs and lists share -----------------------------------------------------------------------------------
+
+
+def _pages(page: ProgramMemberPage | ListMemberPage, keep: dict[str, str], cursor: str) -> dict[str, str | None]:
+    """The links of a members table's pager: the next page's, and the first's when this is not it."""
+    return {
+        "next_url": f"?{urlencode({**keep, 'cursor': page.next_cursor})}#members" if page.next_cursor else None,
+        "first_url": f"?{urlencode(keep)}#members" if cursor else None,
+    }
+
+
+def _unconfirmed(what: str) -> InvalidInput:
+    return InvalidInput(f"Not deleted: tick the box to confirm that the {what} and its members go.",
+                        [Problem("confirm", "Tick the box to confirm.")])  # fmt: skip
+
+
+def _deleted(request: Request, session: Session, confirm: bool, gone: Program | StaticList, home: str) -> Response:
+    """Deletes a program or a list with its members, once the box is ticked."""
+    what = "program" if isinstance(gone, Program) else "list"
+    if not confirm:
+        return refuse_with_flash(request, session, _unconfirmed(what), f"{home}/{gone.id}")
+    name = gone.name
+    count = service.delete_program(session, gone) if isinstance(gone, Program) else lists.delete_list(session, gone)
+    return succeeded(request, f"{name} is deleted, with its {count} member{'' if count == 1 else 's'}.", home)
+
+
+def _removed(
+    request: Request, session: Session, user: User, home: str, of: Program | StaticList, person_id: int
+) -> Response:
+    """Takes a person off a program or a list."""
+    try:
+        who = get_person(session, person_id)
+    except OvertureError as exc:
+        return refuse_with_flash(request, session, exc, f"{home}/{of.id}")
+    if isinstance(of, Program):
+        service.remove_from_program(session, of, who, Source.user(user.id), utcnow())
+    else:
+        lists.remove_from_list(session, of, who, Source.user(user.id), utcnow())
+    return succeeded(request, f"Person {who.email or who.id} is removed from {of.name}.", f"{home}/{of.id}#members")
+
+
+def find_person(session: Session, given: str) -> Person:
+    """The person an admin typed: an id, or an email. Raises InvalidInput on the field `person`."""
+    given = given.strip()
+    found = None
+    if given.isdigit() and int(given) <= 2_147_483_647:
+        found = session.get(Person, int(given))
+    elif "@" in given:
+        found = session.scalar(select(Person).where(Person.email == normalize_email(given)))
+    if found is None:
+        raise InvalidInput(
+            "No such person.",
+            [Problem("person", f"No person has the email or id '{given}'. Find them on the People page.")],
+        )
+    return found
+
+
+Confirmed = Annotated[bool, Form()]
+
+
 # --- programs --------------------------------------------------------------------------------------------------------
 
 
@@ -133,29 +227,18 @@ def new_program_page(
 
 
 @router.post(PROGRAMS)
-def create_program(
-    request: Request,
-    session: DbSession,
-    user: ProgramsPageUser,
-    name: Annotated[str, Form(max_length=200)] = "",
-    channel: Annotated[str, Form(max_length=20)] = "",
-    description: Text = "",
-    status_id: Rows = [],  # noqa: B006 (FastAPI copies a default)
-    status_name: Rows = [],  # noqa: B006
-    status_position: Rows = [],  # noqa: B006
-    status_success: Rows = [],  # noqa: B006
-    status_remove: Rows = [],  # noqa: B006
-) -> Response:
-    rows = _typed_rows(status_id, status_name, status_position, status_success, status_remove)
-    form = {"name": name, "channel": channel, "description": description, "statuses": ""}
+def create_program(request: Request, session: DbSession, user: ProgramsPageUser, form: Posted[ProgramForm]) -> Response:
+    rows = form.rows()
     fields: dict[str, str] = {}
     try:
         statuses, fields = _statuses(rows)
-        program = service.create_program(session, name, channel, statuses, utcnow(), description=description)
+        program = service.create_program(
+            session, form.name, form.channel, statuses, utcnow(), description=form.description
+        )
     except (InvalidInput, Conflict) as exc:
-        return _new_page(request, user, rows, **refuse(session, exc, form, fields).shown())
-    flash(request, f"{program.name} is added. Automations and the API can now set its statuses.", "success")
-    return redirect(f"{PROGRAMS}/{program.id}")
+        return _new_page(request, user, rows, **refuse(session, exc, form.model_dump(), fields).shown())
+    done = f"{program.name} is added. Automations and the API can now set its statuses."
+    return succeeded(request, done, f"{PROGRAMS}/{program.id}")
 
 
 def _program_page(
@@ -180,20 +263,10 @@ def _program_page(
         status_filter = ""
     keep = {"status": status_filter} if status_filter else {}
     return render(
-        request,
-        "admin/program.html",
-        user,
-        status=status,
-        active_area="programs",
-        program=shown,
-        channels=_channels(),
-        channel_labels=CHANNEL_LABELS,
-        rows=rows if rows is not None else _rows_of(session, program),
-        members_page=page,
-        status_filter=status_filter,
-        filter_error=filter_error,
-        next_url=f"?{urlencode({**keep, 'cursor': page.next_cursor})}#members" if page.next_cursor else None,
-        first_url=f"?{urlencode(keep)}#members" if cursor else None,
+        request, "admin/program.html", user, status=status, active_area="programs", program=shown,
+        channels=_channels(), channel_labels=CHANNEL_LABELS,
+        rows=rows if rows is not None else _rows_of(session, program), members_page=page,
+        status_filter=status_filter, filter_error=filter_error, **_pages(page, keep, cursor),
         csv_url=f"{PROGRAMS}/{program.id}/members.csv" + (f"?{urlencode(keep)}" if keep else ""),
         **{"form": {"name": program.name, "channel": program.channel, "description": program.description},
            "member_form": {"only_forward": False}, **extra},
@@ -206,7 +279,7 @@ def program_page(
     session: DbSession,
     user: ProgramsPageUser,
     program_id: RowId,
-    status: Annotated[str, Query(max_length=60)] = "",
+    status: StatusFilter = "",
     cursor: Cursor = "",
 ) -> Response:
     program = service.get_program(session, program_id)
@@ -215,64 +288,32 @@ def program_page(
 
 @router.post(PROGRAMS + "/{program_id}")
 def update_program(
-    request: Request,
-    session: DbSession,
-    user: ProgramsPageUser,
-    program_id: RowId,
-    name: Annotated[str, Form(max_length=200)] = "",
-    channel: Annotated[str, Form(max_length=20)] = "",
-    description: Text = "",
-    status_id: Rows = [],  # noqa: B006
-    status_name: Rows = [],  # noqa: B006
-    status_position: Rows = [],  # noqa: B006
-    status_success: Rows = [],  # noqa: B006
-    status_remove: Rows = [],  # noqa: B006
+    request: Request, session: DbSession, user: ProgramsPageUser, program_id: RowId, form: Posted[ProgramForm]
 ) -> Response:
     program = service.get_program(session, program_id)
-    rows = _typed_rows(status_id, status_name, status_position, status_success, status_remove)
-    form = {"name": name, "channel": channel, "description": description, "statuses": ""}
+    rows = form.rows()
     fields: dict[str, str] = {}
     try:
         statuses, fields = _statuses(rows)
-        service.update_program(
-            session, program, utcnow(), name=name, channel=channel, description=description, statuses=statuses
-        )
+        service.update_program(session, program, utcnow(), name=form.name, channel=form.channel,
+                               description=form.description, statuses=statuses)  # fmt: skip
     except (InvalidInput, Conflict) as exc:
-        refused = refuse(session, exc, form, fields)
+        refused = refuse(session, exc, form.model_dump(), fields)
         again = service.get_program(session, program_id)
         return _program_page(request, session, user, again, rows=rows, **refused.shown())
-    flash(request, f"{program.name} is saved.", "success")
-    return redirect(f"{PROGRAMS}/{program.id}")
-
-
-Confirmed = Annotated[bool, Form()]
-
-
-def _unconfirmed(what: str) -> InvalidInput:
-    return InvalidInput(f"Not deleted: tick the box to confirm that the {what} and its members go.",
-                        [Problem("confirm", "Tick the box to confirm.")])  # fmt: skip
+    return succeeded(request, f"{program.name} is saved.", f"{PROGRAMS}/{program.id}")
 
 
 @router.post(PROGRAMS + "/{program_id}/delete")
 def delete_program(
     request: Request, session: DbSession, user: ProgramsPageUser, program_id: RowId, confirm: Confirmed = False
 ) -> Response:
-    program = service.get_program(session, program_id)
-    if not confirm:
-        return refuse_with_flash(request, session, _unconfirmed("program"), f"{PROGRAMS}/{program.id}")
-    name = program.name
-    count = service.delete_program(session, program)
-    flash(request, f"{name} is deleted, with its {count} member{'' if count == 1 else 's'}.", "success")
-    return redirect(PROGRAMS)
+    return _deleted(request, session, confirm, service.get_program(session, program_id), PROGRAMS)
 
 
 @router.get(PROGRAMS + "/{program_id}/members.csv")
 def program_csv(
-    request: Request,
-    session: DbSession,
-    user: ProgramsPageUser,
-    program_id: RowId,
-    status: Annotated[str, Query(max_length=60)] = "",
+    request: Request, session: DbSession, user: ProgramsPageUser, program_id: RowId, status: StatusFilter = ""
 ) -> Response:
     program = service.get_program(session, program_id)
     if status:
@@ -280,41 +321,18 @@ def program_csv(
     return program_csv_response(request, program.id, status or None)
 
 
-def find_person(session: Session, given: str) -> Person:
-    """The person an admin typed: an id, or an email. Raises InvalidInput on the field `person`."""
-    given = given.strip()
-    found = None
-    if given.isdigit() and int(given) <= 2_147_483_647:
-        found = session.get(Person, int(given))
-    elif "@" in given:
-        found = session.scalar(select(Person).where(Person.email == normalize_email(given)))
-    if found is None:
-        raise InvalidInput(
-            "No such person.",
-            [Problem("person", f"No person has the email or id '{given}'. Find them on the People page.")],
-        )
-    return found
-
-
 @router.post(PROGRAMS + "/{program_id}/members")
 def set_member_status(
-    request: Request,
-    session: DbSession,
-    user: ProgramsPageUser,
-    program_id: RowId,
-    person: Annotated[str, Form(max_length=254)] = "",
-    status: Annotated[str, Form(max_length=60)] = "",
-    only_forward: Annotated[bool, Form()] = False,
+    request: Request, session: DbSession, user: ProgramsPageUser, program_id: RowId, form: Posted[MemberForm]
 ) -> Response:
     program = service.get_program(session, program_id)
     try:
-        who = find_person(session, person)
+        who = find_person(session, form.person)
         change = service.set_program_status(
-            session, program, who, status, Source.user(user.id), utcnow(), only_forward=only_forward
+            session, program, who, form.status, Source.user(user.id), utcnow(), only_forward=form.only_forward
         )
     except InvalidInput as exc:
-        refused = refuse(session, exc, {"person": person, "status": status, "only_forward": only_forward})
-        shown = refused.shown("member_")
+        shown = refuse(session, exc, form.model_dump()).shown("member_")
         return _program_page(request, session, user, service.get_program(session, program_id), **shown)
     said = {
         "joined": f"joined at {change.status.name}",
@@ -323,22 +341,14 @@ def set_member_status(
         "unchanged": f"already at {change.status.name}: nothing changed",
         "not moved back": f"already at {change.status.name}, a later step: nothing changed",
     }[change.outcome]
-    flash(request, f"Person {who.email or who.id} {said}.", "success")
-    return redirect(f"{PROGRAMS}/{program.id}#members")
+    return succeeded(request, f"Person {who.email or who.id} {said}.", f"{PROGRAMS}/{program.id}#members")
 
 
 @router.post(PROGRAMS + "/{program_id}/members/{person_id}/remove")
 def remove_member(
     request: Request, session: DbSession, user: ProgramsPageUser, program_id: RowId, person_id: RowId
 ) -> Response:
-    program = service.get_program(session, program_id)
-    try:
-        who = get_person(session, person_id)
-    except OvertureError as exc:
-        return refuse_with_flash(request, session, exc, f"{PROGRAMS}/{program.id}")
-    service.remove_from_program(session, program, who, Source.user(user.id), utcnow())
-    flash(request, f"Person {who.email or who.id} is removed from {program.name}.", "success")
-    return redirect(f"{PROGRAMS}/{program.id}#members")
+    return _removed(request, session, user, PROGRAMS, service.get_program(session, program_id), person_id)
 
 
 # --- lists -----------------------------------------------------------------------------------------------------------
@@ -357,33 +367,21 @@ def lists_page(request: Request, session: DbSession, user: ProgramsPageUser) -> 
 
 
 @router.post(LISTS)
-def create_list(
-    request: Request,
-    session: DbSession,
-    user: ProgramsPageUser,
-    name: Annotated[str, Form(max_length=200)] = "",
-    description: Text = "",
-) -> Response:
+def create_list(request: Request, session: DbSession, user: ProgramsPageUser, form: Posted[ListForm]) -> Response:
     try:
-        row = lists.create_list(session, name, utcnow(), description=description)
+        row = lists.create_list(session, form.name, utcnow(), description=form.description)
     except (InvalidInput, Conflict) as exc:
-        return _lists_page(
-            request, session, user, **refuse(session, exc, {"name": name, "description": description}).shown()
-        )
-    flash(request, f"{row.name} is added.", "success")
-    return redirect(f"{LISTS}/{row.id}")
+        return _lists_page(request, session, user, **refuse(session, exc, form.model_dump()).shown())
+    return succeeded(request, f"{row.name} is added.", f"{LISTS}/{row.id}")
 
 
 def _list_page(
     request: Request, session: Session, user: User, row: StaticList, cursor: str = "", status: int = 200, **extra: Any
 ) -> Response:
     page = members.list_members(session, row, cursor=cursor or None)
-    shown = members.list_public(row, page.total)
     return render(
-        request, "admin/list.html", user, status=status, active_area="programs", static_list=shown,
-        members_page=page,
-        next_url=f"?{urlencode({'cursor': page.next_cursor})}#members" if page.next_cursor else None,
-        first_url="?#members" if cursor else None,
+        request, "admin/list.html", user, status=status, active_area="programs",
+        static_list=members.list_public(row, page.total), members_page=page, **_pages(page, {}, cursor),
         csv_url=f"{LISTS}/{row.id}/members.csv",
         **{"form": {"name": row.name, "description": row.description}, "member_form": {}, **extra},
     )  # fmt: skip
@@ -398,34 +396,22 @@ def list_page(
 
 @router.post(LISTS + "/{list_id}")
 def update_list(
-    request: Request,
-    session: DbSession,
-    user: ProgramsPageUser,
-    list_id: RowId,
-    name: Annotated[str, Form(max_length=200)] = "",
-    description: Text = "",
+    request: Request, session: DbSession, user: ProgramsPageUser, list_id: RowId, form: Posted[ListForm]
 ) -> Response:
     row = lists.get_list(session, list_id)
     try:
-        lists.update_list(session, row, utcnow(), name=name, description=description)
+        lists.update_list(session, row, utcnow(), name=form.name, description=form.description)
     except (InvalidInput, Conflict) as exc:
-        refused = refuse(session, exc, {"name": name, "description": description})
+        refused = refuse(session, exc, form.model_dump())
         return _list_page(request, session, user, lists.get_list(session, list_id), **refused.shown())
-    flash(request, f"{row.name} is saved.", "success")
-    return redirect(f"{LISTS}/{row.id}")
+    return succeeded(request, f"{row.name} is saved.", f"{LISTS}/{row.id}")
 
 
 @router.post(LISTS + "/{list_id}/delete")
 def delete_list(
     request: Request, session: DbSession, user: ProgramsPageUser, list_id: RowId, confirm: Confirmed = False
 ) -> Response:
-    row = lists.get_list(session, list_id)
-    if not confirm:
-        return refuse_with_flash(request, session, _unconfirmed("list"), f"{LISTS}/{row.id}")
-    name = row.name
-    count = lists.delete_list(session, row)
-    flash(request, f"{name} is deleted, with its {count} member{'' if count == 1 else 's'}.", "success")
-    return redirect(LISTS)
+    return _deleted(request, session, confirm, lists.get_list(session, list_id), LISTS)
 
 
 @router.get(LISTS + "/{list_id}/members.csv")
@@ -435,33 +421,21 @@ def list_csv(request: Request, session: DbSession, user: ProgramsPageUser, list_
 
 @router.post(LISTS + "/{list_id}/members")
 def add_list_member(
-    request: Request,
-    session: DbSession,
-    user: ProgramsPageUser,
-    list_id: RowId,
-    person: Annotated[str, Form(max_length=254)] = "",
+    request: Request, session: DbSession, user: ProgramsPageUser, list_id: RowId, form: Posted[PersonForm]
 ) -> Response:
     row = lists.get_list(session, list_id)
     try:
-        who = find_person(session, person)
+        who = find_person(session, form.person)
     except InvalidInput as exc:
-        refused = refuse(session, exc, {"person": person})
-        return _list_page(request, session, user, lists.get_list(session, list_id), **refused.shown("member_"))
+        shown = refuse(session, exc, form.model_dump()).shown("member_")
+        return _list_page(request, session, user, lists.get_list(session, list_id), **shown)
     outcome = lists.add_to_list(session, row, who, Source.user(user.id), utcnow())
     said = "is added" if outcome == "added" else "was on the list already: nothing changed"
-    flash(request, f"Person {who.email or who.id} {said}.", "success")
-    return redirect(f"{LISTS}/{row.id}#members")
+    return succeeded(request, f"Person {who.email or who.id} {said}.", f"{LISTS}/{row.id}#members")
 
 
 @router.post(LISTS + "/{list_id}/members/{person_id}/remove")
 def remove_list_member(
     request: Request, session: DbSession, user: ProgramsPageUser, list_id: RowId, person_id: RowId
 ) -> Response:
-    row = lists.get_list(session, list_id)
-    try:
-        who = get_person(session, person_id)
-    except OvertureError as exc:
-        return refuse_with_flash(request, session, exc, f"{LISTS}/{row.id}")
-    lists.remove_from_list(session, row, who, Source.user(user.id), utcnow())
-    flash(request, f"Person {who.email or who.id} is removed from {row.name}.", "success")
-    return redirect(f"{LISTS}/{row.id}#members")
+    return _removed(request, session, user, LISTS, lists.get_list(session, list_id), person_id)
