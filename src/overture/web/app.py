@@ -53,6 +53,7 @@ from overture.web.pages import (
     appearance,
     areas,
     auth,
+    booking_links,
     calendar,
     conversations,
     demo,
@@ -171,6 +172,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     for module in admin_api:
         app.include_router(module.router, dependencies=[API_TOKEN])
     app.include_router(meeting_links.router)
+    app.include_router(booking_links.router)
     for pages in (
         auth,
         home,
