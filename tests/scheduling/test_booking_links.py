@@ -19,8 +19,9 @@ from overture.people.models import Person
 from overture.scheduling import accounts, booking_links
 from overture.scheduling.models import Agent, Meeting
 
-from .bookings import make_agents
+from .bookings import Visitor, first_time, make_agents, publish_booking
 from .rows import SECRET_KEY, make_person
+from support import Personas, token_for
 
 # An offer and the pick of its first time must see one instant (see `stopped_clock`).
 pytestmark = pytest.mark.usefixtures("stopped_clock")
@@ -143,3 +144,51 @@ def test_a_signed_link_skips_what_is_known_and_a_changed_or_expired_one_is_refus
     assert expired.status_code == 403 and "This booking link has expired" in expired.text
     forged = client.post("/book/sales", data={"zone": "UTC", "start": "x", "p": query["p"], "sig": "A" * 43})
     assert forged.status_code == 403
+
+
+def test_the_admin_api_makes_a_signed_link_that_books_the_person(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    make_agents(db, 2)
+    with db.write() as session:
+        chloe_id = make_person(session, "chloe@customer.example", "Chloé", "Martin").id
+        nameless_id = make_person(session, None).id
+    headers = {"Authorization": f"Bearer {token_for(db, personas.mark)}"}
+    path = f"/api/v1/admin/people/{chloe_id}/booking-link"
+    made = client.get(path, params={"team": "sales", "agent": "agent2", "days": 7}, headers=headers)
+    assert made.status_code == 200, made.text
+    url = made.json()["url"]
+    assert url.startswith("http://testserver/book/sales/agent2?p=")
+    page = client.get(url)
+    assert "Booking as <strong>Chloé Martin</strong>" in page.text
+    query = {key: value[0] for key, value in parse_qs(urlsplit(url).query).items()}
+    answer = client.post("/book/sales/agent2", data={"zone": "UTC", "start": _times(page.text)[0], **query})
+    assert "Your meeting is booked" in answer.text
+    assert _agents_of_meetings(db) == ["Agent 2"]
+
+    no_email = client.get(f"/api/v1/admin/people/{nameless_id}/booking-link", params={"team": "sales"}, headers=headers)
+    assert no_email.status_code == 422 and "has no email" in no_email.text
+    too_long = client.get(path, params={"team": "sales", "days": 999}, headers=headers)
+    assert too_long.status_code == 422 and "1 to 366 days" in too_long.text
+    assert client.get(path, params={"team": "nope"}, headers=headers).status_code == 404
+    agent = {"Authorization": f"Bearer {token_for(db, personas.bob)}"}
+    assert client.get(path, params={"team": "sales"}, headers=agent).status_code == 403
+
+
+def test_the_dashboard_counts_booking_links_as_their_own_source(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    make_agents(db, 2)
+    publish_booking(db)
+    visitor = Visitor(client)
+    assert visitor.pick(first_time(visitor.to_the_slots("chat@acme.example")))["status"] == "completed"
+    assert "Your meeting is booked" in _book(client, "/book/sales", "link@acme.example")
+    with db.read() as session:
+        assert sorted(session.scalars(select(Meeting.channel))) == ["chat", "link"]
+    day = utcnow().date().isoformat()
+    headers = {"Authorization": f"Bearer {token_for(db, personas.alice)}"}
+    answer = client.get("/api/v1/admin/reports/dashboard", params={"from": day, "to": day}, headers=headers).json()
+    assert answer["meetings_by_source"] == [
+        {"key": "link", "label": "Booking links", "booked": 1, "held": 0, "no_show": 0},
+        {"key": "chat", "label": "Chat", "booked": 1, "held": 0, "no_show": 0},
+    ]

@@ -493,6 +493,7 @@ def _insert(
         meeting_type_id=prepared.meeting_type_id,
         routing_decision_id=decision_id,
         site_key=prepared.request.site_key,
+        channel=prepared.request.channel or "chat",
         title=f"{meeting_type.name if meeting_type else 'Meeting'} with {agent.name}",
         starts_at=prepared.start,
         ends_at=prepared.start + _length(meeting_type, prepared.request.spec.minutes, agent),

@@ -247,3 +247,28 @@ def book(
     person = _visitor(session, known, answers, now)
     request = replace(prepared.request, person_id=person.id)
     return booking.book(session, world, replace(prepared, request=request), visitor_zone=zone, now=now)
+
+
+def make_link(
+    session: Session,
+    *,
+    base_url: str,
+    secret_key: str,
+    person_id: int,
+    team_key: str,
+    slug: str | None,
+    meeting_type: str | None,
+    days: int | None,
+    now: datetime,
+) -> tuple[str, datetime]:
+    """A signed link for a known person to the booking page of a team (or one of its agents), and when it expires.
+    Raises NotFound for an unknown person or page, InvalidInput for a person without an email or days out of range."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"There is no person {person_id}.")
+    found = target(session, team_key, slug, meeting_type)
+    expires_at = expiry(days, now)
+    url = signed_url(base_url, secret_key, found.path, person, expires_at)
+    if meeting_type:
+        url += "&" + urlencode({"type": meeting_type})
+    return url, expires_at
