@@ -61,6 +61,7 @@ from overture.web.pages import (
     experiments,
     fields,
     home,
+    landing_pages,
     meeting_links,
     meetings,
     outbox,
@@ -173,6 +174,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         app.include_router(module.router, dependencies=[API_TOKEN])
     app.include_router(meeting_links.router)
     app.include_router(booking_links.router)
+    app.include_router(landing_pages.router)
     for pages in (
         auth,
         home,
