@@ -21,7 +21,7 @@ from overture.scheduling.models import Agent, Meeting
 
 from .bookings import Visitor, first_time, make_agents, publish_booking
 from .rows import SECRET_KEY, make_person
-from support import Personas, token_for
+from support import Personas, sign_in, token_for
 
 # An offer and the pick of its first time must see one instant (see `stopped_clock`).
 pytestmark = pytest.mark.usefixtures("stopped_clock")
@@ -111,6 +111,7 @@ def test_missing_or_wrong_answers_are_named_and_nothing_is_booked(client: TestCl
                                                "start": start})  # fmt: skip
     assert unknown.status_code == 422 and "is not a time zone we know" in unknown.text
     assert client.get("/book/nobody").status_code == 404
+    assert "There is no meeting type &#39;nope&#39;" in client.get("/book/sales?type=nope").text
     assert "has nobody at" in client.get("/book/sales/nobody").text
     with db.read() as session:
         assert session.query(Meeting).count() == 0
@@ -192,3 +193,14 @@ def test_the_dashboard_counts_booking_links_as_their_own_source(
         {"key": "link", "label": "Booking links", "booked": 1, "held": 0, "no_show": 0},
         {"key": "chat", "label": "Chat", "booked": 1, "held": 0, "no_show": 0},
     ]
+
+
+def test_the_routing_page_shows_each_teams_and_agents_booking_page(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    make_agents(db, 1)
+    sign_in(client, personas.sam)
+    page = client.get("/admin/routing").text
+    assert '<a href="/book/sales">/book/sales</a>' in page
+    assert 'href="/book/sales/agent1" aria-label="Agent 1\'s booking page"' in page
+    assert client.get("/book/sales/agent1").status_code == 200

@@ -70,9 +70,13 @@ class Target:
         return f"/book/{self.team.key}" + (f"/{agent_slug(self.agent)}" if self.agent is not None else "")
 
 
+def slug_of(email: str) -> str:
+    """An agent's URL key from their email: its local part, lower case, runs of other characters as one hyphen."""
+    return _SLUG.sub("-", email.split("@", 1)[0].lower()).strip("-") or "agent"
+
+
 def agent_slug(agent: Agent) -> str:
-    """The agent's URL key: the local part of their email, lower case, runs of other characters as one hyphen."""
-    return _SLUG.sub("-", agent.email.split("@", 1)[0].lower()).strip("-") or f"agent-{agent.id}"
+    return slug_of(agent.email)
 
 
 def target(session: Session, team_key: str, slug: str | None = None, meeting_type: str | None = None) -> Target:
@@ -240,13 +244,20 @@ def book(
     zone: str,
     now: datetime,
 ) -> booking.Outcome:
-    """Writes the visitor's answers and books the prepared time in the caller's writing transaction. Anything but
-    `Booked` should be rolled back by the caller (nothing of a lost race is kept: not even the visitor's answers)."""
+    """Writes the visitor's answers and books the prepared time in the caller's writing transaction. A time just
+    taken keeps nothing, not even the visitor's answers (a savepoint); an unavailable booking keeps the answers
+    and the notice to the agents and admins."""
     if isinstance(prepared, booking.Unavailable):
         return prepared
+    savepoint = session.begin_nested()
     person = _visitor(session, known, answers, now)
     request = replace(prepared.request, person_id=person.id)
-    return booking.book(session, world, replace(prepared, request=request), visitor_zone=zone, now=now)
+    outcome = booking.book(session, world, replace(prepared, request=request), visitor_zone=zone, now=now)
+    if isinstance(outcome, booking.Taken):
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return outcome
 
 
 def make_link(

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from overture.conversations import meeting_steps
 from overture.db import utcnow
 from overture.errors import InvalidInput, NotFound, OvertureError, Problem
 from overture.people.models import Person
@@ -132,7 +133,7 @@ def booking_page(
     team: Key,
     agent: Key | None = None,
     zone: Annotated[str, Query(max_length=64)] = "",
-    type: Annotated[str, Query(max_length=80)] = "",
+    type_: Annotated[str, Query(alias="type", max_length=80)] = "",
     site: Annotated[str, Query(max_length=80, pattern=SITE_KEY_PATTERN + "|^$")] = "",
     p: Annotated[str, Query(max_length=40)] = "",
     sig: Annotated[str, Query(max_length=100)] = "",
@@ -141,14 +142,14 @@ def booking_page(
     now = utcnow()
     with context.db.read() as session:
         try:
-            target, person, shown = _setting(request, session, team, agent, type, site, p, sig)
+            target, person, shown = _setting(request, session, team, agent, type_, site, p, sig)
         except _Refused as refused:
             return refused.response
     shown_zone, unknown = _zone(zone)
     times = _times(request, target, person, None, shown_zone, now)
     asked = booking_links.questions(person)
     return _page(request, error=unknown, asked=asked, labels=LABELS, values={}, problems={}, known=_known(person),
-                 link={"p": p, "sig": sig, "type": type, "site": site}, **shown, **times)  # fmt: skip
+                 link={"p": p, "sig": sig, "type": type_, "site": site}, **shown, **times)  # fmt: skip
 
 
 @router.post("/book/{team}")
@@ -162,7 +163,7 @@ def book(
     email: Text = "",
     start: Annotated[str, Form(max_length=40)] = "",
     zone: Annotated[str, Form(max_length=64)] = "",
-    type: Annotated[str, Form(max_length=80)] = "",
+    type_: Annotated[str, Form(alias="type", max_length=80)] = "",
     site: Annotated[str, Form(max_length=80, pattern=SITE_KEY_PATTERN + "|^$")] = "",
     p: Annotated[str, Form(max_length=40)] = "",
     sig: Annotated[str, Form(max_length=100)] = "",
@@ -172,13 +173,13 @@ def book(
     now = utcnow()
     with context.db.read() as session:
         try:
-            target, person, shown = _setting(request, session, team, agent, type, site, p, sig)
+            target, person, shown = _setting(request, session, team, agent, type_, site, p, sig)
         except _Refused as refused:
             return refused.response
     shown_zone, unknown = _zone(zone)
     asked = booking_links.questions(person)
     typed = {"first_name": first_name, "last_name": last_name, "email": email}
-    link = {"p": p, "sig": sig, "type": type, "site": site}
+    link = {"p": p, "sig": sig, "type": type_, "site": site}
 
     def again(status: int, message: str, problems: dict[str, str] | None = None) -> Response:
         times = _times(request, target, person, typed["email"].strip() or None, shown_zone, utcnow())
@@ -196,18 +197,21 @@ def book(
         wanted = booking_links.request_for(session, target, person, answers.email)
     wanted = _with_site(wanted, shown["site_key"])
     world = context.calendar_world
-    prepared = booking.prepare(world, wanted, chosen, now)
     outcome: booking.Outcome
-    with context.db.write() as session:
-        known = session.get(Person, person.id) if person is not None else None
-        savepoint = session.begin_nested()
-        outcome = booking_links.book(session, world, prepared, known, answers, shown_zone, now)
-        if isinstance(outcome, booking.Taken):
-            savepoint.rollback()  # nothing of a lost race is kept, not even the answers
-        else:
-            savepoint.commit()  # booked, or unavailable with the agents and admins told
-        if isinstance(outcome, booking.Booked):
-            facts = _booked(outcome, shown_zone)
+    try:
+        prepared = booking.prepare(world, wanted, chosen, now)
+        with context.db.write() as session:
+            known = session.get(Person, person.id) if person is not None else None
+            outcome = booking_links.book(session, world, prepared, known, answers, shown_zone, now)
+            if isinstance(outcome, booking.Booked):
+                facts = _booked(outcome, shown_zone)
+    except OvertureError as exc:  # the visitor's own mistake (a time never offered...): nothing was written
+        return again(422, exc.message, {problem.path: problem.message for problem in exc.problems})
+    except Exception as exc:
+        # As in the chat (conversations/meeting_steps.py): the agents and admins hear of it, then it is raised.
+        reason = f"The booking could not be saved ({type(exc).__name__}: {exc})"[: meeting_steps.REASON_LIMIT]
+        booking.report_failure(world, wanted, chosen, reason, now)
+        raise
     if isinstance(outcome, booking.Taken):
         return again(409, "That time was just taken. Here are the times still free.")
     if isinstance(outcome, booking.Unavailable):
