@@ -71,6 +71,7 @@ def dashboard(
         top_pages=_top_pages(session, first_hour, end_hour, top),
         meetings_by_agent=_meetings(session, start, end, Meeting.agent_id, _agents),
         meetings_by_dialogue=_meetings(session, start, end, Meeting.dialogue_id, _dialogues),
+        meetings_by_source=_meetings(session, start, end, Meeting.channel, _sources),
     )
 
 
@@ -165,6 +166,14 @@ def _dialogues(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
             select(Dialogue.id, Dialogue.key, Dialogue.name).where(Dialogue.id.in_(ids))
         )
     }
+
+
+# Where meetings are booked (`meetings.channel`): the chat's book_meeting card, or a booking page.
+SOURCES = {"chat": "Chat", "link": "Booking links"}
+
+
+def _sources(session: Session, keys: list[str]) -> dict[str, tuple[str, str]]:
+    return {key: (key, SOURCES.get(key, key)) for key in keys}
 
 
 def _meetings(session: Session, start: datetime, end: datetime, by: Any, labels: Any) -> list[MeetingCount]:

@@ -125,7 +125,7 @@ class TopPage(BaseModel):
 
 
 class MeetingCount(BaseModel):
-    key: str = Field(description="The agent's email, or the dialogue's key.")
+    key: str = Field(description="The agent's email, the dialogue's key, or the source (`chat`, `link`).")
     label: str = Field(description="The agent's name, or the dialogue's name.")
     booked: int = Field(description="Meetings booked in the period (cancelled or moved later included).")
     held: int = Field(description="Of those, the ones marked held.")
@@ -144,3 +144,8 @@ class Dashboard(BaseModel):
     top_pages: list[TopPage] = Field(description="The pages where dialogues were most triggered first.")
     meetings_by_agent: list[MeetingCount] = Field(description="Meetings booked in the period, by agent.")
     meetings_by_dialogue: list[MeetingCount] = Field(description="Meetings booked in the period, by dialogue.")
+    meetings_by_source: list[MeetingCount] = Field(
+        default_factory=list,
+        description="Meetings booked in the period, by where they were booked: `chat` (a dialogue's card) or `link` "
+        "(a booking page).",
+    )

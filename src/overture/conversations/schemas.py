@@ -53,6 +53,11 @@ class StartConversation(BaseModel):
     )
     region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO country, for phone numbers.")
     time_zone: str | None = TIME_ZONE
+    channel: Literal["landing_page"] | None = Field(
+        default=None,
+        description="Where the conversation was opened when not in a site's widget: `landing_page` (the dialogue's "
+        "full page, /chat/{site}/{dialogue}). Recorded on the conversation's dialogue.triggered activity.",
+    )
 
 
 class Step(BaseModel):

@@ -256,13 +256,15 @@ def start(
     language: str | None = None,
     languages: Sequence[str] = (),
     time_zone: str | None = None,
+    channel: str | None = None,
 ) -> View:
     """Starts the visitor's conversation with a live dialogue or a published reusable flow (opened from the host
     page: `Overture.open`, `data-overture-flow`, `data-overture-inline`), or gives back the one already running
     in this browser (with a new token, so a reloaded page can go on): a conversation resumes only for the visitor
     id that started it, even after that person was known in another browser. Raises NotFound for an unknown key and
     Conflict for one that is not live. The conversation speaks the first of `language`, `languages` (in the site's
-    order of preference) that the dialogue has texts in, else the dialogue's default language."""
+    order of preference) that the dialogue has texts in, else the dialogue's default language. `channel` (e.g.
+    "landing_page") is recorded on the dialogue.triggered activity, for reports to count the conversation's source."""
     dialogue = dialogues.get(session, dialogue_key)
     person, visitor_id = people.visitor(session, visitor_id, now)
     running = session.scalar(
@@ -318,7 +320,12 @@ def start(
         person,
         ActivityType.dialogue_triggered,
         now,
-        {"page_url": page_url, "version": version.number, **({"variant": variant} if variant else {})},
+        {
+            "page_url": page_url,
+            "version": version.number,
+            **({"variant": variant} if variant else {}),
+            **({"channel": channel} if channel else {}),
+        },
     )
     _apply(session, conversation, person, turn, now)
     return _viewed(session, View(conversation, person, turn, token))

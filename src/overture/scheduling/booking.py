@@ -66,6 +66,11 @@ class BookingRequest:
     dialogue_id: int | None = None
     conversation_id: int | None = None
     transcript: tuple[tuple[str, str], ...] = ()
+    # Where the booking comes from when not a chat: "link" (a booking page, scheduling/booking_links.py). Carried
+    # on the meeting.booked activity as its `channel`, so reports can count it as its own source.
+    channel: str | None = None
+    # False for an agent's own booking page: the visitor picked that agent, so the account owner is not asked first.
+    owner_first: bool = True
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,8 @@ def route(session: Session, request: BookingRequest, now: datetime) -> Route | N
         case _:
             team = _team(session, spec.team, meeting_type)
             card = _team_route(session, team, "team", "")
+    if not request.owner_first:
+        return card
     owner = accounts.owner_for(session, _domains(request.values))
     holder = session.get(Agent, owner.agent_id) if owner is not None else None
     if owner is not None and holder is not None:
@@ -486,6 +493,7 @@ def _insert(
         meeting_type_id=prepared.meeting_type_id,
         routing_decision_id=decision_id,
         site_key=prepared.request.site_key,
+        channel=prepared.request.channel or "chat",
         title=f"{meeting_type.name if meeting_type else 'Meeting'} with {agent.name}",
         starts_at=prepared.start,
         ends_at=prepared.start + _length(meeting_type, prepared.request.spec.minutes, agent),
@@ -520,6 +528,7 @@ def _after_booking(
             "agent": agent.email,
             "start": meeting.starts_at.isoformat(),
             "end": meeting.ends_at.isoformat(),
+            **({"channel": prepared.request.channel} if prepared.request.channel else {}),
         },  # fmt: skip
         dialogue_id=prepared.request.dialogue_id,
         conversation_id=prepared.request.conversation_id,

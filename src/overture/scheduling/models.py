@@ -210,6 +210,8 @@ class Meeting(Base):
         ForeignKey("routing_decisions.id", ondelete="SET NULL"), default=None
     )
     site_key: Mapped[str | None] = mapped_column(String(80), default=None)
+    # Where it was booked: "chat" (a book_meeting card) or "link" (a booking page, scheduling/booking_links.py).
+    channel: Mapped[str] = mapped_column(String(16), default="chat", server_default="chat")
     title: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,6 +3,7 @@ answers, with the services' values turned into them (`of`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -241,3 +242,11 @@ class MeetingTypeCreate(MeetingTypeSettings):
 
 class MeetingTypeUpdate(MeetingTypeSettings):
     name: str | None = Field(default=None, max_length=200)
+
+
+class BookingLinkOut(BaseModel):
+    """A signed booking link for one known person (docs/meetings.md, "Booking links")."""
+
+    url: str = Field(examples=["https://chat.example.com/book/sales?p=42.1767225600&sig=..."])
+    expires_at: datetime
+    person_id: int

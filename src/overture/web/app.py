@@ -58,6 +58,7 @@ from overture.web.pages import (
     areas,
     auth,
     automations,
+    booking_links,
     calendar,
     conversations,
     demo,
@@ -65,6 +66,7 @@ from overture.web.pages import (
     experiments,
     fields,
     home,
+    landing_pages,
     meeting_links,
     meetings,
     outbox,
@@ -181,6 +183,8 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
     for module in admin_api:
         app.include_router(module.router, dependencies=[API_TOKEN])
     app.include_router(meeting_links.router)
+    app.include_router(booking_links.router)
+    app.include_router(landing_pages.router)
     for pages in (
         auth,
         home,

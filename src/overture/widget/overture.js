@@ -168,6 +168,7 @@
     const { visitor_id, dialogue, conversation } = r.data;
     store.set("vid", visitor_id);
     applyLook(r.data.appearance);
+    if (loading) loading.then((p) => p.relook());
     const busy = loading && (await loading).busy();
     if (conversation) {
       chosen = conversation.dialogue;

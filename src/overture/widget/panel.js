@@ -122,7 +122,7 @@
 
   /* One chat: the popup (inline = null) in the loader's shadow root, or one rendered inside a host page element
      (data-overture-inline="KEY") in its own shadow root, with its own conversation. */
-  const make = (ctx, root, host, inline) => {
+  const make = (ctx, root, host, inline, channel) => {
     const L = LABELS[ctx.lang] || LABELS.en, look = () => ctx.appearance() || {};
     const calm = matchMedia("(prefers-reduced-motion: reduce)"), slot = inline ? "in_" + inline : "conv";
     let conv = null, expected = { kind: "none" }, sending = false, engaged = false, built = null, queue = Promise.resolve();
@@ -362,7 +362,7 @@
       const r = await ctx.request("POST", API, {
         dialogue: key, site: ctx.site, visitor_id: ctx.visitorId(), page_url: location.href.slice(0, 2000),
         languages: [document.documentElement.lang, ...(navigator.languages || [])].filter((l) => /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(l || "")).slice(0, 10),
-        time_zone: zone(), consent: !ctx.pending(),
+        time_zone: zone(), consent: !ctx.pending(), ...(channel ? { channel } : {}),
       });
       if (!r) { conv = null; return offline(() => begin(key)); }
       // 409: the site's chat is switched off (no new conversation); anything else: this dialogue is gone.
@@ -484,6 +484,8 @@
     return {
       // An open panel stays on a new page of a single-page app; otherwise the server's answer decides.
       busy: () => Boolean(opening || isOpen()),
+      // The visit answer brought the site's appearance (an inline chat may have been drawn before it came).
+      look: apply,
       async open(key) {
         opening = true;
         await css;
@@ -536,6 +538,8 @@
       const t = e.target.closest && e.target.closest("[data-overture-flow]");
       if (t) { e.preventDefault(); window.Overture.open(t.dataset.overtureFlow); }
     });
+    const inlines = [];
+    popup.relook = () => inlines.forEach((chat) => chat.look());
     popup.page = () => {
       for (const box of document.querySelectorAll("[data-overture-inline]")) {
         const key = box.dataset.overtureInline;
@@ -543,7 +547,10 @@
         const host = h("div", { className: "ov-inline" });
         box.replaceChildren(host);
         box.overtureChat = key;
-        make(ctx, host.attachShadow({ mode: "open" }), host, key).open(key);
+        // data-overture-channel="landing_page": the dialogue's full page (/chat/{site}/{dialogue}) says where it runs.
+        const chat = make(ctx, host.attachShadow({ mode: "open" }), host, key, box.dataset.overtureChannel === "landing_page" && "landing_page");
+        inlines.push(chat);
+        chat.open(key);
       }
     };
     return popup;

@@ -17,7 +17,9 @@ from overture.people.schemas import (
     PersonPage,
     PersonProfile,
 )
-from overture.web.deps import DbSession, RowId
+from overture.scheduling import booking_links
+from overture.scheduling.schemas import BookingLinkOut
+from overture.web.deps import Context, DbSession, RowId
 from overture.web.errors import API_ERROR_RESPONSES
 from overture.web.guards import PeopleApiUser
 
@@ -57,6 +59,29 @@ def get_conversation(
 @router.get("/people/{person_id}/export", summary="Everything about one person, as JSON (the export is logged)")
 def export_person(session: DbSession, user: PeopleApiUser, person_id: RowId) -> dict[str, Any]:
     return privacy.export_person(session, person_id, actor=user.email, now=utcnow())
+
+
+@router.get(
+    "/people/{person_id}/booking-link",
+    summary="A signed booking link for this person: the page skips what their record answers (docs/meetings.md)",
+)
+def booking_link(
+    session: DbSession,
+    context: Context,
+    _: PeopleApiUser,
+    person_id: RowId,
+    team: Annotated[str, Query(max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$", description="The team's key.")],
+    agent: Annotated[
+        str | None, Query(max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$", description="An agent's slug.")
+    ] = None,
+    type: Annotated[str | None, Query(max_length=80, description="A meeting type's key.")] = None,
+    days: Annotated[int | None, Query(description="How many days the link works (1 to 366; 30 by default).")] = None,
+) -> BookingLinkOut:
+    url, expires_at = booking_links.make_link(
+        session, base_url=context.settings.base_url, secret_key=context.secret_key, person_id=person_id,
+        team_key=team, slug=agent, meeting_type=type, days=days, now=utcnow(),
+    )  # fmt: skip
+    return BookingLinkOut(url=url, expires_at=expires_at, person_id=person_id)
 
 
 @router.delete("/people/{person_id}", summary="Delete a person and anonymise their conversations (logged)")

@@ -164,6 +164,7 @@ async def start(request: Request, context: Context, body: StartIn) -> Response:
             region=body.region,
             now=now,
             time_zone=body.time_zone,
+            channel=body.channel,
         )
         return view
 

@@ -116,6 +116,7 @@ def _dashboard_tables(board: Dashboard, asked: dict[str, str]) -> list[tables.Ta
         tables.top_pages_table(board),
         tables.meetings_table("meetings-by-agent", "Meetings by agent", "Agent", board.meetings_by_agent),
         tables.meetings_table("meetings-by-dialogue", "Meetings by dialogue", "Dialogue", board.meetings_by_dialogue),
+        tables.meetings_table("meetings-by-source", "Meetings by source", "Source", board.meetings_by_source),
     ]
     for table in built:
         table.csv_url = f"{PAGE}/{table.name}.csv{period_query}"

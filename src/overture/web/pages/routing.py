@@ -15,7 +15,7 @@ from overture.db import utcnow
 from overture.dialogues.document import KEY_PATTERN
 from overture.dialogues.yaml_io import dump_yaml, load_yaml
 from overture.errors import Conflict, InvalidInput, NotFound, Problem
-from overture.scheduling import accounts, lineup, meeting_types, rules, teams
+from overture.scheduling import accounts, booking_links, lineup, meeting_types, rules, teams
 from overture.scheduling.models import TEAM_MODES, Agent, RoutingRule, Team
 from overture.users.models import User
 from overture.users.roles import Area
@@ -110,6 +110,7 @@ def _overview(session: Session, reasons: lineup.SkipReasons) -> dict[str, Any]:
         "meeting_types": [(row, meeting_types.team_key(session, row)) for row in meeting_types.list_types(session)],
         "modes": TEAM_MODES,
         "mode_labels": MODE_LABELS,
+        "booking_slug": booking_links.slug_of,
     }
 
 
