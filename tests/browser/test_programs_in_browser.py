@@ -73,7 +73,7 @@ def test_a_marketer_runs_a_program_and_a_list_and_sees_them_on_the_persons_page(
     page.get_by_role("navigation", name="Areas").get_by_role("link", name="Programs").click()
     expect(page.get_by_role("row").nth(1)).to_contain_text("Meeting booked (1)")
     shoot(page, screenshots, f"programs-list-{device}.png")
-    page.get_by_role("navigation", name="Programs and lists").get_by_role("link", name="Lists").click()
+    page.get_by_role("navigation", name="Programs, lists and automations").get_by_role("link", name="Lists").click()
     page.get_by_label("Name", exact=True).fill("Follow up")
     page.get_by_role("button", name="Add list").click()
     page.get_by_label("Person (email or id)").fill(str(ada))

@@ -223,7 +223,7 @@ def public(session: Session, automation: Automation) -> AutomationOut:
 
 def preview(session: Session, given: AutomationIn, activity_id: int, now: datetime, base_url: str) -> PreviewOut:
     """Whether the activity would trigger the automation as written, and what each action would do: nothing is
-    written (it runs in a savepoint rolled back)."""
+    written (the actions' plans run in a savepoint rolled back)."""
     condition, stored = _check(session, given, None, naming=False)
     activity = session.get(Activity, activity_id)
     if activity is None:
@@ -236,10 +236,14 @@ def preview(session: Session, given: AutomationIn, activity_id: int, now: dateti
     run = actions.Run(session, now, 0, given.name, activity, person, company_of(session, person) if person else None,
                       base_url)  # fmt: skip
     said = []
-    for index, data in enumerate(stored):
-        kind, params = actions.parse(data)
-        run.index = index
-        said.append(kind.plan(run, params))
+    savepoint = session.begin_nested()  # an integration's plan that writes by mistake keeps nothing
+    try:
+        for index, data in enumerate(stored):
+            kind, params = actions.parse(data)
+            run.index = index
+            said.append(kind.plan(run, params))
+    finally:
+        savepoint.rollback()
     return PreviewOut(matches=True, why_not=None, actions=said)
 
 

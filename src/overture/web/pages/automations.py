@@ -227,7 +227,6 @@ def _save(
             if not test_activity.isdigit():
                 raise InvalidInput("Choose an activity to test against.", [Problem("test_activity", "Choose one.")])
             shown = automations.preview(session, given, int(test_activity), utcnow(), context.settings.base_url)
-            session.rollback()
             return _form_page(request, session, user, automation, form, preview=shown,
                               test_activity=int(test_activity))  # fmt: skip
         if automation is None:
