@@ -12,7 +12,6 @@ else the default site) and reuses the reschedule page's styles and script.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
@@ -33,7 +32,7 @@ from overture.sites.service import DEFAULT_SITE
 from overture.sites.service import KEY_PATTERN as SITE_KEY_PATTERN
 from overture.web.context import AppContext
 from overture.web.pages.meeting_link_look import look_of
-from overture.web.pages.meeting_links import CSP, HEADERS, _days, _zones
+from overture.web.pages.meeting_links import _days, _zones, visitor_page
 
 router = APIRouter(include_in_schema=False)
 Key = Annotated[str, Path(max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
@@ -47,13 +46,7 @@ def _context(request: Request) -> AppContext:
 
 
 def _page(request: Request, status: int = 200, **values: object) -> Response:
-    nonce = secrets.token_urlsafe(16)
-    headers = {**HEADERS, "content-security-policy": CSP.format(nonce=nonce)}
-    response: Response = _context(request).templates.TemplateResponse(
-        request, "book_link.html", {"title": "Book a meeting", "nonce": nonce, **values}, status_code=status,
-        headers=headers,
-    )  # fmt: skip
-    return response
+    return visitor_page(request, "book_link.html", status, {"title": "Book a meeting", **values})
 
 
 def _site(session: Session, asked: str) -> str | None:

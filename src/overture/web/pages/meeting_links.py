@@ -68,17 +68,19 @@ def _context(request: Request) -> AppContext:
     return context
 
 
-def _page(request: Request, status: int = 200, **values: object) -> Response:
+def visitor_page(request: Request, template: str, status: int, values: dict[str, object]) -> Response:
+    """A page a visitor opens from an email or a link (templates/visitor_page.html's frame): its own CSP nonce for
+    the site's look, never cached, never framed, never indexed."""
     nonce = secrets.token_urlsafe(16)
     headers = {**HEADERS, "content-security-policy": CSP.format(nonce=nonce)}
     response: Response = _context(request).templates.TemplateResponse(
-        request,
-        "meeting_link.html",
-        {"title": "Your meeting", "nonce": nonce, **values},
-        status_code=status,
-        headers=headers,
+        request, template, {"nonce": nonce, **values}, status_code=status, headers=headers
     )
     return response
+
+
+def _page(request: Request, status: int = 200, **values: object) -> Response:
+    return visitor_page(request, "meeting_link.html", status, {"title": "Your meeting", **values})
 
 
 def _invalid(request: Request, message: str) -> Response:
