@@ -98,3 +98,22 @@ def test_an_unknown_breakdown_is_named(client: TestClient, auth: dict[str, str],
     assert response.status_code == 422
     [problem] = response.json()["errors"]
     assert problem["path"].endswith("by") and "page, utm_source, utm_campaign, company, known" in problem["message"]
+
+
+def test_conversations_started_on_the_landing_page_are_their_own_channel(
+    client: TestClient, db: Database, auth: dict[str, str]
+) -> None:
+    publish(db, offer())
+    with time_machine.travel(T0, tick=False):
+        Chat(client).open(page=PRICING)
+        for _ in range(2):
+            landed = client.post(
+                "/api/v1/widget/conversations",
+                json={
+                    "dialogue": "offer",
+                    "page_url": "https://example.com/chat/default/offer",
+                    "channel": "landing_page",
+                },
+            )
+            assert landed.status_code == 201, landed.text
+    assert [row[:2] for row in rows(client, auth, "channel")] == [("Landing page", 2), ("Chat on the site", 1)]

@@ -1,6 +1,6 @@
 """A dialogue's breakdowns (docs/reports.md): its conversations started in a period, grouped by the page they
-started on, the visit's utm_source or utm_campaign, the visitor's company, or whether the visitor was known, with
-what each group yielded.
+started on, the visit's utm_source or utm_campaign, the visitor's company, whether the visitor was known, or the
+channel (the widget on the site, or the dialogue's landing page), with what each group yielded.
 
 Every figure here counts conversations (a breakdown splits conversations, not visitor sessions): a conversation is
 engaged when the visitor answered at least once, completed when it reached an end card. People acquired count once
@@ -37,11 +37,15 @@ BREAKDOWNS: dict[str, str] = {
     "utm_campaign": "UTM campaign",
     "company": "Company",
     "known": "Visitor",
+    "channel": "Channel",
 }
 NONE = "(none)"
 NO_COMPANY = "(no company)"
 KNOWN, ANONYMOUS = "known", "anonymous"
 _KNOWN_LABELS = {KNOWN: "Known", ANONYMOUS: "Anonymous"}
+# Where a conversation started: the widget on a page of the site, or the dialogue's own landing page (/chat/...).
+CHAT, LANDING_PAGE = "chat", "landing_page"
+_CHANNEL_LABELS = {CHAT: "Chat on the site", LANDING_PAGE: "Landing page"}
 
 
 @dataclass
@@ -141,6 +145,8 @@ def _grouped(session: Session, by: str, conditions: list[ColumnElement[bool]]) -
         return _by_company(session, conditions)
     if by == "known":
         return _by_known(session, conditions)
+    if by == "channel":
+        return _by_channel(session, conditions)
     return _by_utm(session, conditions, by)
 
 
@@ -182,6 +188,24 @@ def _by_known(session: Session, conditions: list[ColumnElement[bool]]) -> _Group
         known = bool(email or claimed) and (first_email is None or first_email < started_at)
         name = KNOWN if known else ANONYMOUS
         yield conversation_id, step, status, name, _KNOWN_LABELS[name]
+
+
+def _by_channel(session: Session, conditions: list[ColumnElement[bool]]) -> _Grouped:
+    """The channel the conversation's start recorded on its dialogue.triggered activity (a landing page says so);
+    a conversation started by the widget on a page records none."""
+    channel = (
+        select(Activity.attributes["channel"].as_string())
+        .where(
+            Activity.conversation_id == Conversation.id,
+            Activity.type == ActivityType.dialogue_triggered.value,
+        )
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    for conversation_id, step, status, recorded in session.execute(select(*_BASE, channel).where(*conditions)):
+        name = recorded if recorded in _CHANNEL_LABELS else CHAT
+        yield conversation_id, step, status, name, _CHANNEL_LABELS[name]
 
 
 def _utm(url: str, name: str) -> str | None:

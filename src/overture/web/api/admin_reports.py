@@ -53,7 +53,8 @@ def dialogue(
 
 @router.get(
     "/dialogues/{key}/breakdowns",
-    summary="A dialogue's conversations by page, UTM source or campaign, company, or known and anonymous visitors",
+    summary="A dialogue's conversations by page, UTM source or campaign, company, known and anonymous visitors, "
+    "or channel",
     response_model=Breakdown,
     response_model_by_alias=True,
 )
@@ -61,7 +62,7 @@ def dialogue_breakdown(
     session: DbSession,
     _: ReportsApiUser,
     key: DialogueKey,
-    by: Annotated[str, Query(max_length=20, description="page, utm_source, utm_campaign, company or known.")],
+    by: Annotated[str, Query(max_length=20, description="page, utm_source, utm_campaign, company, known or channel.")],
     first: First = None,
     last: Last = None,
     version: Annotated[int | None, Query(ge=1, le=1_000_000, description="One version only; default: all.")] = None,

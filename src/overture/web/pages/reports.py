@@ -45,6 +45,7 @@ BREAKDOWN_NAMES = {
     "utm_campaign": ("UTM campaign", "By UTM campaign"),
     "company": ("Company", "By company"),
     "known": ("Known or anonymous", "Known and anonymous visitors"),
+    "channel": ("Channel", "By channel: the chat on the site or the landing page"),
 }
 DialogueTable = Annotated[str, Path(pattern=f"^({'|'.join(DIALOGUE_TABLES)})$")]
 
