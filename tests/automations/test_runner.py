@@ -12,12 +12,25 @@ from overture.activities.service import ActivityType
 from overture.automations import service as automations
 from overture.db import Database
 from overture.mail.models import OutboxMessage
-from overture.programs.models import ListMember, Program, ProgramMember, ProgramMemberChange, ProgramStatus
+from overture.people.models import Person
+from overture.programs import lists as program_lists
+from overture.programs import service as programs
+from overture.programs.models import (
+    ListMember,
+    Program,
+    ProgramMember,
+    ProgramMemberChange,
+    ProgramStatus,
+    StaticList,
+)
+from overture.programs.source import Source
 from overture.webhooks.delivery import Outbound, deliver_due
+from scheduling.rows import make_agent, make_meeting
 from webhooks.helpers import endpoint
 from webhooks.receiver import receiving
 
 from .helpers import LATER, T0, activity, automation, goal_automation, person, program, run_job, runs, static_list
+from support import Personas
 
 
 def status_of(db: Database, program_id: int, person_id: int) -> str | None:
@@ -128,10 +141,6 @@ def test_an_automation_is_not_triggered_by_its_own_doing(db: Database) -> None:
         actions=[{"type": "program_status", "program": spring, "status": "Meeting booked"}],
     )
     with db.write() as session:  # a user sets Engaged: the automation moves Ada on, and stops there
-        from overture.people.models import Person
-        from overture.programs import service as programs
-        from overture.programs.source import Source
-
         found, chat = session.get(Person, ada), session.get(Program, spring)
         assert found is not None and chat is not None
         programs.set_program_status(session, chat, found, "Engaged", Source.user(1), T0 + timedelta(minutes=1))
@@ -181,3 +190,46 @@ def test_the_runs_are_listed_per_automation_and_per_person(db: Database) -> None
     assert older.next_cursor is None
     assert [run.inputs["person"]["name"] for run in of_ada.items] == ["Ada Lovelace"]
     assert of_ada.items[0].inputs["activity"]["summary"] == "goal.reached goal demo_requested"
+
+
+def test_a_field_is_set_a_list_left_and_the_booked_agent_and_a_user_are_emailed(
+    db: Database, personas: Personas
+) -> None:
+    from overture.people.models import Person
+    from overture.programs.source import Source
+
+    ada, hot = person(db), static_list(db)
+    with db.write() as session:
+        found, row = session.get(Person, ada), session.get(StaticList, hot)
+        assert found is not None and row is not None
+        program_lists.add_to_list(session, row, found, Source.user(1), T0)
+        make_meeting(session, make_agent(session, "agnes@example.com", "Agnes"), T0 + timedelta(days=1), person=found)
+    automation(
+        db,
+        name="Booked",
+        trigger={"activity": "goal.reached"},
+        actions=[
+            {"type": "set_field", "field": "person.title", "value": "Head of sales"},
+            {"type": "remove_from_list", "list": hot},
+            {"type": "notify", "to": "booked_agent"},
+            {"type": "notify", "to": "user", "user": personas.mark.id},
+        ],
+    )
+    activity(db, ada, ActivityType.goal_reached, T0 + timedelta(minutes=1), goal="demo_booked")
+
+    run_job(db, LATER)
+    [run] = runs(db)
+    assert [result["said"] for result in run.results] == [
+        "person.title set to 'Head of sales'.",
+        "Hot leads: removed.",
+        "Emailed agnes@example.com.",
+        f"Emailed {personas.mark.email}.",
+    ]
+    with db.read() as session:
+        found = session.get(Person, ada)
+        assert found is not None and found.title == "Head of sales"
+    assert not on_list(db, hot, ada)
+    assert [mail.to for mail in outbox(db) if mail.kind == "automation"] == [
+        ["agnes@example.com"],
+        [personas.mark.email],
+    ]
