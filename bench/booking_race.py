@@ -14,19 +14,19 @@ import os
 import sys
 import tempfile
 import threading
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx2
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import create_engine, func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
 from serving import server_process  # noqa: E402
+
+from scratch import scratch_database  # noqa: E402
 
 VISITORS = 50
 PROCESSES = 4
@@ -48,22 +48,6 @@ DIALOGUE = {
         },
     },
 }
-
-
-@contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database for this run, dropped at the end."""
-    url = make_url(SERVER)
-    name = f"overture_race_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def seed(database_url: str) -> None:
@@ -112,7 +96,11 @@ def to_the_times(base: str, number: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    with scratch_database() as database_url, tempfile.TemporaryDirectory() as data_dir, contextlib.ExitStack() as stack:
+    with (
+        scratch_database(SERVER, "race") as database_url,
+        tempfile.TemporaryDirectory() as data_dir,
+        contextlib.ExitStack() as stack,
+    ):
         seed(database_url)
         os.environ["OVERTURE_DATABASE_URL"] = database_url
         bases = [stack.enter_context(server_process(__file__, data_dir, "/healthz")) for _ in range(PROCESSES)]

@@ -12,7 +12,7 @@ else the default site) and reuses the reschedule page's styles and script.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -119,6 +119,39 @@ def _known(person: Person | None) -> dict[str, str] | None:
     return {"name": name, "email": person.contact_email or ""}
 
 
+@dataclass
+class _Opened:
+    """A booking page as asked for: whom it books, the signed link's person, what every answer shows (title, look),
+    the zone shown (and the problem with the one asked for, if any), and the link's values that ride along."""
+
+    target: booking_links.Target
+    person: Person | None
+    shown: dict[str, Any]
+    zone: str
+    zone_problem: str | None
+    link: dict[str, str]
+
+    def page(self, request: Request, status: int = 200, error: str | None = None, typed: dict[str, str] | None = None,
+             problems: dict[str, str] | None = None) -> Response:  # fmt: skip
+        """The page with its questions and the free times (read now, for the email typed, if any)."""
+        values = typed or {}
+        email = values.get("email", "").strip() or None
+        times = _times(request, self.target, self.person, email, self.zone, utcnow())
+        return _page(request, status, error=error, asked=booking_links.questions(self.person), labels=LABELS,
+                     values=values, problems=problems or {}, known=_known(self.person), link=self.link,
+                     **self.shown, **times)  # fmt: skip
+
+
+def _open(
+    request: Request, team: str, agent: str | None, type_: str, site: str, p: str, sig: str, zone: str
+) -> _Opened:
+    """Reads what a booking page is for. Raises _Refused with the page to answer (unknown team, bad signature...)."""
+    with _context(request).db.read() as session:
+        target, person, shown = _setting(request, session, team, agent, type_, site, p, sig)
+    shown_zone, unknown = _zone(zone)
+    return _Opened(target, person, shown, shown_zone, unknown, {"p": p, "sig": sig, "type": type_, "site": site})
+
+
 @router.get("/book/{team}")
 @router.get("/book/{team}/{agent}")
 def booking_page(
@@ -131,18 +164,11 @@ def booking_page(
     p: Annotated[str, Query(max_length=40)] = "",
     sig: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
-    context = _context(request)
-    now = utcnow()
-    with context.db.read() as session:
-        try:
-            target, person, shown = _setting(request, session, team, agent, type_, site, p, sig)
-        except _Refused as refused:
-            return refused.response
-    shown_zone, unknown = _zone(zone)
-    times = _times(request, target, person, None, shown_zone, now)
-    asked = booking_links.questions(person)
-    return _page(request, error=unknown, asked=asked, labels=LABELS, values={}, problems={}, known=_known(person),
-                 link={"p": p, "sig": sig, "type": type_, "site": site}, **shown, **times)  # fmt: skip
+    try:
+        opened = _open(request, team, agent, type_, site, p, sig, zone)
+    except _Refused as refused:
+        return refused.response
+    return opened.page(request, error=opened.zone_problem)
 
 
 @router.post("/book/{team}")
@@ -164,23 +190,19 @@ def book(
     """Checks the answers and the time, reads the calendars again, then writes answers and meeting together."""
     context = _context(request)
     now = utcnow()
-    with context.db.read() as session:
-        try:
-            target, person, shown = _setting(request, session, team, agent, type_, site, p, sig)
-        except _Refused as refused:
-            return refused.response
-    shown_zone, unknown = _zone(zone)
+    try:
+        opened = _open(request, team, agent, type_, site, p, sig, zone)
+    except _Refused as refused:
+        return refused.response
+    target, person, shown, shown_zone = opened.target, opened.person, opened.shown, opened.zone
     asked = booking_links.questions(person)
     typed = {"first_name": first_name, "last_name": last_name, "email": email}
-    link = {"p": p, "sig": sig, "type": type_, "site": site}
 
     def again(status: int, message: str, problems: dict[str, str] | None = None) -> Response:
-        times = _times(request, target, person, typed["email"].strip() or None, shown_zone, utcnow())
-        return _page(request, status, error=message, asked=asked, labels=LABELS, values=typed,
-                     problems=problems or {}, known=_known(person), link=link, **shown, **times)  # fmt: skip
+        return opened.page(request, status, message, typed, problems)
 
-    if unknown is not None:
-        return again(422, unknown)
+    if opened.zone_problem is not None:
+        return again(422, opened.zone_problem)
     try:
         answers = booking_links.check(typed, asked)
         chosen = _start(start)
