@@ -124,3 +124,12 @@ def test_agents_and_sales_admins_cannot_touch_automations(client: TestClient, db
         headers = {"Authorization": f"Bearer {token_for(db, persona)}"}
         assert client.get(API, headers=headers).status_code == 403
         assert client.post(API, json={}, headers=headers).status_code == 403
+
+
+def test_ids_past_the_databases_integers_are_refused_not_a_server_error(
+    client: TestClient, db: Database, personas: Personas
+) -> None:
+    headers = auth(db, personas)
+    too_big = str(2**31)
+    assert client.get(f"{API}/runs", params={"person_id": too_big}, headers=headers).status_code == 422
+    assert client.get(f"{API}/runs", params={"cursor": too_big}, headers=headers).status_code == 422

@@ -281,7 +281,7 @@ def runs(
     if person_id is not None:
         query = query.where(AutomationRun.person_id == person_id)
     if cursor is not None:
-        if not cursor.isdigit():
+        if not cursor.isdigit() or int(cursor) > 2_147_483_647:  # a row id, never past PostgreSQL's integer
             raise InvalidInput("The cursor is not one this list gave.", [Problem("cursor", "Not a cursor.")])
         query = query.where(AutomationRun.id < int(cursor))
     rows = session.execute(query.order_by(AutomationRun.id.desc()).limit(limit + 1)).all()

@@ -63,7 +63,7 @@ def preview(session: DbSession, context: Context, _: ProgramsApiUser, body: Prev
 def all_runs(
     session: DbSession,
     _: ProgramsApiUser,
-    person_id: Annotated[int | None, Query(ge=1)] = None,
+    person_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     cursor: Cursor = None,
 ) -> RunPage:
     return automations.runs(session, person_id=person_id, cursor=cursor)
