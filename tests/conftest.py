@@ -6,6 +6,8 @@ each test starts with empty tables.
 
 `--clock INSTANT` runs every test on a clock moved to INSTANT (time-machine, ticking from there; a test that travels
 itself travels from inside it): the way to prove the suite passes on any date, e.g. a leap day or a DST change.
+
+On PostgreSQL the tests that use no database are left out (they ran on SQLite); `--engine-free-too` runs them too.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run every test with the clock moved to INSTANT, an ISO 8601 time with its offset "
         "(2028-02-29T10:00:00+00:00); the clock ticks from there, in Python and in the browser",
     )
+    parser.addoption(
+        "--engine-free-too",
+        action="store_true",
+        help="on PostgreSQL, also run the tests that use no database (by default they run on SQLite only)",
+    )
 
 
 def _instant(value: str) -> datetime:
@@ -65,6 +72,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "real_clock: the test runs on the machine's clock even under --clock (it agrees with another process)",
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leaves out the tests that use no database (no `database_url` among their fixtures): they
+    ran on SQLite already and give the same answer on any engine; this keeps CI's two runs within its time."""
+    if not os.environ.get(TEST_DATABASE_VARIABLE) or config.getoption("engine_free_too"):
+        return
+    engine_free = [item for item in items if "database_url" not in getattr(item, "fixturenames", ())]
+    if engine_free:
+        config.hook.pytest_deselected(items=engine_free)
+        items[:] = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
 
 
 @pytest.fixture(scope="session")
