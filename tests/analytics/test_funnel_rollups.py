@@ -127,10 +127,14 @@ def test_the_funnel_stays_when_its_conversations_are_purged_after_90_days(
         left = session.scalar(select(func.count()).select_from(Conversation))
     assert purged["anonymous transcripts"] == 4
     assert left == 0
-    assert steps(after) == steps(before) == [
-        {"card": "hello", "reached": 4, "dropped": 2},
-        {"card": "ask_email", "reached": 1, "dropped": 1},
-        {"card": "thanks", "reached": 0, "dropped": 0},
-        {"card": "bye", "reached": 1, "dropped": 0},
-    ]
+    assert (
+        steps(after)
+        == steps(before)
+        == [
+            {"card": "hello", "reached": 4, "dropped": 2},
+            {"card": "ask_email", "reached": 1, "dropped": 1},
+            {"card": "thanks", "reached": 0, "dropped": 0},
+            {"card": "bye", "reached": 1, "dropped": 0},
+        ]
+    )
     assert hello_answers(after) == [("Tell me more", 1), ("No thanks", 1)]

@@ -61,7 +61,8 @@ def downgrade() -> None:
     op.drop_index("ix_meetings_updated_at_id", table_name="meetings")
     op.drop_index("ix_conversations_updated_at_id", table_name="conversations")
     with op.batch_alter_table("report_checkpoints") as batch:
-        for column in ("meeting_changed_id", "meeting_changed_at", "conversation_changed_id", "conversation_changed_at"):
+        for column in ("meeting_changed_id", "meeting_changed_at", "conversation_changed_id"):
             batch.drop_column(column)
+        batch.drop_column("conversation_changed_at")
     op.drop_table("report_funnel_meetings")
     op.drop_table("report_funnel_cards")
