@@ -243,6 +243,12 @@ class MarketoClient(LeadExports):
 
     # -- custom activities --------------------------------------------------------------------------------------
 
+    def custom_activity_types(self) -> list[CustomActivityTypeAnswer]:
+        """The instance's custom activity types with their API names and statuses (draft, approved...), to see
+        which ones Overture still has to create or approve."""
+        call = Call("GET", "/rest/v1/activities/external/types.json", "read the custom activity types")
+        return self.items(call, CustomActivityTypeAnswer, self._result(call))
+
     def create_custom_activity_type(self, spec: CustomActivityTypeSpec) -> CustomActivityTypeAnswer:
         """Create a custom activity type as a draft (approve it before writing activities of it)."""
         _check_api_name(spec.api_name)

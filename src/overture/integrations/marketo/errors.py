@@ -6,7 +6,8 @@ happened and what to do, in words, without Marketo's jargon where a plain word e
 - `BadCredentials`: the identity endpoint refused the client id and secret (HTTP 401).
 - `AccessDenied`: the API user's role lacks a permission a call needs (`603`).
 - `WrongInstance`: the base URL answers but is not a Marketo REST endpoint, or its host does not resolve.
-- `MarketoUnreachable`: the network failed (no connection, a dropped connection, no answer in time).
+- `MarketoUnreachable`: the network failed (no answer in time; `ConnectionDropped`: no connection, or one closed
+  before the answer).
 - `QuotaExhausted`: the instance's daily call quota is used up (`607`); nothing more until `reset_at`.
 - `MalformedAnswer`: Marketo answered something its API does not document (a remote answer is input).
 - `ExportFailed`: a bulk export ended Failed or Canceled, or its file does not match its checksum.
@@ -78,6 +79,11 @@ class MarketoUnreachable(MarketoFailure):
             "(a proxy or firewall may block it) and try again in a few minutes."
         )
         self.host = host
+
+
+class ConnectionDropped(MarketoUnreachable):
+    """The connection failed or was closed before Marketo answered (not a timeout). Marketo may or may not have
+    done what was asked: the client sends again only calls that are harmless to repeat."""
 
 
 class QuotaExhausted(MarketoFailure):

@@ -8,8 +8,8 @@ defaults here are 50 calls per 20 s and 5 in flight; each is settable.
 - `InFlightGate`: at most `limit` calls at once (threads wait their turn).
 - `DailyQuota`: the calls of the current Marketo day, and the stop after a `607` until the next reset.
 - `RetryPolicy`: which answers are retried after a wait (`502, 604, 606, 608, 615, 713, 1029` except "Export daily
-  quota exceeded"), which renew the token (`601, 602`), which stop until the reset (`607`); everything else is
-  fatal. Waits grow exponentially up to a cap, for at most `attempts` tries.
+  quota exceeded" and "already queued"), which renew the token (`601, 602`), which stop until the reset (`607`);
+  everything else is fatal. Waits grow exponentially up to a cap, for at most `attempts` tries.
 
 The window and the quota take `now` as an argument and never sleep: the client passes its injected clock's time
 and sleeps with its injected sleep, so tests move a clock instead of waiting.
@@ -33,7 +33,9 @@ DEFAULT_DAILY_QUOTA = 50_000
 BACKOFF_CODES = frozenset({"502", "604", "606", "608", "615", "713", "1029"})
 RENEW_CODES = frozenset({"601", "602"})
 QUOTA_CODE = "607"
-EXPORT_QUOTA_MESSAGE = "export daily quota exceeded"  # the one 1029 that waiting minutes does not cure
+# The 1029s that waiting minutes does not cure: the day's 500 MB of exports are used ("Export daily quota 500MB
+# exceeded"), or the job is queued already. Only a full queue ("Too many jobs in queue") is waited out.
+UNCURED_1029 = ("daily quota", "already")
 
 
 def _aware(now: datetime) -> datetime:
@@ -180,7 +182,7 @@ class RetryPolicy:
             return Verdict.RENEW_TOKEN
         if code == QUOTA_CODE:
             return Verdict.STOP_FOR_THE_DAY
-        if code == "1029" and EXPORT_QUOTA_MESSAGE in message.lower():
+        if code == "1029" and any(words in message.lower() for words in UNCURED_1029):
             return Verdict.FATAL
         if code in BACKOFF_CODES:
             return Verdict.BACK_OFF

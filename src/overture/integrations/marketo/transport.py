@@ -5,13 +5,14 @@ harmless) through `overture.http.HttpClient` (its deadline, byte cap and private
 Marketo's answer, or raises the `MarketoFailure` it means. `client.MarketoClient` adds one method per endpoint.
 
 - **Token**: the identity call (`/identity/oauth/token`, credentials in the query string), kept until less than
-  60 s remain, renewed at once when a call answers `601`/`602`, and that call sent again once.
+  60 s remain, renewed at once when a call answers `601`/`602`, and that call sent again once. (Asked early,
+  Marketo answers the same token with less time left: that one is then kept until it expires.)
 - **Limits** (`limits.py`): a place in the in-flight gate, a start in the sliding window and one call of the daily
   quota before each call; `607` stops every call until 00:00 US Central.
 - **Retries**: `502, 604, 606, 608, 615, 713, 1029` (not "Export daily quota exceeded") are sent again after an
-  exponential wait; 6xx/7xx codes mean Marketo did nothing, so any call may be sent again then. An HTTP 5xx is
-  sent again only for a call that is safe to repeat (reads and upserts): a write such as adding custom activities
-  might have happened before the gateway failed, and is left to the caller's outbox.
+  exponential wait; 6xx/7xx codes mean Marketo did nothing, so any call may be sent again then. An HTTP 5xx or a
+  dropped connection is sent again only for a call that is harmless to repeat (reads and upserts): a write such as
+  adding custom activities may have happened before the answer was lost, and is left to the caller's outbox.
 - **Answers are input**: each is parsed with the pydantic models of `schemas.py`; one out of shape raises
   `MalformedAnswer` naming the endpoint.
 - **Network**: no answer in time or a dropped connection raise `MarketoUnreachable`; a host name that does not
@@ -35,10 +36,11 @@ import httpx2
 from pydantic import BaseModel, ValidationError
 
 from overture.errors import InvalidInput, Problem
-from overture.http import BlockedAddress, HttpClient, TooLarge, TooSlow, Unreachable
+from overture.http import IDEMPOTENT_METHODS, BlockedAddress, HttpClient, TooLarge, TooSlow, Unreachable
 from overture.integrations.marketo.errors import (
     AccessDenied,
     BadCredentials,
+    ConnectionDropped,
     MalformedAnswer,
     MarketoError,
     MarketoUnreachable,
@@ -135,7 +137,7 @@ class Transport:
         self.sleep = sleep
         self.limits = limits if limits is not None else Limits()
         self._token: str | None = None
-        self._token_until = datetime.min.replace(tzinfo=UTC)
+        self._renew_at = datetime.min.replace(tzinfo=UTC)
         self._token_lock = threading.Lock()
 
     # -- token --------------------------------------------------------------------------------------------------
@@ -149,11 +151,15 @@ class Transport:
         """The token to send; a new one when the held one is `stale` (Marketo said 601/602) or nearly expired."""
         with self._token_lock:
             now = self.clock()
-            if self._token is not None and self._token != stale and self._token_until - now > RENEW_BEFORE:
+            if self._token is not None and self._token != stale and now < self._renew_at:
                 return self._token
             token = self._identity()
             self._token = token.access_token
-            self._token_until = now + timedelta(seconds=token.expires_in)
+            expires_at = now + timedelta(seconds=token.expires_in)
+            # Asked before expiry, Marketo answers the same token with the time it has left: asking again would
+            # get it again, so a token with under a minute left is used until it expires (then 602 renews it).
+            left = timedelta(seconds=token.expires_in)
+            self._renew_at = expires_at - RENEW_BEFORE if left > RENEW_BEFORE else expires_at
             return token.access_token
 
     def _identity(self) -> Token:
@@ -206,7 +212,7 @@ class Transport:
             if _name_not_found(exc):
                 raise WrongInstance(self.base_url, f"the host name {self.host} does not exist") from exc
             detail = f"the connection failed or was closed before Marketo answered ({call.what})"
-            raise MarketoUnreachable(self.host, detail) from exc
+            raise ConnectionDropped(self.host, detail) from exc
 
     def _exchange(
         self,
@@ -252,7 +258,15 @@ class Transport:
         renewed = False
         retry = 0
         while True:
-            response, token = self._exchange(call, params, body, headers or {}, stale, max_bytes, deadline)
+            try:
+                response, token = self._exchange(call, params, body, headers or {}, stale, max_bytes, deadline)
+            except ConnectionDropped:
+                # The HTTP client already sent idempotent methods again; an upsert is harmless to send again too.
+                if call.repeatable and call.method not in IDEMPOTENT_METHODS and retry + 1 < policy.attempts:
+                    self.sleep(policy.wait(retry))
+                    retry += 1
+                    continue
+                raise
             envelope: Envelope | None = None
             status = response.status_code
             if status == 200 and not (call.raw and not response.content.startswith(b"{")):
