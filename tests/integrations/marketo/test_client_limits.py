@@ -1,8 +1,10 @@
 """The limits that keep the Marketo client inside Marketo's: the sliding window, the in-flight gate, the daily
-quota with its reset at midnight US Central (across daylight saving time) and the retry policy's verdicts."""
+quota with its reset at midnight US Central (across daylight saving time) and the retry policy's verdicts; then the
+client against the fake Marketo: no 606 or 615 when another app takes the other half, 607 stops until the reset."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,11 +13,14 @@ from overture.integrations.marketo.errors import QuotaExhausted
 from overture.integrations.marketo.limits import (
     DailyQuota,
     InFlightGate,
+    Limits,
     RetryPolicy,
     SlidingWindow,
     Verdict,
     next_reset,
 )
+
+from .client_support import Clock, calls_to, marketo
 
 T0 = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -125,6 +130,8 @@ def test_an_expired_or_invalid_token_renews_it_and_a_607_stops_for_the_day() -> 
 def test_the_export_daily_quota_is_fatal_while_a_full_export_queue_is_waited_for() -> None:
     policy = RetryPolicy()
     assert policy.verdict("1029", "Export daily quota exceeded") is Verdict.FATAL
+    assert policy.verdict("1029", "Export daily quota 500MB exceeded") is Verdict.FATAL
+    assert policy.verdict("1029", "Export 'ce45a7a1' already queued") is Verdict.FATAL
     assert policy.verdict("1029", "Too many jobs (10) in queue") is Verdict.BACK_OFF
 
 
@@ -153,3 +160,68 @@ def test_a_naive_time_is_refused_with_a_sentence_saying_so() -> None:
 def test_a_retry_policy_without_attempts_is_refused() -> None:
     with pytest.raises(ValueError, match="attempts >= 1"):
         RetryPolicy(attempts=0)
+
+
+def test_the_client_waits_for_the_window_so_marketo_never_answers_606_when_another_app_takes_half() -> None:
+    clock = Clock()
+    with marketo(clock) as (fake, client):
+        fake.rate_limit = 50  # the other 50 of the instance's 100 are another app's
+        client.authenticate()
+        for _ in range(60):
+            client.activity_types()
+        assert calls_to(fake, "/rest/v1/activities/types.json") == 60
+    assert clock.sleeps == [20.0]
+
+
+def test_the_window_s_size_is_settable() -> None:
+    clock = Clock()
+    with marketo(clock, limits=Limits(window=SlidingWindow(calls=10, seconds=20))) as (_, client):
+        for _ in range(11):
+            client.activity_types()
+    assert clock.sleeps == [20.0]
+
+
+def test_no_more_than_five_calls_are_in_flight_so_marketo_never_answers_615_when_another_app_takes_half() -> None:
+    clock = Clock()
+    with marketo(clock) as (fake, client):
+        fake.concurrency_limit = 5
+        client.authenticate()
+        fake.slow_next(0.2, times=10)
+        done: list[int] = []
+
+        def read() -> None:
+            done.append(len(client.describe_leads().fields))
+
+        threads = [threading.Thread(target=read) for _ in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(done) == 10
+    assert clock.sleeps == []
+
+
+def test_607_stops_with_the_reset_instant_and_nothing_is_sent_until_then() -> None:
+    clock = Clock()
+    with marketo(clock) as (fake, client):
+        client.authenticate()
+        fake.fail_next("607")
+        with pytest.raises(QuotaExhausted) as stopped:
+            client.describe_leads()
+        answered = len(fake.calls)
+        with pytest.raises(QuotaExhausted):
+            client.describe_companies()
+        assert len(fake.calls) == answered
+        clock.advance((stopped.value.reset_at - clock()).total_seconds())
+        assert client.describe_companies().fields
+    assert stopped.value.reset_at == datetime(2025, 1, 16, 6, 0, tzinfo=UTC)
+    assert clock.sleeps == []
+
+
+def test_the_client_s_own_daily_count_stops_it_before_marketo_has_to() -> None:
+    with marketo(Clock(), limits=Limits(daily=DailyQuota(limit=2))) as (fake, client):
+        client.activity_types()
+        client.activity_types()
+        with pytest.raises(QuotaExhausted):
+            client.activity_types()
+        assert calls_to(fake, "/rest/v1/activities/types.json") == 2
