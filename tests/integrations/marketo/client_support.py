@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from overture.http import HttpClient
+import httpx2
+
+from overture.http import DEFAULT_TIMEOUT, HttpClient
 from overture.integrations.marketo.client import MarketoClient
 from overture.integrations.marketo.fake import FakeMarketo
 from overture.integrations.marketo.limits import Limits
@@ -43,13 +45,17 @@ def marketo(
     clock: Clock,
     *,
     deadline: float = 10.0,
+    timeout: httpx2.Timeout = DEFAULT_TIMEOUT,
     limits: Limits | None = None,
     client_secret: str = "secret",
     **fake_options: Any,
 ) -> Iterator[tuple[FakeMarketo, MarketoClient]]:
     """A running fake Marketo on `clock` and a client of it (the fake's client id "overture")."""
     fake = FakeMarketo(clock=clock, **fake_options)
-    with fake.running() as base_url, HttpClient(allow_private=True, sleep=clock.sleep, deadline=deadline) as http:
+    with (
+        fake.running() as base_url,
+        HttpClient(allow_private=True, sleep=clock.sleep, deadline=deadline, timeout=timeout) as http,
+    ):
         yield (
             fake,
             MarketoClient(

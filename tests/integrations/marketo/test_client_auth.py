@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx2
 import pytest
 
 from overture.errors import InvalidInput
@@ -17,6 +18,7 @@ from overture.integrations.marketo.client import MarketoClient, check_connection
 from overture.integrations.marketo.errors import (
     AccessDenied,
     ConnectionDropped,
+    MalformedAnswer,
     MarketoUnreachable,
     WrongInstance,
 )
@@ -25,6 +27,7 @@ from overture.integrations.marketo.schemas import CustomActivity
 from .client_support import Clock, calls_to, marketo
 
 TOKEN = "/identity/oauth/token"
+DESCRIBE = "/rest/v1/leads/describe2.json"
 
 
 def test_a_munchkin_id_gives_the_instance_s_rest_base_url() -> None:
@@ -112,14 +115,17 @@ def test_a_host_name_that_does_not_exist_is_the_wrong_instance() -> None:
     )
 
 
-class _Website(BaseHTTPRequestHandler):
-    """Any web server that is not Marketo: a page for every path, a 404 for the token endpoint."""
+class _Scripted(BaseHTTPRequestHandler):
+    """A server that is not quite Marketo: `answers` maps a path to its (status, content type, body); any other path
+    gets a web page."""
+
+    answers: dict[str, tuple[int, str, bytes]] = {}
 
     def do_GET(self) -> None:
-        status = 404 if self.path.startswith(TOKEN) else 200
-        body = b"<html><body>Welcome</body></html>"
+        path = self.path.partition("?")[0]
+        status, kind, body = self.answers.get(path, (200, "text/html", b"<html><body>Welcome</body></html>"))
         self.send_response(status)
-        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -128,14 +134,28 @@ class _Website(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def website() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Website)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def _serve(answers: dict[str, tuple[int, str, bytes]]) -> Iterator[str]:
+    handler = type("Handler", (_Scripted,), {"answers": answers})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def website() -> Iterator[str]:
+    """Any web server that is not Marketo: a page for every path, a 404 for the token endpoint."""
+    yield from _serve({TOKEN: (404, "text/html", b"<html><body>Not found</body></html>")})
+
+
+@pytest.fixture
+def garbled() -> Iterator[str]:
+    """A Marketo whose lead fields come without their types."""
+    token = b'{"access_token":"abc:int","token_type":"bearer","expires_in":3599,"scope":"apis@example.com"}'
+    fields = b'{"requestId":"1#1","success":true,"result":[{"name":"API Lead","fields":[{"name":"email"}]}]}'
+    yield from _serve({TOKEN: (200, "application/json", token), DESCRIBE: (200, "application/json", fields)})
 
 
 def test_a_web_server_that_is_not_marketo_is_the_wrong_instance(website: str) -> None:
@@ -144,6 +164,16 @@ def test_a_web_server_that_is_not_marketo_is_the_wrong_instance(website: str) ->
         client.describe_leads()
     assert f"{website} is not a Marketo REST API endpoint: it answered /identity/oauth/token with HTTP 404" in str(
         refused.value
+    )
+
+
+def test_an_answer_out_of_the_documented_shape_is_a_clear_error_naming_the_endpoint(garbled: str) -> None:
+    client = MarketoClient(garbled, "id", "secret", http=HttpClient(allow_private=True, sleep=Clock().sleep))
+    with pytest.raises(MalformedAnswer) as refused:
+        client.describe_leads()
+    assert refused.value.message.startswith(
+        "Marketo's answer to GET /rest/v1/leads/describe2.json was not what its API documents "
+        "(fields.0.dataType: Field required)."
     )
 
 
@@ -173,7 +203,21 @@ def test_an_answer_slower_than_the_deadline_is_a_timeout_error() -> None:
         fake.slow_next(3.0)
         with pytest.raises(MarketoUnreachable) as failed:
             client.describe_leads()
+        fake.release_slow()
     assert "it did not answer in time (0.5 s) to read the lead fields" in failed.value.message
+
+
+def test_a_write_whose_answer_does_not_come_in_time_is_reported_not_sent_again() -> None:
+    clock = Clock()
+    with marketo(clock, timeout=httpx2.Timeout(0.3, connect=5.0)) as (fake, client):
+        client.authenticate()
+        fake.slow_next(2.0)
+        with pytest.raises(MarketoUnreachable) as failed:
+            client.sync_leads([{"email": "late@example.com"}])
+        fake.release_slow()
+    assert not isinstance(failed.value, ConnectionDropped)
+    assert failed.value.message.startswith("Overture could not reach Marketo at 127.0.0.1: it did not answer in time")
+    assert clock.sleeps == []
 
 
 def test_a_dropped_connection_on_a_read_is_sent_again() -> None:

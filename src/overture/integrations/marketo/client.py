@@ -47,6 +47,8 @@ BATCH = 300  # records a write takes, filter values a read takes, items a page h
 MAX_BODY = 1_000_000  # bytes of JSON a call may send (413 above 1 MB)
 MAX_ACTIVITY_TYPES = 10  # activityTypeIds a call takes
 MAX_LEAD_IDS = 30  # leadIds an activities call takes
+PAGING_DEADLINE = 310.0  # seconds: Marketo may take 300 s to find a paging token
+ADD_ACTIVITIES_DEADLINE = 100.0  # seconds: Marketo may take 90 s to add custom activities
 MUNCHKIN_ID = re.compile(r"^[0-9]{3}-[A-Z]{3}-[0-9]{3}$")
 API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,254}$")
 
@@ -178,7 +180,8 @@ class MarketoClient(LeadExports):
 
     def paging_token(self, since: datetime) -> str:
         """A paging token for the activities and lead changes from `since` (aware) on."""
-        call = Call("GET", "/rest/v1/activities/pagingtoken.json", "start reading activities")
+        # Marketo gives this call up to 300 s (the others 30 s).
+        call = Call("GET", "/rest/v1/activities/pagingtoken.json", "start reading activities", deadline=PAGING_DEADLINE)
         envelope = self._result(call, [("sinceDatetime", marketo_time(since, "since"))])
         if not envelope.next_page_token:
             raise MalformedAnswer(call.name, "it held no nextPageToken")
@@ -287,7 +290,13 @@ class MarketoClient(LeadExports):
         """Add custom activities, at most 300 a call; one result per activity in the order given: `added`, or
         `skipped` with its `errors` (a lead not found, a type not approved). Not sent again after a 5xx answer
         (it may have been written): that raises `MarketoError` for the caller's outbox to retry."""
-        call = Call("POST", "/rest/v1/activities/external.json", "add custom activities", repeatable=False)
+        call = Call(
+            "POST",
+            "/rest/v1/activities/external.json",
+            "add custom activities",
+            False,
+            deadline=ADD_ACTIVITIES_DEADLINE,
+        )
         results: list[ActivityWriteResult] = []
         rows = [_custom_activity(activity) for activity in activities]
         for batch in _batches(rows):

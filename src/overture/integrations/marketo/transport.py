@@ -93,13 +93,15 @@ def _name_not_found(exc: BaseException) -> bool:
 class Call:
     """One Marketo endpoint as the client calls it. `what` says in words what it does ("read the lead fields"),
     for error messages; `repeatable` is True when sending it twice does no harm (reads, upserts); `raw` when a
-    success is not an envelope (the bulk file)."""
+    success is not an envelope (the bulk file); `deadline` (seconds) when Marketo may take longer than the HTTP
+    client's default to answer it."""
 
     method: str
     path: str
     what: str
     repeatable: bool = True
     raw: bool = False
+    deadline: float | None = None
 
     @property
     def name(self) -> str:
@@ -211,6 +213,8 @@ class Transport:
         except Unreachable as exc:
             if _name_not_found(exc):
                 raise WrongInstance(self.base_url, f"the host name {self.host} does not exist") from exc
+            if isinstance(exc.__cause__, httpx2.TimeoutException):  # one read or the connection took too long
+                raise MarketoUnreachable(self.host, f"it did not answer in time to {call.what}") from exc
             detail = f"the connection failed or was closed before Marketo answered ({call.what})"
             raise ConnectionDropped(self.host, detail) from exc
 
@@ -254,6 +258,7 @@ class Transport:
         """Send `call` until Marketo answers it or the retry policy gives up. Returns the answer and its envelope
         (None for a `raw` call's non-JSON success). Raises the `MarketoFailure` the answer means."""
         policy = self.limits.retry
+        deadline = deadline if deadline is not None else call.deadline
         stale: str | None = None
         renewed = False
         retry = 0
