@@ -146,7 +146,7 @@ class Transport:
 
     def authenticate(self) -> None:
         """Make sure a token with more than 60 s left is held, asking the identity endpoint when not. Raises
-        `BadCredentials`, `WrongInstance`, `MarketoUnreachable`."""
+        `BadCredentials`, `WrongInstance`, `MarketoUnreachable`, or `MarketoError` for a server error (5xx)."""
         self._bearer()
 
     def _bearer(self, stale: str | None = None) -> str:
