@@ -1,0 +1,1 @@
+"""Tests of the Marketo connector and its fake."""

@@ -15,7 +15,7 @@ of a million leads starts at once and holds no more memory than one of ten. Its 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -209,6 +209,8 @@ class Generated:
     anchor: datetime
     activities_per_lead: float = 2.0
     program_ids: tuple[int, ...] = ()
+    # What a lead copies from its company, by company id: a small tuple each (a bulk export reads every lead).
+    _linked: dict[int, tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def activities(self) -> int:
@@ -247,8 +249,8 @@ class Generated:
         created = self.lead_created(lead_id)
         updated = min(created + timedelta(seconds=(h >> 16) % (60 * 86400)), self.anchor)
         city, state, country, postal = PLACES[(h >> 24) % len(PLACES)]
-        company = self.company(1 + (h >> 32) % self.companies) if self.companies else None
-        domain = company["website"].removeprefix("www.") if company else f"example{(h >> 40) % 3 + 1}.com"
+        company = self._linked_company(1 + (h >> 32) % self.companies) if self.companies else None
+        domain = company[1].removeprefix("www.") if company else f"example{(h >> 40) % 3 + 1}.com"
         return {
             "id": lead_id,
             "email": f"{_slug(first)}.{_slug(last)}{lead_id}@{domain}",
@@ -256,11 +258,11 @@ class Generated:
             "lastName": last,
             "title": TITLES[(h >> 44) % len(TITLES)],
             "phone": f"+1 555 {(h >> 20) % 900 + 100:03d} {(h >> 30) % 10000:04d}",
-            "company": company["company"] if company else None,
-            "website": company["website"] if company else None,
-            "industry": company["industry"] if company else None,
-            "numberOfEmployees": company["numberOfEmployees"] if company else None,
-            "annualRevenue": company["annualRevenue"] if company else None,
+            "company": company[0] if company else None,
+            "website": company[1] if company else None,
+            "industry": company[2] if company else None,
+            "numberOfEmployees": company[3] if company else None,
+            "annualRevenue": company[4] if company else None,
             "city": city,
             "state": state,
             "country": country,
@@ -269,7 +271,7 @@ class Generated:
             "leadStatus": LEAD_STATUSES[(h >> 52) % len(LEAD_STATUSES)],
             "leadScore": (h >> 36) % 101,
             "unsubscribed": (h >> 56) % 20 == 0,
-            "externalCompanyId": company["externalCompanyId"] if company else None,
+            "externalCompanyId": company[5] if company else None,
             "cookies": None,
             "sfdcLeadId": None,
             "sfdcContactId": None,
@@ -280,6 +282,16 @@ class Generated:
             "createdAt": stamp(created),
             "updatedAt": stamp(updated),
         }
+
+    def _linked_company(self, company_id: int) -> tuple[Any, ...]:
+        found = self._linked.get(company_id)
+        if found is None:
+            record = self.company(company_id)
+            assert record is not None, "a lead links to a generated company"
+            found = tuple(record[name] for name in ("company", "website", "industry", "numberOfEmployees",
+                                                    "annualRevenue", "externalCompanyId"))  # fmt: skip
+            self._linked[company_id] = found
+        return found
 
     def lead_id_of_email(self, email: str) -> int | None:
         """The generated lead whose generated email is `email` (the id is part of it), or None."""

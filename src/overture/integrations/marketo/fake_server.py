@@ -34,6 +34,7 @@ class Server(ThreadingHTTPServer):
 def handler_for(handle: Handle) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms wait between them
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
