@@ -1,22 +1,24 @@
 """What the Marketo client's tests share: a clock that the fake Marketo and the client both read and whose sleep
-moves it (no test waits for real), and a client of a running fake built the way the connector builds one."""
+moves it (no test waits for real), and a client of a fake started by the `start_marketo` fixture (conftest.py),
+built the way the connector builds one."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
 
+from fakes.marketo import FakeMarketo
 from overture.http import DEFAULT_TIMEOUT, HttpClient
 from overture.integrations.marketo.client import MarketoClient
-from overture.integrations.marketo.fake import FakeMarketo
 from overture.integrations.marketo.limits import Limits
 
 START = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)  # a Wednesday in winter: 06:00 in Chicago
+StartMarketo = Callable[..., FakeMarketo]
 
 
 class Clock:
@@ -42,6 +44,7 @@ class Clock:
 
 @contextmanager
 def marketo(
+    start_marketo: StartMarketo,
     clock: Clock,
     *,
     deadline: float = 10.0,
@@ -50,16 +53,14 @@ def marketo(
     client_secret: str = "secret",
     **fake_options: Any,
 ) -> Iterator[tuple[FakeMarketo, MarketoClient]]:
-    """A running fake Marketo on `clock` and a client of it (the fake's client id "overture")."""
-    fake = FakeMarketo(clock=clock, **fake_options)
-    with (
-        fake.running() as base_url,
-        HttpClient(allow_private=True, sleep=clock.sleep, deadline=deadline, timeout=timeout) as http,
-    ):
+    """A fake Marketo on `clock` (started with `fake_options`) and a client of it (the fake's client id
+    "overture"), whose HTTP client is closed after the block; the fixture stops the fake after the test."""
+    fake = start_marketo(clock=clock, **fake_options)
+    with HttpClient(allow_private=True, sleep=clock.sleep, deadline=deadline, timeout=timeout) as http:
         yield (
             fake,
             MarketoClient(
-                base_url, "overture", client_secret, http=http, clock=clock, sleep=clock.sleep, limits=limits
+                fake.url, "overture", client_secret, http=http, clock=clock, sleep=clock.sleep, limits=limits
             ),
         )
 

@@ -24,7 +24,7 @@ from overture.integrations.marketo.errors import (
 )
 from overture.integrations.marketo.schemas import CustomActivity
 
-from .client_support import Clock, calls_to, marketo
+from .client_support import Clock, StartMarketo, calls_to, marketo
 
 TOKEN = "/identity/oauth/token"
 DESCRIBE = "/rest/v1/leads/describe2.json"
@@ -50,9 +50,9 @@ def test_a_base_url_with_a_path_is_refused_and_a_trailing_rest_is_dropped() -> N
     assert refused.value.problems[0].path == "base_url"
 
 
-def test_one_token_serves_every_call_while_it_has_time_left() -> None:
+def test_one_token_serves_every_call_while_it_has_time_left(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock) as (fake, client):
+    with marketo(start_marketo, clock) as (fake, client):
         client.describe_leads()
         clock.advance(3000)
         client.describe_companies()
@@ -60,9 +60,11 @@ def test_one_token_serves_every_call_while_it_has_time_left() -> None:
         assert calls_to(fake, TOKEN) == 1
 
 
-def test_a_token_with_under_a_minute_left_is_asked_for_again_once_and_kept_until_it_expires() -> None:
+def test_a_token_with_under_a_minute_left_is_asked_for_again_once_and_kept_until_it_expires(
+    start_marketo: StartMarketo,
+) -> None:
     clock = Clock()
-    with marketo(clock) as (fake, client):
+    with marketo(start_marketo, clock) as (fake, client):
         client.describe_leads()
         clock.advance(3600 - 30)
         client.describe_leads()  # renewed: Marketo answers the same token with 30 s left
@@ -73,9 +75,9 @@ def test_a_token_with_under_a_minute_left_is_asked_for_again_once_and_kept_until
         assert calls_to(fake, TOKEN) == 3
 
 
-def test_an_expired_token_is_renewed_and_the_write_made_once() -> None:
+def test_an_expired_token_is_renewed_and_the_write_made_once(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock) as (fake, client):
+    with marketo(start_marketo, clock) as (fake, client):
         client.authenticate()
         fake.expire_tokens()
         results = client.sync_leads([{"email": "kat@example.com", "firstName": "Kat"}])
@@ -85,16 +87,16 @@ def test_an_expired_token_is_renewed_and_the_write_made_once() -> None:
         assert fake.lead_by_email("kat@example.com") == fake.lead(results[0].id or 0)
 
 
-def test_bad_credentials_are_reported_as_such_by_test_connection() -> None:
-    with marketo(Clock(), client_secret="not the secret") as (_, client):
+def test_bad_credentials_are_reported_as_such_by_test_connection(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock(), client_secret="not the secret") as (_, client):
         report = check_connection(client)
     assert report.ok is False
     assert report.failure == "BadCredentials"
     assert report.message.startswith("Marketo refused the client id and client secret (Bad client credentials).")
 
 
-def test_a_role_without_the_permission_is_access_denied_naming_what_was_refused() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_a_role_without_the_permission_is_access_denied_naming_what_was_refused(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         fake.fail_next("603", path="describe2")
         with pytest.raises(AccessDenied) as refused:
             client.describe_leads()
@@ -197,8 +199,8 @@ def test_a_port_nobody_listens_on_is_unreachable() -> None:
     assert report.message.startswith("Overture could not reach Marketo at 127.0.0.1: the connection failed")
 
 
-def test_an_answer_slower_than_the_deadline_is_a_timeout_error() -> None:
-    with marketo(Clock(), deadline=0.5) as (fake, client):
+def test_an_answer_slower_than_the_deadline_is_a_timeout_error(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock(), deadline=0.5) as (fake, client):
         client.authenticate()
         fake.slow_next(3.0)
         with pytest.raises(MarketoUnreachable) as failed:
@@ -207,9 +209,9 @@ def test_an_answer_slower_than_the_deadline_is_a_timeout_error() -> None:
     assert "it did not answer in time (0.5 s) to read the lead fields" in failed.value.message
 
 
-def test_a_write_whose_answer_does_not_come_in_time_is_reported_not_sent_again() -> None:
+def test_a_write_whose_answer_does_not_come_in_time_is_reported_not_sent_again(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock, timeout=httpx2.Timeout(0.3, connect=5.0)) as (fake, client):
+    with marketo(start_marketo, clock, timeout=httpx2.Timeout(0.3, connect=5.0)) as (fake, client):
         client.authenticate()
         fake.slow_next(2.0)
         with pytest.raises(MarketoUnreachable) as failed:
@@ -220,16 +222,16 @@ def test_a_write_whose_answer_does_not_come_in_time_is_reported_not_sent_again()
     assert clock.sleeps == []
 
 
-def test_a_dropped_connection_on_a_read_is_sent_again() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_a_dropped_connection_on_a_read_is_sent_again(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         client.authenticate()
         fake.drop_next_connection()
         assert client.describe_leads().fields
 
 
-def test_a_dropped_connection_on_an_upsert_is_sent_again_and_the_lead_written_once() -> None:
+def test_a_dropped_connection_on_an_upsert_is_sent_again_and_the_lead_written_once(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock) as (fake, client):
+    with marketo(start_marketo, clock) as (fake, client):
         client.authenticate()
         fake.drop_next_connection()
         results = client.sync_leads([{"email": "lee@example.com"}])
@@ -237,9 +239,9 @@ def test_a_dropped_connection_on_an_upsert_is_sent_again_and_the_lead_written_on
         assert clock.sleeps == [2.0]
 
 
-def test_a_dropped_connection_on_adding_activities_is_reported_not_sent_again() -> None:
+def test_a_dropped_connection_on_adding_activities_is_reported_not_sent_again(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock) as (fake, client):
+    with marketo(start_marketo, clock) as (fake, client):
         lead = fake.add_lead(email="ann@example.com")
         client.authenticate()
         fake.drop_next_connection()
@@ -249,8 +251,8 @@ def test_a_dropped_connection_on_adding_activities_is_reported_not_sent_again() 
         assert clock.sleeps == []
 
 
-def test_test_connection_reports_the_lead_fields_it_can_read() -> None:
-    with marketo(Clock()) as (_, client):
+def test_test_connection_reports_the_lead_fields_it_can_read(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (_, client):
         report = check_connection(client)
         fields = len(client.describe_leads().fields)
     assert report.ok is True

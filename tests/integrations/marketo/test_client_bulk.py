@@ -14,7 +14,7 @@ import pytest
 from overture.integrations.marketo.errors import ExportFailed, MarketoError
 from overture.integrations.marketo.schemas import ExportJob
 
-from .client_support import START, Clock, calls_to, marketo
+from .client_support import START, Clock, StartMarketo, calls_to, marketo
 
 FIELDS = ["id", "email", "firstName", "createdAt"]
 MONTH_AGO = START - timedelta(days=31)
@@ -24,9 +24,9 @@ def _file_calls(fake: object, job: ExportJob) -> int:
     return calls_to(fake, f"/bulk/v1/leads/export/{job.export_id}/file.json")  # type: ignore[arg-type]
 
 
-def test_the_leads_created_in_a_month_are_exported_and_downloaded_range_by_range() -> None:
+def test_the_leads_created_in_a_month_are_exported_and_downloaded_range_by_range(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock, leads=2000) as (fake, client):
+    with marketo(start_marketo, clock, leads=2000) as (fake, client):
         created = client.create_lead_export(FIELDS, MONTH_AGO, START, column_names={"email": "Email Address"})
         assert created.status == "Created"
         client.enqueue_lead_export(created.export_id)
@@ -40,8 +40,8 @@ def test_the_leads_created_in_a_month_are_exported_and_downloaded_range_by_range
     assert all(MONTH_AGO.isoformat()[:10] <= row[3][:10] <= START.isoformat()[:10] for row in rows[1:])
 
 
-def test_a_download_resumes_from_a_byte_offset_and_still_checks_the_whole_file() -> None:
-    with marketo(Clock(), leads=2000) as (_, client):
+def test_a_download_resumes_from_a_byte_offset_and_still_checks_the_whole_file(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock(), leads=2000) as (_, client):
         created = client.create_lead_export(FIELDS, MONTH_AGO, START)
         client.enqueue_lead_export(created.export_id)
         job = client.wait_for_lead_export(created.export_id)
@@ -50,8 +50,8 @@ def test_a_download_resumes_from_a_byte_offset_and_still_checks_the_whole_file()
     assert rest == whole[2500:]
 
 
-def test_a_file_that_does_not_match_its_checksum_is_refused_after_its_last_chunk() -> None:
-    with marketo(Clock(), leads=500) as (_, client):
+def test_a_file_that_does_not_match_its_checksum_is_refused_after_its_last_chunk(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock(), leads=500) as (_, client):
         created = client.create_lead_export(FIELDS, MONTH_AGO, START)
         client.enqueue_lead_export(created.export_id)
         job = client.wait_for_lead_export(created.export_id)
@@ -64,9 +64,9 @@ def test_a_file_that_does_not_match_its_checksum_is_refused_after_its_last_chunk
     assert "the file received does not match its checksum (Marketo: sha256:0000" in refused.value.message
 
 
-def test_the_status_is_polled_every_minute_until_the_export_completes() -> None:
+def test_the_status_is_polled_every_minute_until_the_export_completes(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock, leads=200, bulk_delay=150) as (_, client):
+    with marketo(start_marketo, clock, leads=200, bulk_delay=150) as (_, client):
         created = client.create_lead_export(FIELDS, MONTH_AGO, START)
         client.enqueue_lead_export(created.export_id)
         job = client.wait_for_lead_export(created.export_id)
@@ -74,8 +74,8 @@ def test_the_status_is_polled_every_minute_until_the_export_completes() -> None:
     assert clock.sleeps == [60.0] * 5
 
 
-def test_a_failed_export_is_a_clear_error_with_marketo_s_reason() -> None:
-    with marketo(Clock(), leads=200) as (fake, client):
+def test_a_failed_export_is_a_clear_error_with_marketo_s_reason(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock(), leads=200) as (fake, client):
         fake.fail_next_bulk_job(message="Internal error while exporting")
         created = client.create_lead_export(FIELDS, MONTH_AGO, START)
         client.enqueue_lead_export(created.export_id)
@@ -87,8 +87,8 @@ def test_a_failed_export_is_a_clear_error_with_marketo_s_reason() -> None:
     )
 
 
-def test_a_canceled_export_is_reported_as_canceled() -> None:
-    with marketo(Clock(), leads=200, bulk_delay=150) as (_, client):
+def test_a_canceled_export_is_reported_as_canceled(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock(), leads=200, bulk_delay=150) as (_, client):
         created = client.create_lead_export(FIELDS, MONTH_AGO, START)
         client.enqueue_lead_export(created.export_id)
         assert client.cancel_lead_export(created.export_id).status == "Canceled"
@@ -96,24 +96,24 @@ def test_a_canceled_export_is_reported_as_canceled() -> None:
             client.wait_for_lead_export(created.export_id)
 
 
-def test_a_full_export_queue_is_waited_for_and_the_export_enqueued_once() -> None:
+def test_a_full_export_queue_is_waited_for_and_the_export_enqueued_once(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock, leads=200) as (fake, client):
+    with marketo(start_marketo, clock, leads=200) as (fake, client):
         created = client.create_lead_export(FIELDS, MONTH_AGO, START)
         fake.fail_next("1029", path="enqueue")
         assert client.enqueue_lead_export(created.export_id).status == "Queued"
         assert clock.sleeps == [2.0]
 
 
-def test_the_file_of_an_export_marketo_no_longer_keeps_is_a_clear_error() -> None:
-    with marketo(Clock(), leads=200) as (_, client):
+def test_the_file_of_an_export_marketo_no_longer_keeps_is_a_clear_error(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock(), leads=200) as (_, client):
         gone = ExportJob.model_validate({"exportId": "ce45a7a1-0000", "status": "Completed", "fileSize": 10})
         with pytest.raises(ExportFailed, match="Marketo has no file for it .*it keeps files 7 days"):
             list(client.lead_export_file(gone))
 
 
-def test_a_window_over_31_days_is_refused_before_anything_is_sent() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_a_window_over_31_days_is_refused_before_anything_is_sent(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         with pytest.raises(ValueError, match="a window of at most 31 days"):
             client.create_lead_export(FIELDS, START - timedelta(days=31, seconds=1), START)
         with pytest.raises(ValueError, match="a window of at most 31 days"):
@@ -121,9 +121,9 @@ def test_a_window_over_31_days_is_refused_before_anything_is_sent() -> None:
         assert fake.calls == []
 
 
-def test_enqueuing_an_export_twice_is_refused_at_once() -> None:
+def test_enqueuing_an_export_twice_is_refused_at_once(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock, leads=200, bulk_delay=150) as (_, client):
+    with marketo(start_marketo, clock, leads=200, bulk_delay=150) as (_, client):
         created = client.create_lead_export(FIELDS, MONTH_AGO, START)
         client.enqueue_lead_export(created.export_id)
         with pytest.raises(MarketoError) as refused:

@@ -20,7 +20,7 @@ from overture.integrations.marketo.limits import (
     next_reset,
 )
 
-from .client_support import Clock, calls_to, marketo
+from .client_support import Clock, StartMarketo, calls_to, marketo
 
 T0 = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -162,9 +162,11 @@ def test_a_retry_policy_without_attempts_is_refused() -> None:
         RetryPolicy(attempts=0)
 
 
-def test_the_client_waits_for_the_window_so_marketo_never_answers_606_when_another_app_takes_half() -> None:
+def test_the_client_waits_for_the_window_so_marketo_never_answers_606_when_another_app_takes_half(
+    start_marketo: StartMarketo,
+) -> None:
     clock = Clock()
-    with marketo(clock) as (fake, client):
+    with marketo(start_marketo, clock) as (fake, client):
         fake.rate_limit = 50  # the other 50 of the instance's 100 are another app's
         client.authenticate()
         for _ in range(60):
@@ -173,17 +175,19 @@ def test_the_client_waits_for_the_window_so_marketo_never_answers_606_when_anoth
     assert clock.sleeps == [20.0]
 
 
-def test_the_window_s_size_is_settable() -> None:
+def test_the_window_s_size_is_settable(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock, limits=Limits(window=SlidingWindow(calls=10, seconds=20))) as (_, client):
+    with marketo(start_marketo, clock, limits=Limits(window=SlidingWindow(calls=10, seconds=20))) as (_, client):
         for _ in range(11):
             client.activity_types()
     assert clock.sleeps == [20.0]
 
 
-def test_no_more_than_five_calls_are_in_flight_so_marketo_never_answers_615_when_another_app_takes_half() -> None:
+def test_no_more_than_five_calls_are_in_flight_so_marketo_never_answers_615_when_another_app_takes_half(
+    start_marketo: StartMarketo,
+) -> None:
     clock = Clock()
-    with marketo(clock) as (fake, client):
+    with marketo(start_marketo, clock) as (fake, client):
         fake.concurrency_limit = 5
         client.authenticate()
         fake.slow_next(0.2, times=10)
@@ -201,9 +205,9 @@ def test_no_more_than_five_calls_are_in_flight_so_marketo_never_answers_615_when
     assert clock.sleeps == []
 
 
-def test_607_stops_with_the_reset_instant_and_nothing_is_sent_until_then() -> None:
+def test_607_stops_with_the_reset_instant_and_nothing_is_sent_until_then(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock) as (fake, client):
+    with marketo(start_marketo, clock) as (fake, client):
         client.authenticate()
         fake.fail_next("607")
         with pytest.raises(QuotaExhausted) as stopped:
@@ -218,8 +222,8 @@ def test_607_stops_with_the_reset_instant_and_nothing_is_sent_until_then() -> No
     assert clock.sleeps == []
 
 
-def test_the_client_s_own_daily_count_stops_it_before_marketo_has_to() -> None:
-    with marketo(Clock(), limits=Limits(daily=DailyQuota(limit=2))) as (fake, client):
+def test_the_client_s_own_daily_count_stops_it_before_marketo_has_to(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock(), limits=Limits(daily=DailyQuota(limit=2))) as (fake, client):
         client.activity_types()
         client.activity_types()
         with pytest.raises(QuotaExhausted):

@@ -11,7 +11,7 @@ import pytest
 from overture.integrations.marketo.errors import MarketoError
 from overture.integrations.marketo.schemas import AttributeSpec, CustomActivity, CustomActivityTypeSpec
 
-from .client_support import Clock, calls_to, marketo
+from .client_support import Clock, StartMarketo, calls_to, marketo
 
 LEADS = "/rest/v1/leads.json"
 AT = datetime(2025, 1, 15, 11, 30, tzinfo=UTC)
@@ -24,8 +24,8 @@ ENGAGED = CustomActivityTypeSpec(
 )
 
 
-def test_leads_are_upserted_300_a_call_with_one_result_per_lead_in_order() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_leads_are_upserted_300_a_call_with_one_result_per_lead_in_order(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         existing = fake.add_lead(email="lead-0005@example.com", firstName="Old")
         leads = [{"email": f"lead-{i:04d}@example.com", "firstName": f"Lead {i}"} for i in range(650)]
         results = client.sync_leads(leads)
@@ -41,8 +41,8 @@ def test_leads_are_upserted_300_a_call_with_one_result_per_lead_in_order() -> No
         assert fake.lead(existing)["firstName"] == "Lead 5"  # type: ignore[index]
 
 
-def test_a_lead_marketo_skips_comes_back_skipped_with_its_reason_in_its_place() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_a_lead_marketo_skips_comes_back_skipped_with_its_reason_in_its_place(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         fake.add_lead(email="here@example.com")
         results = client.sync_leads([{"email": "new@example.com"}, {"email": "here@example.com"}], action="createOnly")
     assert [result.status for result in results] == ["created", "skipped"]
@@ -50,9 +50,11 @@ def test_a_lead_marketo_skips_comes_back_skipped_with_its_reason_in_its_place() 
 
 
 @pytest.mark.parametrize("code", ["606", "615"])
-def test_a_rate_or_concurrency_refusal_is_waited_out_and_the_lead_written_once(code: str) -> None:
+def test_a_rate_or_concurrency_refusal_is_waited_out_and_the_lead_written_once(
+    start_marketo: StartMarketo, code: str
+) -> None:
     clock = Clock()
-    with marketo(clock) as (fake, client):
+    with marketo(start_marketo, clock) as (fake, client):
         client.authenticate()
         fake.fail_next(code, times=2, path=LEADS)
         results = client.sync_leads([{"email": "once@example.com"}])
@@ -62,8 +64,8 @@ def test_a_rate_or_concurrency_refusal_is_waited_out_and_the_lead_written_once(c
         assert calls_to(fake, LEADS) == 3
 
 
-def test_a_refusal_that_lasts_past_the_attempts_says_so() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_a_refusal_that_lasts_past_the_attempts_says_so(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         client.authenticate()
         fake.fail_next("606", times=10, path=LEADS)
         with pytest.raises(MarketoError) as refused:
@@ -73,9 +75,9 @@ def test_a_refusal_that_lasts_past_the_attempts_says_so() -> None:
     assert refused.value.endpoint == "POST /rest/v1/leads.json"
 
 
-def test_a_server_error_on_an_upsert_is_retried_and_the_lead_written_once() -> None:
+def test_a_server_error_on_an_upsert_is_retried_and_the_lead_written_once(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock) as (fake, client):
+    with marketo(start_marketo, clock) as (fake, client):
         client.authenticate()
         fake.fail_http_next(502, path=LEADS)
         results = client.sync_leads([{"email": "gateway@example.com"}])
@@ -83,9 +85,9 @@ def test_a_server_error_on_an_upsert_is_retried_and_the_lead_written_once() -> N
         assert clock.sleeps == [2.0]
 
 
-def test_a_server_error_on_adding_activities_is_reported_not_sent_again() -> None:
+def test_a_server_error_on_adding_activities_is_reported_not_sent_again(start_marketo: StartMarketo) -> None:
     clock = Clock()
-    with marketo(clock) as (fake, client):
+    with marketo(start_marketo, clock) as (fake, client):
         lead = fake.add_lead(email="ann@example.com")
         client.authenticate()
         fake.fail_http_next(503, path="/rest/v1/activities/external.json")
@@ -95,15 +97,15 @@ def test_a_server_error_on_adding_activities_is_reported_not_sent_again() -> Non
         assert clock.sleeps == []
 
 
-def test_a_server_error_on_a_read_is_retried() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_a_server_error_on_a_read_is_retried(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         client.authenticate()
         fake.fail_http_next(500, times=2, path="describe2")
         assert client.describe_leads().fields
 
 
-def test_companies_are_upserted_by_external_id_and_read_back_by_it() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_companies_are_upserted_by_external_id_and_read_back_by_it(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         results = client.sync_companies([{"externalCompanyId": "ACME-1", "company": "Acme"}])
         again = client.sync_companies([{"externalCompanyId": "ACME-1", "company": "Acme Inc"}])
         found = list(client.get_companies("externalCompanyId", ["ACME-1"], ["company"]))
@@ -111,8 +113,8 @@ def test_companies_are_upserted_by_external_id_and_read_back_by_it() -> None:
     assert [company["company"] for company in found] == ["Acme Inc"]
 
 
-def test_a_custom_activity_type_is_created_given_attributes_approved_and_listed() -> None:
-    with marketo(Clock()) as (_, client):
+def test_a_custom_activity_type_is_created_given_attributes_approved_and_listed(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (_, client):
         draft = client.create_custom_activity_type(ENGAGED)
         client.add_custom_activity_attributes(
             ENGAGED.api_name, [AttributeSpec("pageUrl", "Page URL", "link"), AttributeSpec("status", "Status")]
@@ -126,8 +128,10 @@ def test_a_custom_activity_type_is_created_given_attributes_approved_and_listed(
     assert types["Engaged with a Dialogue"] == approved.id
 
 
-def test_custom_activities_are_added_and_one_for_an_unknown_lead_is_skipped_with_its_errors() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_custom_activities_are_added_and_one_for_an_unknown_lead_is_skipped_with_its_errors(
+    start_marketo: StartMarketo,
+) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         lead = fake.add_lead(email="visitor@example.com")
         client.create_custom_activity_type(ENGAGED)
         client.add_custom_activity_attributes(ENGAGED.api_name, [AttributeSpec("pageUrl", "Page URL", "link")])
@@ -144,8 +148,8 @@ def test_custom_activities_are_added_and_one_for_an_unknown_lead_is_skipped_with
     assert len(written) == 1 and written[0]["leadId"] == lead
 
 
-def test_program_statuses_are_set_and_a_lead_already_past_it_is_skipped() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_program_statuses_are_set_and_a_lead_already_past_it_is_skipped(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         ann, bob = fake.add_lead(email="ann@example.com"), fake.add_lead(email="bob@example.com")
         client.set_program_status(1001, "Attended", [bob])
         results = client.set_program_status(1001, "Registered", [ann, bob])
@@ -155,8 +159,8 @@ def test_program_statuses_are_set_and_a_lead_already_past_it_is_skipped() -> Non
     assert members == {ann: "Registered", bob: "Attended"}
 
 
-def test_leads_are_added_to_and_removed_from_a_static_list() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_leads_are_added_to_and_removed_from_a_static_list(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         ann, bob = fake.add_lead(email="ann@example.com"), fake.add_lead(email="bob@example.com")
         added = client.add_to_list(2001, [ann, bob, 999_999])
         removed = client.remove_from_list(2001, [ann])
@@ -166,8 +170,8 @@ def test_leads_are_added_to_and_removed_from_a_static_list() -> None:
     assert members == {bob}
 
 
-def test_an_activity_with_a_naive_date_is_refused_before_anything_is_sent() -> None:
-    with marketo(Clock()) as (fake, client):
+def test_an_activity_with_a_naive_date_is_refused_before_anything_is_sent(start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock()) as (fake, client):
         with pytest.raises(ValueError, match="activity_date must be an aware datetime"):
             client.add_custom_activities([CustomActivity(1, datetime(2025, 1, 15, 11, 30), 100001, "Pricing")])
         assert fake.calls == []
