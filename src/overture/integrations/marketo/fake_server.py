@@ -50,7 +50,11 @@ def handler_for(handle: Handle) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            self._send(answer)
+            try:
+                self._send(answer)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up first (a slow answer injected past its deadline): normal here, not an error.
+                self.close_connection = True
 
         def _discard(self, length: int) -> None:
             while length > 0:
