@@ -20,6 +20,7 @@ ARCHITECTURE = ROOT / "docs" / "architecture.md"
 LAYERS = {
     "settings": 0, "db": 0, "http": 0, "errors": 0, "logs": 0, "signals": 0, "group_commit": 0, "__init__": 0,
     "client_addresses": 0,
+    "sealing": 0,
     "people": 1, "mail": 1, "users": 1, "sites": 1,
     "dialogues": 2, "activities": 2, "calendars": 2, "programs": 2,
     "targeting": 3, "scheduling": 3,

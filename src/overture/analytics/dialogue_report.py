@@ -1,7 +1,7 @@
 """A dialogue's report: its figures with Dynamic Chat's definitions (docs/reports.md), by day in the viewer's time
 zone, and the funnel of its cards. The figures are read from the rollups (analytics/rollups.py: by dialogue,
-version and UTC hour), the funnel from the dialogue's conversations (by dialogue and start: an index of
-conversations).
+version and UTC hour), the funnel from its own (analytics/funnel_rollups.py: by dialogue, version and the UTC hour
+its conversations started), over the same hours.
 
 Nothing here counts previews: the admin's dialogue tests run on the pure engine and the appearance preview answers
 the widget itself, so neither writes a conversation or an activity.
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from overture.analytics.funnel import funnel, funnel_meetings
 from overture.analytics.models import ReportHour
-from overture.analytics.rollups import HOUR
+from overture.analytics.rollup_sql import HOUR
 from overture.analytics.schemas import DialogueReport, Figures
 from overture.dialogues import service as dialogues
 from overture.dialogues.models import Dialogue, DialogueVersion
@@ -136,7 +136,6 @@ def dialogue_report(
     chosen_period = period(first, last, zone, now)
     dialogue = dialogues.get(session, key)
     chosen = _version_row(session, dialogue, version)
-    start, end = chosen_period.bounds()
 
     total = Tally()
     daily = {day: Tally() for day in chosen_period.days()}
@@ -152,8 +151,8 @@ def dialogue_report(
         zone=chosen_period.zone_name,
         **total.figures().model_dump(),
         daily={day: tally.figures() for day, tally in daily.items()},
-        funnel=funnel(session, dialogue, chosen, start, end),
-        funnel_meetings=funnel_meetings(session, dialogue, chosen, start, end),
+        funnel=funnel(session, dialogue, chosen, chosen_period.hours()),
+        funnel_meetings=funnel_meetings(session, dialogue, chosen, chosen_period.hours()),
     )
 
 

@@ -2,34 +2,27 @@
 how many stopped there, which answer they chose at each card of buttons or options, and, after the cards, how many
 booked a meeting and how many of those meetings were held.
 
-Read from what the conversations store: `cards` and `last_card` (written at every turn), the transcript of their
-`state` for the answers (a visitor's answer is the label they were shown, matched back to the card's choices), and
-the meetings booked in them. A conversation whose person was deleted for privacy keeps its cards and meeting but not
-its transcript: it counts in every step except the answers.
+Summed from the funnel's rollups (funnel_rollups.py: by dialogue, version and the UTC hour the conversations
+started), over the same hours as the dialogue's figures (`dialogue_report.Period.hours`). Counted from what the
+conversations store: `cards` and `last_card` (written at every turn), the transcript of their `state` for the
+answers (answers.py), and the meetings booked in them. A conversation whose person was deleted for privacy keeps
+its cards and meeting but not its transcript: counted after the deletion, it counts in every step but the answers.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from overture.analytics.answers import Choices
+from overture.analytics.models import ReportFunnelCard, ReportFunnelMeetings
 from overture.analytics.schemas import AnswerCount, FunnelMeetings, FunnelStep
 from overture.conversations.models import Conversation
 from overture.dialogues import service as dialogues
 from overture.dialogues.models import Dialogue, DialogueVersion
-from overture.scheduling.models import Meeting
-
-# A `{{ }}` token of a personalised label ("Yes, {{ person.first_name }}"): anything may stand in its place.
-_TOKEN = re.compile(r"\{\{.*?\}\}", re.DOTALL)
-# Conversations are read in batches: a long period of a busy dialogue is never held in memory at once.
-_BATCH = 1000
 
 
 def flow_cards(session: Session, dialogue: Dialogue, chosen: DialogueVersion | None) -> list[str]:
@@ -70,31 +63,32 @@ def started_in(
 
 
 def funnel(
-    session: Session, dialogue: Dialogue, chosen: DialogueVersion | None, start: datetime, end: datetime
+    session: Session, dialogue: Dialogue, chosen: DialogueVersion | None, hours: tuple[datetime, datetime]
 ) -> list[FunnelStep]:
-    """For each card, the conversations started in [start, end) that entered it, those that stopped there without
-    completing (dismissed, dropped, or still waiting for the visitor), and at a card of choices, which they chose."""
+    """For each card, the conversations started in the UTC hours [first, end) that entered it, those that stopped
+    there without completing (dismissed, dropped, or still waiting for the visitor), and at a card of choices,
+    which they chose."""
     reached: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     chosen_answers: Counter[tuple[str, str]] = Counter()
-    choices = _Choices(session)
-    statement: Select[Any] = select(
-        Conversation.cards,
-        Conversation.last_card,
-        Conversation.status,
-        Conversation.version_id,
-        Conversation.flow_version_ids,
-        Conversation.state["transcript"].label("transcript"),
-    ).where(*started_in(dialogue, chosen, start, end))
-    for cards, last_card, status, version_id, flow_version_ids, transcript in _batched(session, statement):
-        reached.update(cards or [])
-        if status != "completed" and last_card is not None:
-            dropped[last_card] += 1
-        versions = _Versions(version_id, flow_version_ids or {})
-        chosen_answers.update(set(_answers(choices, versions, transcript or [])))
+    statement = select(
+        ReportFunnelCard.card,
+        func.sum(ReportFunnelCard.reached),
+        func.sum(ReportFunnelCard.dropped),
+    ).where(*_counted(ReportFunnelCard, dialogue, chosen, hours))
+    for card, card_reached, card_dropped in session.execute(statement.group_by(ReportFunnelCard.card)):
+        reached[card] += card_reached or 0
+        dropped[card] += card_dropped or 0
+    answered = select(ReportFunnelCard.card, ReportFunnelCard.answers).where(
+        *_counted(ReportFunnelCard, dialogue, chosen, hours), ReportFunnelCard.answers.is_not(None)
+    )
+    for card, answers in session.execute(answered):
+        for label, count in (answers or {}).items():
+            chosen_answers[card, label] += count
 
     listed = flow_cards(session, dialogue, chosen)
     listed_version = _listed_version(session, dialogue, chosen)
+    choices = Choices(session)
     others = sorted(set(reached) - set(listed), key=lambda card: (-reached[card], card))
     return [
         FunnelStep(
@@ -108,117 +102,34 @@ def funnel(
 
 
 def funnel_meetings(
-    session: Session, dialogue: Dialogue, chosen: DialogueVersion | None, start: datetime, end: datetime
+    session: Session, dialogue: Dialogue, chosen: DialogueVersion | None, hours: tuple[datetime, datetime]
 ) -> FunnelMeetings:
-    """The conversations started in [start, end) that booked a meeting (whatever became of it since), and of those,
-    the ones whose meeting was held and the ones marked no-show."""
-    # The conversations as a subquery, not a join: SQLite then reads them by their index once and the meetings
-    # once, where a join scanned the meetings for each conversation (13 s at 360,000 conversations).
-    started = Meeting.conversation_id.in_(select(Conversation.id).where(*started_in(dialogue, chosen, start, end)))
-    by_status = {
-        status: count
-        for status, count in session.execute(
-            select(Meeting.status, func.count(func.distinct(Meeting.conversation_id)))
-            .where(started)
-            .group_by(Meeting.status)
-        )
-    }
-    booked = session.scalar(select(func.count(func.distinct(Meeting.conversation_id))).where(started))
-    return FunnelMeetings(booked=booked or 0, held=by_status.get("held", 0), no_show=by_status.get("no_show", 0))
+    """The conversations started in the UTC hours [first, end) that booked a meeting (whatever became of it since),
+    and of those, the ones whose meeting was held and the ones marked no-show."""
+    booked, held, no_show = session.execute(
+        select(
+            func.sum(ReportFunnelMeetings.booked),
+            func.sum(ReportFunnelMeetings.held),
+            func.sum(ReportFunnelMeetings.no_show),
+        ).where(*_counted(ReportFunnelMeetings, dialogue, chosen, hours))
+    ).one()
+    return FunnelMeetings(booked=booked or 0, held=held or 0, no_show=no_show or 0)
 
 
-def _batched(session: Session, statement: Select[Any]) -> Iterator[Any]:
-    yield from session.execute(statement.execution_options(yield_per=_BATCH))
-
-
-# --- the answers chosen -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Choice:
-    """A button or option: its label in the document's default language, and the texts a visitor may have been
-    shown for it (each language's, personalised ones as patterns)."""
-
-    label: str
-    shown: tuple[re.Pattern[str], ...]
-
-    def matches(self, text: str) -> bool:
-        return any(pattern.fullmatch(text) for pattern in self.shown)
-
-
-@dataclass(frozen=True)
-class _Versions:
-    """The versions one conversation runs on: its dialogue's, and each called flow's by key."""
-
-    dialogue: int
-    flows: dict[str, int]
-
-    def of(self, ref: str) -> tuple[int | None, str]:
-        """The version holding the card `ref` ("card", or "flowkey:card"), and the card's key in it."""
-        flow, _, card = ref.rpartition(":")
-        return (self.flows.get(flow) if flow else self.dialogue), card
-
-
-class _Choices:
-    """The choices of each card of each version, read once per version."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.documents: dict[int, dict[str, Any] | None] = {}
-        self.cards: dict[tuple[int, str], list[_Choice]] = {}
-
-    def of(self, version_id: int | None, card: str) -> list[_Choice]:
-        if version_id is None:
-            return []
-        if (version_id, card) not in self.cards:
-            self.cards[(version_id, card)] = self._read(version_id, card)
-        return self.cards[(version_id, card)]
-
-    def _read(self, version_id: int, card: str) -> list[_Choice]:
-        if version_id not in self.documents:
-            version = self.session.get(DialogueVersion, version_id)
-            self.documents[version_id] = version.document if version is not None else None
-        document = self.documents[version_id]
-        if document is None:
-            return []
-        found = document.get("flow", {}).get("cards", {}).get(card) or {}
-        language = document.get("language") or "en"
-        labels = [button.get("label") for button in found.get("buttons") or []]
-        labels += [_option_label(option) for option in found.get("options") or []]
-        return [_choice(label, language) for label in labels if label]
-
-
-def _option_label(option: Any) -> Any:
-    return option.get("label") if isinstance(option, dict) and "label" in option else option
-
-
-def _choice(label: str | dict[str, str], language: str) -> _Choice:
-    texts = [label] if isinstance(label, str) else list(label.values())
-    default = label if isinstance(label, str) else label.get(language, next(iter(label.values()), ""))
-    return _Choice(label=default, shown=tuple(_pattern(text) for text in texts))
-
-
-def _pattern(text: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(part) for part in _TOKEN.split(text)), re.DOTALL)
-
-
-def _answers(choices: _Choices, versions: _Versions, transcript: Iterable[Any]) -> Iterator[tuple[str, str]]:
-    """(card, label) of each choice the visitor made and kept (an answer undone by going back or starting over is
-    marked retracted). A typed answer a picklist refused matches no choice and is left out."""
-    for entry in transcript:
-        if not isinstance(entry, dict) or entry.get("role") != "visitor" or entry.get("retracted"):
-            continue
-        ref = str(entry.get("card") or "")
-        version_id, card = versions.of(ref)
-        text = str(entry.get("text") or "")
-        for choice in choices.of(version_id, card):
-            if choice.matches(text):
-                yield ref, choice.label
-                break
+def _counted(
+    model: type[ReportFunnelCard] | type[ReportFunnelMeetings],
+    dialogue: Dialogue,
+    chosen: DialogueVersion | None,
+    hours: tuple[datetime, datetime],
+) -> list[ColumnElement[bool]]:
+    conditions = [model.dialogue_id == dialogue.id, model.hour >= hours[0], model.hour < hours[1]]
+    if chosen is not None:
+        conditions.append(model.version_id == chosen.id)
+    return conditions
 
 
 def _answer_counts(
-    card: str, chosen: Counter[tuple[str, str]], choices: _Choices, listed: DialogueVersion | None
+    card: str, chosen: Counter[tuple[str, str]], choices: Choices, listed: DialogueVersion | None
 ) -> list[AnswerCount]:
     """The card's choices in the listed version's order (those nobody chose included), then any other label chosen
     at this card (an older version's), most chosen first."""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from overture.db import Base, UTCDateTime
 
 PAGE_LENGTH = 500
+CARD_LENGTH = 200  # conversations.last_card's length
 COUNTS = ("conversations", "triggered", "engaged", "completed", "dismissed", "people_acquired", "meetings_booked")
 PAGE_COUNTS = ("triggered", "engaged", "people_acquired")
 
@@ -117,10 +118,44 @@ class ReportPerson(Base):
     page: Mapped[str] = mapped_column(String(PAGE_LENGTH))
 
 
+class ReportFunnelCard(Base):
+    """A dialogue's funnel at one card, over the conversations started in one UTC hour on one version: how many
+    entered the card, how many stopped there without completing, and which answer they chose there."""
+
+    __tablename__ = "report_funnel_cards"
+    __table_args__ = (Index("ix_report_funnel_cards_hour", "hour"),)
+
+    dialogue_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    card: Mapped[str] = mapped_column(String(CARD_LENGTH), primary_key=True)  # "card", or "flowkey:card"
+    reached: Mapped[int] = mapped_column(Integer, default=0)
+    dropped: Mapped[int] = mapped_column(Integer, default=0)
+    # Label (in the default language) -> conversations that chose it; NULL at a card where none was chosen.
+    answers: Mapped[dict[str, int] | None] = mapped_column(JSON(none_as_null=True), default=None)
+
+
+class ReportFunnelMeetings(Base):
+    """The conversations started in one UTC hour on one version of a dialogue that booked a meeting, and of those
+    the ones whose meeting was held or marked no-show: the end of the funnel."""
+
+    __tablename__ = "report_funnel_meetings"
+    __table_args__ = (Index("ix_report_funnel_meetings_hour", "hour"),)
+
+    dialogue_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0)
+    no_show: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ReportCheckpoint(Base):
-    """How far the rollups have read: the newest activity and conversation ids seen at `at`. Catching up reads what
-    came after the newest checkpoint; the periodic run reads again from one at least `rollups.SAFETY` old, because
-    on PostgreSQL a row can commit after rows with higher ids were already read."""
+    """How far the rollups have read: the newest activity and conversation ids seen at `at`, and for the funnel, the
+    newest change of a conversation and of a meeting read (their `updated_at`, then id: conversations change at
+    every answer, meetings when held or cancelled). Catching up reads what came after the newest checkpoint; the
+    periodic run reads again from one at least `rollups.SAFETY` old, because on PostgreSQL a row can commit after
+    rows with higher ids (or later changes) were already read."""
 
     __tablename__ = "report_checkpoints"
 
@@ -128,6 +163,10 @@ class ReportCheckpoint(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     activity_id: Mapped[int] = mapped_column(Integer)
     conversation_id: Mapped[int] = mapped_column(Integer)
+    conversation_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    conversation_changed_id: Mapped[int] = mapped_column(Integer, default=0)
+    meeting_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    meeting_changed_id: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # Every table of rollups (figures by hour or day, the people acquired): what retention keeps as long as outcomes.
@@ -139,4 +178,6 @@ ROLLUP_TABLES: tuple[type[Base], ...] = (
     ReportPageTotalHour,
     ReportPageDay,
     ReportPerson,
+    ReportFunnelCard,
+    ReportFunnelMeetings,
 )

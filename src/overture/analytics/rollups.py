@@ -18,30 +18,23 @@ the people acquired (their person row, the hash of their email) and the capture 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    ColumnElement,
-    Table,
     and_,
-    bindparam,
     delete,
     func,
-    insert,
-    literal_column,
     select,
     text,
-    type_coerce,
 )
 from sqlalchemy.orm import Session
 
 from overture.activities.models import Activity
 from overture.activities.service import ActivityType
+from overture.analytics import funnel_rollups
 from overture.analytics.models import (
     COUNTS,
     PAGE_COUNTS,
@@ -55,10 +48,21 @@ from overture.analytics.models import (
     ReportPerson,
     ReportTotalHour,
 )
+from overture.analytics.rollup_sql import (
+    HOUR,
+    Hours,
+    delete_spans,
+    hour_sql,
+    hour_start,
+    in_batches,
+    insert_rows,
+    run,
+    spans_of,
+    table_of,
+)
 from overture.conversations.models import Conversation
-from overture.db import Database, UTCDateTime
+from overture.db import Database
 
-HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 # How long a transaction may stay open between taking its activity ids and committing (they take seconds), and the
 # longest pause of the periodic run: that run reads again what was recorded in the last 2 x SAFETY, so a row that
@@ -82,10 +86,7 @@ _GOAL = ActivityType.goal_reached.value
 _CAPTURE = ActivityType.field_captured.value
 _COUNTED_TYPES = [*_FIGURE_OF, _GOAL, _CAPTURE]
 _PAGE_TYPES = [ActivityType.dialogue_triggered.value, ActivityType.dialogue_engaged.value]
-_BATCH = 5_000  # values in one IN list (SQLite's limit on bound parameters is 32,766)
 _LOCK = 740_014  # PostgreSQL advisory lock: one catch-up at a time
-
-Hours = dict[int, tuple[datetime, datetime]]  # dialogue id -> [first hour, end) to count again
 
 
 def page_of(url: str | None) -> str:
@@ -93,33 +94,21 @@ def page_of(url: str | None) -> str:
     return (url or "").split("#", 1)[0].split("?", 1)[0][:PAGE_LENGTH]
 
 
-def hour_start(instant: datetime) -> datetime:
-    return instant.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def _hour_sql(session: Session, column: Any) -> ColumnElement[datetime]:
-    """The UTC hour an instant falls in, computed by the database. Literals, not bound parameters: PostgreSQL
-    matches a GROUP BY expression to the selected one by its text."""
-    if session.get_bind().dialect.name == "sqlite":
-        expression = func.strftime(literal_column("'%Y-%m-%d %H:00:00'"), column)
-    else:
-        expression = func.date_trunc(literal_column("'hour'"), func.timezone(literal_column("'UTC'"), column))
-    return type_coerce(expression, UTCDateTime())
-
-
 # --- catching up ------------------------------------------------------------------------------------------------
 
 
 def behind(session: Session) -> int:
-    """How many activity (or conversation) ids were recorded after the newest checkpoint: a count of ids, not of
-    rows. Ids given again after a purge of every row (SQLite) count from the first."""
+    """How many activity (or conversation) ids were recorded after the newest checkpoint (a count of ids, not of
+    rows; ids given again after a purge of every row, on SQLite, count from the first), or how many conversations
+    and meetings changed since, counted up to LIVE_LIMIT: whichever is more."""
     newest = _newest_checkpoint(session)
     top = session.scalar(select(func.max(Activity.id))) or 0
     top_conversation = session.scalar(select(func.max(Conversation.id))) or 0
-    read, read_conversation = (newest.activity_id, newest.conversation_id) if newest is not None else (0, 0)
+    read = _Read.of(newest)
     return max(
-        top - (read if read <= top else 0),
-        top_conversation - (read_conversation if read_conversation <= top_conversation else 0),
+        top - (read.activity_id if read.activity_id <= top else 0),
+        top_conversation - (read.conversation_id if read.conversation_id <= top_conversation else 0),
+        funnel_rollups.count_changes(session, read.conversations_changed, read.meetings_changed, LIVE_LIMIT + 1),
     )
 
 
@@ -160,9 +149,41 @@ def _newest_checkpoint(session: Session) -> ReportCheckpoint | None:
     return session.scalar(select(ReportCheckpoint).order_by(ReportCheckpoint.id.desc()).limit(1))
 
 
-def _start(session: Session, now: datetime, again: bool) -> tuple[int, int]:
-    """The ids already read: the newest checkpoint's, or (again) the newest one at least 2 x SAFETY old (else
-    the oldest kept); nothing read yet: 0."""
+@dataclass(frozen=True)
+class _Read:
+    """How far a checkpoint read: activity and conversation ids, and the changes of conversations and meetings."""
+
+    activity_id: int = 0
+    conversation_id: int = 0
+    conversations_changed: funnel_rollups.Position = funnel_rollups.Position()
+    meetings_changed: funnel_rollups.Position = funnel_rollups.Position()
+
+    @classmethod
+    def of(cls, checkpoint: ReportCheckpoint | None) -> _Read:
+        if checkpoint is None:
+            return cls()
+        return cls(
+            checkpoint.activity_id,
+            checkpoint.conversation_id,
+            funnel_rollups.Position(checkpoint.conversation_changed_at, checkpoint.conversation_changed_id),
+            funnel_rollups.Position(checkpoint.meeting_changed_at, checkpoint.meeting_changed_id),
+        )
+
+    def checkpoint(self, now: datetime) -> ReportCheckpoint:
+        return ReportCheckpoint(
+            at=now,
+            activity_id=self.activity_id,
+            conversation_id=self.conversation_id,
+            conversation_changed_at=self.conversations_changed.at,
+            conversation_changed_id=self.conversations_changed.id,
+            meeting_changed_at=self.meetings_changed.at,
+            meeting_changed_id=self.meetings_changed.id,
+        )
+
+
+def _start(session: Session, now: datetime, again: bool) -> _Read:
+    """What was already read: the newest checkpoint's, or (again) the newest one at least 2 x SAFETY old (else
+    the oldest kept); nothing read yet: nothing."""
     checkpoint = _newest_checkpoint(session)
     if again:
         checkpoint = session.scalar(
@@ -171,31 +192,37 @@ def _start(session: Session, now: datetime, again: bool) -> tuple[int, int]:
             .order_by(ReportCheckpoint.id.desc())
             .limit(1)
         ) or session.scalar(select(ReportCheckpoint).order_by(ReportCheckpoint.id).limit(1))
-    return (checkpoint.activity_id, checkpoint.conversation_id) if checkpoint is not None else (0, 0)
+    return _Read.of(checkpoint)
 
 
 def _step(session: Session, now: datetime, *, again: bool) -> tuple[bool, int]:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
-    first_activity, first_conversation = _start(session, now, again)
+    first = _start(session, now, again)
     top_activity = session.scalar(select(func.max(Activity.id))) or 0
     top_conversation = session.scalar(select(func.max(Conversation.id))) or 0
     # SQLite gives the ids of the newest rows again once they are deleted (a purge of every row): read from the
     # first then, or the new rows would never be read.
-    first_activity = 0 if top_activity < first_activity else first_activity
-    first_conversation = 0 if top_conversation < first_conversation else first_conversation
+    first_activity = 0 if top_activity < first.activity_id else first.activity_id
+    first_conversation = 0 if top_conversation < first.conversation_id else first.conversation_id
     last_activity = min(top_activity, first_activity + CHUNK)
     last_conversation = min(
         top_conversation, first_conversation + CHUNK, _conversations_of(session, first_activity, last_activity)
     )
     hours = _count(session, (first_activity, last_activity), (first_conversation, last_conversation))
-    newest = _newest_checkpoint(session)
-    reached = (max(last_activity, first_activity), max(last_conversation, first_conversation))
-    if newest is None or (newest.activity_id, newest.conversation_id) != reached or again:
-        session.add(ReportCheckpoint(at=now, activity_id=reached[0], conversation_id=reached[1]))
+    changes = funnel_rollups.read_changes(session, first.conversations_changed, first.meetings_changed)
+    funnel_rollups.count_spans(session, spans_of(changes.touched))
+    reached = _Read(
+        max(last_activity, first_activity),
+        max(last_conversation, first_conversation),
+        changes.conversations,
+        changes.meetings,
+    )
+    if reached != _Read.of(_newest_checkpoint(session)) or again:
+        session.add(reached.checkpoint(now))
         session.flush()
     _forget_old_checkpoints(session, now)
-    done = reached[0] >= top_activity and reached[1] >= top_conversation
+    done = reached.activity_id >= top_activity and reached.conversation_id >= top_conversation and changes.done
     return done, sum(1 for _ in hours)
 
 
@@ -228,8 +255,8 @@ def _count(session: Session, activities: tuple[int, int], conversations: tuple[i
     """Counts again every (dialogue, hour) of the activities and conversations with ids in (first, last]."""
     touched: dict[int, set[datetime]] = defaultdict(set)
     if activities[1] > activities[0]:
-        hour = _hour_sql(session, Activity.occurred_at)
-        for dialogue_id, at in _run(
+        hour = hour_sql(session, Activity.occurred_at)
+        for dialogue_id, at in run(
             session,
             select(Activity.dialogue_id, hour)
             .where(
@@ -243,8 +270,8 @@ def _count(session: Session, activities: tuple[int, int], conversations: tuple[i
             touched[dialogue_id or 0].add(at)  # never 0: the query skips activities without a dialogue
         _acquire(session, activities)
     if conversations[1] > conversations[0]:
-        hour = _hour_sql(session, Conversation.started_at)
-        for dialogue_id, at in _run(
+        hour = hour_sql(session, Conversation.started_at)
+        for dialogue_id, at in run(
             session,
             select(Conversation.dialogue_id, hour)
             .where(Conversation.id > conversations[0], Conversation.id <= conversations[1])
@@ -253,7 +280,7 @@ def _count(session: Session, activities: tuple[int, int], conversations: tuple[i
             touched[dialogue_id].add(at)
     if not touched:
         return []
-    spans: Hours = {dialogue: (min(hours), max(hours) + HOUR) for dialogue, hours in touched.items()}
+    spans = spans_of(touched)
     _count_hours(session, spans)
     _count_sums(session, spans)
     return [(dialogue, at) for dialogue, hours in touched.items() for at in hours]
@@ -264,7 +291,7 @@ def _acquire(session: Session, activities: tuple[int, int]) -> None:
     when none of its keys was acquired by the dialogue before. A capture already in the ledger is skipped, so
     reading it again changes nothing."""
     captured = Activity.attributes["field"].as_string()
-    captures = _run(
+    captures = run(
         session,
         select(
             Activity.id,
@@ -288,7 +315,7 @@ def _acquire(session: Session, activities: tuple[int, int]) -> None:
     if not captures:
         return
     done = set(
-        _in_batches(
+        in_batches(
             session,
             lambda ids: select(ReportPerson.activity_id).where(ReportPerson.activity_id.in_(ids)),
             [row[0] for row in captures],
@@ -298,7 +325,7 @@ def _acquire(session: Session, activities: tuple[int, int]) -> None:
     wanted = {key for keys in keys_of.values() for key in keys}
     known = {
         (dialogue_id, key)
-        for dialogue_id, key in _in_batches(
+        for dialogue_id, key in in_batches(
             session, lambda keys: select(ReportPerson.dialogue_id, ReportPerson.key).where(ReportPerson.key.in_(keys)),
             sorted(wanted),
         )
@@ -315,7 +342,7 @@ def _acquire(session: Session, activities: tuple[int, int]) -> None:
                  "hour": hour_start(occurred_at), "page": page_of(page_url)}
             )  # fmt: skip
     if added:
-        _insert(session, ReportPerson, added)
+        insert_rows(session, ReportPerson, added)
 
 
 def _keys(activity_id: int, person_id: int | None, email: str | None) -> list[str]:
@@ -325,25 +352,6 @@ def _keys(activity_id: int, person_id: int | None, email: str | None) -> list[st
     if email:
         keys.append("e:" + hashlib.sha256(email.strip().casefold().encode()).hexdigest())
     return keys
-
-
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def _run(session: Session, statement: Any, parameters: Any = None) -> Any:
-    """Runs a statement on the session's connection: rows come back as plain tuples, without the ORM's layer
-    (the catch-up of a large log reads and writes millions of them)."""
-    return session.connection().execute(statement, parameters)
-
-
-def _in_batches(session: Session, statement: Any, values: Sequence[Any]) -> Iterable[Any]:
-    for start in range(0, len(values), _BATCH):
-        batch = values[start : start + _BATCH]
-        rows = _run(session, statement(batch))
-        yield from (row[0] if len(row) == 1 else tuple(row) for row in rows)
 
 
 def _count_hours(session: Session, spans: Hours) -> None:
@@ -359,10 +367,10 @@ def _count_hours(session: Session, spans: Hours) -> None:
         first, last = spans[dialogue_id]
         return first <= at < last
 
-    hour = _hour_sql(session, Activity.occurred_at)
+    hour = hour_sql(session, Activity.occurred_at)
     version = func.coalesce(Conversation.version_id, 0)
     in_span = and_(Activity.dialogue_id.in_(dialogues), Activity.occurred_at >= start, Activity.occurred_at < end)
-    for dialogue_id, at, version_id, kind, goal, count in _run(
+    for dialogue_id, at, version_id, kind, goal, count in run(
         session,
         select(
             Activity.dialogue_id, hour, version, Activity.type, Activity.attributes["goal"].as_string(), func.count()
@@ -378,7 +386,7 @@ def _count_hours(session: Session, spans: Hours) -> None:
             figures[dialogue_id, at, version_id]  # noqa: B018 (the hour has a row, even with goals only)
         else:
             figures[dialogue_id, at, version_id][_FIGURE_OF[kind]] += count
-    for dialogue_id, at, page_url, kind, count in _run(
+    for dialogue_id, at, page_url, kind, count in run(
         session,
         select(Activity.dialogue_id, hour, Conversation.page_url, Activity.type, func.count())
         .join(Conversation, Conversation.id == Activity.conversation_id)
@@ -387,7 +395,7 @@ def _count_hours(session: Session, spans: Hours) -> None:
     ):
         if dialogue_id is not None and inside(dialogue_id, at) and page_of(page_url):
             pages[dialogue_id, at, page_of(page_url)][_FIGURE_OF[kind]] += count
-    for dialogue_id, at, version_id, page, count in _run(session, 
+    for dialogue_id, at, version_id, page, count in run(session, 
         select(ReportPerson.dialogue_id, ReportPerson.hour, ReportPerson.version_id, ReportPerson.page,
                func.count(func.distinct(ReportPerson.activity_id)))
         .where(ReportPerson.dialogue_id.in_(dialogues), ReportPerson.hour >= start, ReportPerson.hour < end)
@@ -397,8 +405,8 @@ def _count_hours(session: Session, spans: Hours) -> None:
             figures[dialogue_id, at, version_id]["people_acquired"] += count
             if page:
                 pages[dialogue_id, at, page]["people_acquired"] += count
-    started = _hour_sql(session, Conversation.started_at)
-    for dialogue_id, at, version_id, count in _run(
+    started = hour_sql(session, Conversation.started_at)
+    for dialogue_id, at, version_id, count in run(
         session,
         select(Conversation.dialogue_id, started, Conversation.version_id, func.count())
         .where(Conversation.dialogue_id.in_(dialogues), Conversation.started_at >= start, Conversation.started_at < end)
@@ -408,49 +416,19 @@ def _count_hours(session: Session, spans: Hours) -> None:
             figures[dialogue_id, at, version_id]["conversations"] += count
 
     for model in (ReportHour, ReportPageHour):
-        _delete_spans(session, _table(model), spans)
+        delete_spans(session, table_of(model), spans)
     if figures:
-        _insert(session, 
+        insert_rows(session, 
             ReportHour,
             [{"dialogue_id": d, "hour": at, "version_id": v, **{name: counts[name] for name in COUNTS},
               "goals": dict(goals[d, at, v])} for (d, at, v), counts in figures.items()],
         )  # fmt: skip
     if pages:
-        _insert(session, 
+        insert_rows(session, 
             ReportPageHour,
             [{"dialogue_id": d, "hour": at, "page": page, **{name: counts[name] for name in PAGE_COUNTS}}
              for (d, at, page), counts in pages.items()],
         )  # fmt: skip
-
-
-def _delete_spans(session: Session, table: Table, spans: Hours) -> None:
-    """Deletes each dialogue's rows of `table` in its span. PostgreSQL takes every span in one statement (one
-    DELETE per dialogue, 500 a step, took a third of a big catch-up); SQLite runs one prepared statement per span."""
-    if session.get_bind().dialect.name == "postgresql":
-        dialogues = list(spans)
-        _run(
-            session,
-            text(
-                f"DELETE FROM {table.name} AS counted"  # a table of ours, never input
-                " USING unnest(CAST(:dialogues AS integer[]), CAST(:firsts AS timestamptz[]),"
-                " CAST(:lasts AS timestamptz[])) AS span(dialogue_id, first, last)"
-                " WHERE counted.dialogue_id = span.dialogue_id AND counted.hour >= span.first"
-                " AND counted.hour < span.last"
-            ),
-            {
-                "dialogues": dialogues,
-                "firsts": [spans[dialogue][0] for dialogue in dialogues],
-                "lasts": [spans[dialogue][1] for dialogue in dialogues],
-            },
-        )
-        return
-    _run(
-        session,
-        delete(table).where(
-            table.c.dialogue_id == bindparam("d"), table.c.hour >= bindparam("first"), table.c.hour < bindparam("last")
-        ),
-        [{"d": dialogue, "first": first, "last": last} for dialogue, (first, last) in spans.items()],
-    )
 
 
 def _count_sums(session: Session, spans: Hours) -> None:
@@ -465,7 +443,7 @@ def _count_sums(session: Session, spans: Hours) -> None:
 
     totals = {
         at: dict(zip(COUNTS, counts, strict=True))
-        for at, *counts in _run(
+        for at, *counts in run(
             session,
             select(ReportHour.hour, *sums)
             .where(ReportHour.hour >= start, ReportHour.hour < end)
@@ -473,7 +451,7 @@ def _count_sums(session: Session, spans: Hours) -> None:
         )
     }
     total_goals: dict[datetime, Counter[str]] = defaultdict(Counter)
-    for at, goals in _run(
+    for at, goals in run(
         session, select(ReportHour.hour, ReportHour.goals).where(ReportHour.hour >= start, ReportHour.hour < end)
     ):
         total_goals[at].update(goals or {})
@@ -486,7 +464,7 @@ def _count_sums(session: Session, spans: Hours) -> None:
 
     dialogues = sorted(spans)
     days: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
-    for dialogue_id, at, *counts in _run(
+    for dialogue_id, at, *counts in run(
         session,
         select(ReportHour.dialogue_id, ReportHour.hour, *[getattr(ReportHour, name) for name in COUNTS]).where(
             ReportHour.dialogue_id.in_(dialogues), ReportHour.hour >= day_start, ReportHour.hour < day_end
@@ -505,7 +483,7 @@ def _count_sums(session: Session, spans: Hours) -> None:
     page_sums = [func.sum(getattr(ReportPageHour, name)) for name in PAGE_COUNTS]
     page_totals = [
         {"hour": at, "page": page, **dict(zip(PAGE_COUNTS, counts, strict=True))}
-        for at, page, *counts in _run(
+        for at, page, *counts in run(
             session,
             select(ReportPageHour.hour, ReportPageHour.page, *page_sums)
             .where(ReportPageHour.hour >= start, ReportPageHour.hour < end)
@@ -519,7 +497,7 @@ def _count_sums(session: Session, spans: Hours) -> None:
         page_totals,
     )
     page_days: dict[tuple[date, str], Counter[str]] = defaultdict(Counter)
-    for at, page, *counts in _run(session, 
+    for at, page, *counts in run(session, 
         select(ReportPageTotalHour.hour, ReportPageTotalHour.page,
                *[getattr(ReportPageTotalHour, name) for name in PAGE_COUNTS])
         .where(ReportPageTotalHour.hour >= day_start, ReportPageTotalHour.hour < day_end)
@@ -534,28 +512,5 @@ def _count_sums(session: Session, spans: Hours) -> None:
 
 
 def _replace(session: Session, removal: Any, table: Any, rows: list[dict[str, Any]]) -> None:
-    _run(session, removal)
-    _insert(session, table, rows)
-
-
-def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Inserts the rows. PostgreSQL takes them as one array per column in one statement (a step writes some
-    100,000 rows: one by one took longer than counting them); SQLite runs one prepared statement per row."""
-    if not rows:
-        return
-    table = _table(model)
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
-        _run(session, insert(table), rows)
-        return
-    names = list(rows[0])
-    arrays = {}
-    for name in names:
-        values = [row[name] for row in rows]
-        arrays[name] = [json.dumps(value) for value in values] if isinstance(table.c[name].type, JSON) else values
-    types = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names)
-    _run(
-        session,
-        text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({types})"),
-        arrays,
-    )
+    run(session, removal)
+    insert_rows(session, table, rows)

@@ -31,6 +31,9 @@ class Conversation(Base):
         # A person's conversations newest first; the inbox's search reads those of the people it found by it,
         # without reading the rows (migration 0017).
         Index("ix_conversations_person_started_at", "person_id", "started_at", "id"),
+        # The reports' funnel counts again the hours of the conversations that changed since it last read
+        # (analytics/funnel_rollups.py, migration 0022).
+        Index("ix_conversations_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -190,6 +190,8 @@ class Meeting(Base):
     __table_args__ = (
         Index("ix_meetings_agent_starts", "agent_id", "starts_at"),
         Index("ix_meetings_starts_at", "starts_at"),
+        # The reports' funnel counts again the hours of the conversations whose meeting changed (migration 0022).
+        Index("ix_meetings_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
