@@ -20,6 +20,7 @@ from overture.cli.common import (
 )
 from overture.cli.demo import demo
 from overture.cli.dialogues import dialogues_group
+from overture.cli.integrations import integrations_group
 from overture.cli.people import people_group
 from overture.cli.purge import purge_command
 from overture.cli.tables import print_table
@@ -202,6 +203,7 @@ def users_list() -> None:
 
 main.add_command(demo)
 main.add_command(dialogues_group)
+main.add_command(integrations_group)
 main.add_command(people_group)
 main.add_command(purge_command)
 main.add_command(targeting_group)

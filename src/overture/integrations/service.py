@@ -91,6 +91,7 @@ def connect(session: Session, account: Account, *, by: str, now: datetime, secre
     """Stores a checked `account` as its integration's connection (step 2): connected by `by` (a user's email, or
     "command line") at `now`, the secret sealed, the fields it read and the proposed mapping."""
     module = module_of(account.integration)
+    schema = field_schema(session)  # read first: a new row must not be flushed half-filled
     row = find(session, account.integration)
     if row is None:
         row = IntegrationConnection(name=account.integration, mapping={}, remote_fields={})
@@ -100,7 +101,7 @@ def connect(session: Session, account: Account, *, by: str, now: datetime, secre
     row.settings = dict(account.settings)
     row.secret = sealing.seal(secret_key, SECRETS, account.secret)
     row.remote_fields = _stored_fields(account.fields)
-    row.mapping = module.propose_mapping(account.fields, field_schema(session), previous)
+    row.mapping = module.propose_mapping(account.fields, schema, previous)
     row.connected_by, row.connected_at = by[:320], now
     row.disconnected_at = row.disconnected_by = None
     row.checked_at, row.check_ok, row.check_message = now, True, account.message[:1000]
