@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url, text
 
+from integrations.connect_support import SECRET, closed_port_url, form, running_marketo, world
 from overture.db import Database
 from overture.errors import Conflict, InvalidInput
 from overture.integrations import service
@@ -18,8 +19,6 @@ from overture.integrations.marketo.client import MarketoClient
 from overture.integrations.models import IntegrationConnection
 from overture.people import custom_fields
 from overture.settings import Settings
-
-from integrations.connect_support import SECRET, closed_port_url, form, running_marketo, world
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 LATER = datetime(2026, 3, 16, 9, 30, tzinfo=UTC)
