@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from integrations.connect_support import SECRET, running_marketo
 from overture.cli import main
 from overture.db import Database
 from overture.integrations import service
 from overture.integrations.marketo.fake import FakeMarketo
-
-from integrations.connect_support import SECRET, running_marketo
 
 
 def run(env: dict[str, str], *args: str, input: str | None = None) -> Result:
@@ -23,8 +22,12 @@ def run(env: dict[str, str], *args: str, input: str | None = None) -> Result:
 
 @pytest.fixture
 def env(database_url: str, tmp_path: Path, db: Database) -> dict[str, str]:
-    return {"OVERTURE_DATABASE_URL": database_url, "OVERTURE_DATA_DIR": str(tmp_path / "data"),
-            "OVERTURE_SECRET_KEY": "cli-secret-key-" + "z" * 32, "OVERTURE_INTEGRATIONS_PRIVATE_ADDRESSES": "true"}  # fmt: skip
+    return {
+        "OVERTURE_DATABASE_URL": database_url,
+        "OVERTURE_DATA_DIR": str(tmp_path / "data"),
+        "OVERTURE_SECRET_KEY": "cli-secret-key-" + "z" * 32,
+        "OVERTURE_INTEGRATIONS_PRIVATE_ADDRESSES": "true",
+    }
 
 
 @pytest.fixture
