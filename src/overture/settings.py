@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     calendar_private_addresses: bool = Field(
         default=False, description="Let CalDAV and ICS feed URLs reach private addresses (a server on your LAN)."
     )
+    integrations_private_addresses: bool = Field(
+        default=False,
+        description="Let an integration's API URL reach a private address (a fake Marketo on this machine, a proxy "
+        "on your LAN).",
+    )
     raw_data_retention_days: int = Field(
         default=90,
         ge=0,

@@ -66,6 +66,7 @@ from overture.web.pages import (
     experiments,
     fields,
     home,
+    integrations,
     landing_pages,
     meeting_links,
     meetings,
@@ -205,6 +206,7 @@ def create_app(settings: Settings, *, start_jobs: bool | None = None) -> FastAPI
         reports,
         experiments,
         webhooks,
+        integrations,
         areas,
     ):
         app.include_router(pages.router)

@@ -16,11 +16,11 @@ router = page_router()
 
 # What each area will hold, told to the person who opens it today.
 UPCOMING: dict[Area, str] = {
-    Area.integrations: "Marketo and automations.",
+    Area.integrations: "more integrations.",
 }
 # What each area already holds: (label, page).
 READY: dict[Area, list[tuple[str, str]]] = {
-    Area.integrations: [("Webhooks", "/admin/integrations/webhooks")],
+    Area.integrations: [("Webhooks", "/admin/integrations/webhooks"), ("Marketo", "/admin/integrations/marketo")],
 }
 
 

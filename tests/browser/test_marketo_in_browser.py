@@ -1,0 +1,69 @@
+"""The Marketo page in Chromium, on a desktop and a phone: an admin opens Marketo from the Integrations area,
+connects the fake Marketo (first with a wrong secret, refused beside the form), and sees the status and the
+proposed field mapping; axe-core finds nothing to fix and nothing is wider than the screen. Screenshots:
+marketo-*.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from integrations.connect_support import SECRET, running_marketo
+from overture.settings import Settings
+
+from pages import axe_violations, shoot, sign_in
+from support import Personas
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The fake Marketo listens on 127.0.0.1: the operator's setting lets integrations reach it."""
+    return settings.model_copy(update={"integrations_private_addresses": True})
+
+
+@pytest.mark.parametrize(("name", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
+def test_an_admin_connects_the_fake_marketo_and_sees_the_status_and_the_mapping(
+    browser: Browser,
+    live_server: str,
+    personas: Personas,
+    screenshots: Path,
+    name: str,
+    viewport: dict[str, int],
+) -> None:
+    context = browser.new_context(base_url=live_server, viewport=viewport, bypass_csp=True)  # type: ignore[arg-type]
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        with running_marketo() as fake:
+            sign_in(page, personas.alice.email, personas.alice.password)
+            page.goto("/admin/integrations")
+            page.get_by_role("link", name="Marketo").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Marketo")
+            assert axe_violations(page) == []
+            page.get_by_label("REST base URL").fill(fake.url)
+            page.get_by_label("Client id").fill("overture")
+            page.get_by_label("Client secret").fill("not-the-secret")
+            page.get_by_role("button", name="Connect Marketo").click()
+            expect(page.locator("#client_secret-problem")).to_contain_text("Marketo refused the client id")
+            expect(page.get_by_label("Client id")).to_have_value("overture")
+            shoot(page, screenshots, f"marketo-refused-{name}.png")
+            assert axe_violations(page) == []
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+            page.get_by_label("Client secret").fill(SECRET)
+            page.get_by_role("button", name="Connect Marketo").click()
+            expect(page.get_by_text("29 lead fields and 14 company fields can be read").first).to_be_visible()
+            expect(page.get_by_role("heading", name="Status")).to_be_visible()
+            expect(page.get_by_text("No sync has run yet.")).to_be_visible()
+            expect(page.get_by_role("combobox", name="Email Address")).to_have_value("person.email")
+            expect(page.get_by_role("combobox", name="First Name")).to_have_value("person.first_name")
+            shoot(page, screenshots, f"marketo-connected-{name}.png")
+            assert axe_violations(page) == []
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    finally:
+        context.close()
