@@ -52,6 +52,7 @@ MODEL_MODULES = (
     "overture.analytics.models",
     "overture.webhooks.models",
     "overture.automations.models",
+    "overture.integrations.marketo.sync_models",
 )
 
 
