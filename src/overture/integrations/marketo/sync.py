@@ -161,6 +161,8 @@ def sync_marketo(
 
 def _plan(db: Database, start: datetime, now: datetime, full: bool) -> None:
     """The windows of the initial sync (fixed at its first run) and the rows of the other phases."""
+    now = now.replace(microsecond=0)  # Marketo takes whole seconds: no window may shrink to nothing
+    start = start.replace(microsecond=0)
     with db.write() as session:
         if full:
             session.execute(delete(MarketoSyncState).where(MarketoSyncState.phase.in_(("leads", "companies"))))
