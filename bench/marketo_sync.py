@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scratch import scratch_database  # noqa: E402
-
 from overture.db import Database, migrate  # noqa: E402
 from overture.http import HttpClient  # noqa: E402
 from overture.integrations.marketo.client import MarketoClient  # noqa: E402
 from overture.integrations.marketo.limits import Limits, SlidingWindow  # noqa: E402
 from overture.integrations.marketo.sync import sync_marketo  # noqa: E402
+
+from scratch import scratch_database  # noqa: E402
 
 SERVE_FAKE = textwrap.dedent(
     """
@@ -65,11 +65,11 @@ def run(url: str, fake_url: str, leads: int, companies: int) -> None:
     seconds = time.perf_counter() - began
     db.dispose()
     records = summary.leads.created + summary.leads.updated + summary.companies.created + summary.companies.updated
-    print(f"leads: {summary.leads.created:,} created, {summary.leads.skipped:,} skipped (of {leads:,})")
-    print(f"companies: {summary.companies.created:,} created (of {companies:,})")
-    print(f"total time: {seconds:,.1f} s; {records / seconds:,.0f} records per second")
-    print(f"peak memory: {_peak_mb():,.0f} MB")
-    print(f"ratio: {seconds / 180:.2f} of the 3-minute target, {_peak_mb() / 500:.2f} of the 500 MB one")
+    print(f"leads: {summary.leads.created:,} created, {summary.leads.skipped:,} skipped (of {leads:,})")  # noqa: T201
+    print(f"companies: {summary.companies.created:,} created (of {companies:,})")  # noqa: T201
+    print(f"total time: {seconds:,.1f} s; {records / seconds:,.0f} records per second")  # noqa: T201
+    print(f"peak memory: {_peak_mb():,.0f} MB")  # noqa: T201
+    print(f"ratio: {seconds / 180:.2f} of the 3-minute target, {_peak_mb() / 500:.2f} of the 500 MB one")  # noqa: T201
 
 
 def main() -> None:
