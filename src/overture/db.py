@@ -53,6 +53,7 @@ MODEL_MODULES = (
     "overture.webhooks.models",
     "overture.automations.models",
     "overture.integrations.models",
+    "overture.integrations.marketo.sync_models",
 )
 
 

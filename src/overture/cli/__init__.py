@@ -23,6 +23,7 @@ from overture.cli.dialogues import dialogues_group
 from overture.cli.integrations import integrations_group
 from overture.cli.people import people_group
 from overture.cli.purge import purge_command
+from overture.cli.sync import sync_group
 from overture.cli.tables import print_table
 from overture.cli.targeting import targeting_group
 from overture.db import Database, current_revision, head_revision, migrate, utcnow
@@ -206,4 +207,5 @@ main.add_command(dialogues_group)
 main.add_command(integrations_group)
 main.add_command(people_group)
 main.add_command(purge_command)
+main.add_command(sync_group)
 main.add_command(targeting_group)
