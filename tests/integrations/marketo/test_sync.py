@@ -25,7 +25,7 @@ from overture.integrations.marketo.sync import sync_marketo
 from overture.integrations.marketo.sync_models import IntegrationRecord, MarketoSyncSkip, MarketoSyncState
 from overture.people.models import Company, Person
 
-from .client_support import START, Clock, calls_to, marketo
+from .client_support import START, Clock, StartMarketo, calls_to, marketo
 
 SINCE = START - timedelta(days=740)  # the fake's leads were created over the two years before START
 LEADS, COMPANIES, BATCH = 1500, 40, 200
@@ -52,9 +52,11 @@ def person(db: Database, email: str) -> Person:
 EXACT = (LEADS, COMPANIES, 0, LEADS + COMPANIES)
 
 
-def test_a_full_sync_creates_every_lead_and_company_once_with_each_person_in_their_company(db: Database) -> None:
+def test_a_full_sync_creates_every_lead_and_company_once_with_each_person_in_their_company(
+    db: Database, start_marketo: StartMarketo
+) -> None:
     seen: list[tuple[str, int, int | None]] = []
-    with marketo(Clock(), leads=LEADS, companies=COMPANIES) as (fake, client):
+    with marketo(start_marketo, Clock(), leads=LEADS, companies=COMPANIES) as (fake, client):
         summary = sync_marketo(db, client, start=SINCE, batch_rows=BATCH, progress=lambda *args: seen.append(args))
         first = fake.lead(1)
     assert (summary.leads.created, summary.companies.created, summary.leads.skipped) == (LEADS, COMPANIES, 0)
@@ -69,8 +71,8 @@ def test_a_full_sync_creates_every_lead_and_company_once_with_each_person_in_the
     assert max(done for phase, done, _ in seen if phase == "leads") == LEADS
 
 
-def test_running_the_sync_again_in_full_creates_nothing_twice(db: Database) -> None:
-    with marketo(Clock(), leads=LEADS, companies=COMPANIES) as (_, client):
+def test_running_the_sync_again_in_full_creates_nothing_twice(db: Database, start_marketo: StartMarketo) -> None:
+    with marketo(start_marketo, Clock(), leads=LEADS, companies=COMPANIES) as (_, client):
         sync_marketo(db, client, start=SINCE, batch_rows=BATCH)
         again = sync_marketo(db, client, start=SINCE, batch_rows=BATCH, full=True)
     assert (again.leads.created, again.companies.created) == (0, 0)
@@ -79,9 +81,9 @@ def test_running_the_sync_again_in_full_creates_nothing_twice(db: Database) -> N
 
 
 def test_rate_and_concurrency_refusals_and_server_errors_on_the_way_still_end_with_the_exact_records(
-    db: Database,
+    db: Database, start_marketo: StartMarketo
 ) -> None:
-    with marketo(Clock(), leads=LEADS, companies=COMPANIES) as (fake, client):
+    with marketo(start_marketo, Clock(), leads=LEADS, companies=COMPANIES) as (fake, client):
         fake.fail_next("606", times=2, path="/bulk/")
         fake.fail_next("615", times=2, path="/rest/v1/companies")
         fake.fail_http_next(502, times=2, path="file.json")
@@ -92,9 +94,9 @@ def test_rate_and_concurrency_refusals_and_server_errors_on_the_way_still_end_wi
 
 
 def test_a_failed_bulk_export_stops_with_marketos_reason_and_the_next_run_completes_from_the_checkpoint(
-    db: Database,
+    db: Database, start_marketo: StartMarketo
 ) -> None:
-    with marketo(Clock(), leads=LEADS, companies=COMPANIES) as (fake, client):
+    with marketo(start_marketo, Clock(), leads=LEADS, companies=COMPANIES) as (fake, client):
         fake.fail_next_bulk_job("Export failed: internal error")
         with pytest.raises(ExportFailed, match="internal error"):
             sync_marketo(db, client, start=SINCE, batch_rows=BATCH)
@@ -138,10 +140,10 @@ KILLED_IN_THE_THIRD_BATCH = textwrap.dedent(
 
 
 def test_a_sync_killed_in_the_middle_of_a_bulk_file_resumes_from_its_checkpoint_and_ends_with_the_exact_records(
-    db: Database, database_url: str
+    db: Database, database_url: str, start_marketo: StartMarketo
 ) -> None:
     # Few windows hold all the leads, so that a file has more than three batches.
-    with marketo(Clock(), leads=LEADS, companies=COMPANIES) as (fake, client):
+    with marketo(start_marketo, Clock(), leads=LEADS, companies=COMPANIES) as (fake, client):
         killed = subprocess.run(
             [sys.executable, "-c", KILLED_IN_THE_THIRD_BATCH, database_url, fake.url, START.isoformat(),
              SINCE.isoformat(), "50"],
@@ -177,9 +179,11 @@ def captured(db: Database, email: str, field: str, value: Any, at: Any) -> None:
         )  # fmt: skip
 
 
-def test_a_value_captured_in_chat_after_marketos_last_change_wins_and_an_older_one_gives_way(db: Database) -> None:
+def test_a_value_captured_in_chat_after_marketos_last_change_wins_and_an_older_one_gives_way(
+    db: Database, start_marketo: StartMarketo
+) -> None:
     clock = Clock()
-    with marketo(clock, leads=300, companies=10) as (fake, client):
+    with marketo(start_marketo, clock, leads=300, companies=10) as (fake, client):
         sync_marketo(db, client, start=SINCE, batch_rows=BATCH)
         newer, older = fake.lead(1), fake.lead(2)
         assert newer is not None and older is not None
@@ -194,9 +198,11 @@ def test_a_value_captured_in_chat_after_marketos_last_change_wins_and_an_older_o
     assert person(db, older["email"]).first_name == "FromMarketo"
 
 
-def test_a_lead_created_after_the_initial_sync_arrives_with_the_next_run_in_its_company(db: Database) -> None:
+def test_a_lead_created_after_the_initial_sync_arrives_with_the_next_run_in_its_company(
+    db: Database, start_marketo: StartMarketo
+) -> None:
     clock = Clock()
-    with marketo(clock, leads=300, companies=10) as (fake, client):
+    with marketo(start_marketo, clock, leads=300, companies=10) as (fake, client):
         sync_marketo(db, client, start=SINCE, batch_rows=BATCH)
         company = fake.company(3)
         assert company is not None
@@ -212,8 +218,10 @@ def test_a_lead_created_after_the_initial_sync_arrives_with_the_next_run_in_its_
     assert counts(db)[:2] == (301, 10)
 
 
-def test_records_that_cannot_be_applied_are_skipped_with_their_reason_and_the_others_synced(db: Database) -> None:
-    with marketo(Clock(), leads=300, companies=10) as (fake, client):
+def test_records_that_cannot_be_applied_are_skipped_with_their_reason_and_the_others_synced(
+    db: Database, start_marketo: StartMarketo
+) -> None:
+    with marketo(start_marketo, Clock(), leads=300, companies=10) as (fake, client):
         bad_email = fake.add_lead(email="not-an-email", firstName="Bo", createdAt="2024-06-01T00:00:00Z")
         long_title = fake.add_lead(email="long@acme.example", title="T" * 300, createdAt="2024-06-02T00:00:00Z")
         summary = sync_marketo(db, client, start=SINCE, batch_rows=BATCH)
