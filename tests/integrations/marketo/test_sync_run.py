@@ -4,7 +4,7 @@ its next step (and a new connect that resumes there), and clients of one instanc
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,9 @@ from overture.db import Database
 from overture.integrations import marketo, service
 from overture.integrations.accounts import Stored
 from overture.integrations.marketo.sync import SyncStopped
+from overture.integrations.marketo.sync_models import MarketoSyncState
 from overture.integrations.marketo.sync_run import SyncBusy, one_at_a_time, run, run_job
+from overture.jobs import create_jobs
 from overture.people.models import Person
 from overture.settings import Settings
 
@@ -129,3 +131,18 @@ def test_clients_of_one_marketo_instance_share_its_limits_and_another_instance_h
         )
     assert one.limits is same.limits
     assert other.limits is not one.limits
+
+
+def test_the_marketo_job_is_due_every_five_minutes_and_does_nothing_while_marketo_is_not_connected(
+    settings: Settings, db: Database
+) -> None:
+    jobs = create_jobs(settings, db)
+    periodic = jobs.sync_marketo.task_class()
+    assert [periodic.validate_datetime(datetime(2025, 3, 14, 15, minute)) for minute in (0, 4, 5)] == [
+        True,
+        False,
+        True,
+    ]
+    jobs.sync_marketo.call_local()
+    with db.read() as session:
+        assert session.scalars(select(MarketoSyncState)).all() == []
