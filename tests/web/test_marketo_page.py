@@ -157,7 +157,7 @@ def test_the_page_and_its_json_show_the_sync_phase_counts_last_error_and_skipped
         with clocked_world(settings, clock) as world:
             run_job(db, world)
     page = client.get(PAGE).text
-    assert "Failed</span>\n  Lead changes." in page
+    assert "Failed</span>\n  Lead changes (the initial sync is done)." in page
     assert "60 created, 0 updated, 1 skipped" in page and "4 created, 0 updated, 0 skipped" in page
     assert '<dd id="sync-error">Marketo did not let Overture start reading activities' in page
     assert f"<td>Lead {bad}</td><td>email: &#39;nobody@&#39; is not a valid email address.</td>" in page

@@ -31,7 +31,11 @@ from overture.integrations.marketo.sync_models import IntegrationRecord, Marketo
 
 SHOWN_SKIPS = 20
 LEADS, COMPANIES, CHANGES = "leads", "companies", "changes"
-PHASE_LABELS = {LEADS: "Initial sync: leads", COMPANIES: "Initial sync: companies", CHANGES: "Lead changes"}
+PHASE_LABELS = {
+    LEADS: "Initial sync: leads",
+    COMPANIES: "Initial sync: companies",
+    CHANGES: "Lead changes (the initial sync is done)",
+}
 RUNNING, FAILED, DONE = "running", "failed", "done"
 STATE_LABELS = {RUNNING: "In progress", FAILED: "Failed", DONE: "Up to date"}
 
