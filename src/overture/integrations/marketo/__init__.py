@@ -7,7 +7,9 @@ schemas.py (Marketo's answers as pydantic models) and errors.py (what can go wro
 mapping.py, Marketo's lead and company fields mapped to Overture's fields (pure); fake.py, a local fake of the
 Marketo REST and Bulk APIs for tests, the demo and benchmarks (with fake_data.py, the generated data set;
 fake_store.py, its records; fake_endpoints.py and fake_outbound.py, the REST endpoints; fake_bulk.py, the bulk lead
-extract; fake_server.py, its HTTP server). More to come: the inbound sync, the outbound writes.
+extract; fake_server.py, its HTTP server); sync.py, the inbound sync, run on the stored connection by sync_run.py
+(the command line, the periodic job, "Sync now"), its status for the page in status.py. Every client of one
+instance in a process shares its limits (`shared_limits`). More to come: the outbound writes.
 """
 
 from __future__ import annotations
