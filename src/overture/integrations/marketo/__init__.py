@@ -7,7 +7,10 @@ schemas.py (Marketo's answers as pydantic models) and errors.py (what can go wro
 mapping.py, Marketo's lead and company fields mapped to Overture's fields (pure); fake.py, a local fake of the
 Marketo REST and Bulk APIs for tests, the demo and benchmarks (with fake_data.py, the generated data set;
 fake_store.py, its records; fake_endpoints.py and fake_outbound.py, the REST endpoints; fake_bulk.py, the bulk lead
-extract; fake_server.py, its HTTP server). More to come: the inbound sync, the outbound writes.
+extract; fake_server.py, its HTTP server); sync.py, the inbound sync of leads and companies (initial by bulk export,
+then lead changes), with csv_stream.py (the export file read as a stream), leads_import.py (leads and companies
+applied to people), lead_changes.py and sync_models.py (what was synced, the checkpoints, the skipped records).
+More to come: Marketo activities in, the outbound writes.
 """
 
 from __future__ import annotations
