@@ -1,15 +1,24 @@
 """The audience fields of Marketo activities (activity.marketo.*): validation accepts them with the operators and
-within_days of the other activity fields and names them when one is misspelt."""
+within_days of the other activity fields and names them when one is misspelt; `contains` finds a text within the
+names Marketo gives (email names, page addresses)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
+from overture.dialogues.document import Condition
 from overture.dialogues.validation import validate
 from overture.errors import Problem
 from overture.people.fields import ACTIVITY_FIELDS, FieldSchema
+from overture.targeting.conditions import compile_condition, evaluate
+from overture.targeting.facts import ActivityFact, VisitorFacts
+
+NOW = datetime(2026, 3, 17, 10, 0, tzinfo=UTC)
+CONDITION: TypeAdapter[Condition] = TypeAdapter(Condition)
 
 
 def problems(audience: dict[str, Any]) -> list[Problem]:
@@ -48,3 +57,19 @@ def test_a_condition_on_a_marketo_activity_names_what_its_values_are_when_the_va
             "audience.value", "The operator 'equals' on activity.marketo.filled_out_form needs one of its form names."
         )
     ]
+
+
+def holds(condition: dict[str, Any], facts: list[ActivityFact]) -> bool:
+    parsed = CONDITION.validate_python(condition)
+    walked = evaluate(parsed, {}, now=NOW, activities=facts)
+    assert compile_condition(parsed)(VisitorFacts(activities=facts), NOW) is walked
+    return walked
+
+
+def test_contains_finds_the_text_within_an_email_name_in_the_days_asked_for() -> None:
+    clicked = [ActivityFact("marketo.clicked_email", "Spring Webinar Invite.Email 1", NOW - timedelta(days=3))]
+    webinar = {"field": "activity.marketo.clicked_email", "op": "contains", "value": "webinar"}
+    assert holds({**webinar, "within_days": 7}, clicked) is True
+    assert holds({**webinar, "within_days": 2}, clicked) is False
+    assert holds({**webinar, "value": "Newsletter"}, clicked) is False
+    assert holds({**webinar, "op": "equals"}, clicked) is False, "equals takes the whole name"
