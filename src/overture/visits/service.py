@@ -284,6 +284,8 @@ def _fact(
         name = str(attributes.get("url", ""))
     elif kind == "field.captured":
         name = str(attributes.get("field", ""))
+    elif "subject" in attributes:  # recorded by an integration (a Marketo email clicked...): what it is about
+        name = str(attributes["subject"])
     else:
         name = targeting.dialogue_keys.get(dialogue_id, "") if dialogue_id is not None else ""
     return ActivityFact(type=kind, name=name, at=at, session_number=session)
