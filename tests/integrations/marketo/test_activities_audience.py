@@ -10,7 +10,9 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from overture.activities.models import Activity
 from overture.db import Database
+from overture.dialogues.models import Dialogue
 from overture.integrations.marketo.activities_import import import_activities
 from overture.integrations.marketo.sync import sync_marketo
 from overture.people.models import Person, VisitorIdentity
@@ -74,3 +76,33 @@ def test_a_dialogue_for_those_who_clicked_a_webinar_email_this_week_shows_to_the
         shown_to_bob = visit(client, bob_browser)["dialogue"]
     assert shown_to_ann is not None and shown_to_ann["key"] == "webinar-follow-up"
     assert shown_to_bob is None
+
+
+def test_hundreds_of_marketo_page_visits_never_hide_a_dialogue_completed_in_chat_from_targeting(
+    client: TestClient, db: Database
+) -> None:
+    intro = {"key": "intro", "name": "Intro", "site": "www",
+             "flow": {"start": "hi", "cards": {"hi": {"say": "Hello", "end": True}}}}  # fmt: skip
+    welcome_back = {**intro, "key": "welcome-back", "name": "Welcome back",
+                    "audience": {"field": "activity.completed", "op": "equals", "value": "intro"}}  # fmt: skip
+    publish(db, intro)
+    publish(db, welcome_back)
+    with time_machine.travel(START, tick=False):
+        browser = visit(client)["visitor_id"]
+    with db.write() as session:
+        person = session.scalar(
+            select(Person).join(VisitorIdentity, VisitorIdentity.person_id == Person.id)
+            .where(VisitorIdentity.visitor_id == browser)
+        )  # fmt: skip
+        assert person is not None
+        intro_id = session.scalar(select(Dialogue.id).where(Dialogue.key == "intro"))
+        session.add(Activity(person_id=person.id, type="dialogue.completed", occurred_at=START - timedelta(days=2),
+                             session_number=1, dialogue_id=intro_id, attributes={}))  # fmt: skip
+        session.add_all(
+            Activity(person_id=person.id, type="marketo.visited_web_page", session_number=0, attributes={
+                "subject": f"https://www.example.com/blog/{n}"}, occurred_at=START - timedelta(hours=1, minutes=n))
+            for n in range(600)
+        )  # fmt: skip
+    with time_machine.travel(START, tick=False):
+        shown = visit(client, browser)["dialogue"]
+    assert shown is not None and shown["key"] == "welcome-back"
