@@ -36,8 +36,8 @@ from overture.people.fields import FieldSchema, FieldSpec
 NAME = "marketo"
 LABEL = "Marketo"
 SUMMARY = (
-    "Reads Marketo's leads, companies and activities into Overture and writes what visitors tell the chat back to "
-    "Marketo, through Marketo's REST and Bulk APIs."
+    "Reads Marketo's leads, companies and activities into Overture through Marketo's REST and Bulk APIs, so "
+    "dialogues can target what people did in Marketo. (Writing chat activity back to Marketo is not built yet.)"
 )
 FORM = ConnectForm(
     heading="Connect Marketo",
