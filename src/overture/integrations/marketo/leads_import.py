@@ -192,7 +192,9 @@ def record_skips(
 
 
 @dataclass
-class _Lead:
+class Lead:
+    """A lead whose values fit their fields: what applying it needs."""
+
     remote_id: str
     values: dict[str, Any]
     updated_at: datetime | None
@@ -200,10 +202,11 @@ class _Lead:
     company_remote_id: str | None
 
 
-def _checked_leads(
+def checked_leads(
     records: Sequence[Values], mapping: Mapping[str, str], schema: FieldSchema, counts: Counts
-) -> list[_Lead]:
-    leads: list[_Lead] = []
+) -> list[Lead]:
+    """The records that can be applied, as leads; the others are counted in `counts` as skipped, with why."""
+    leads: list[Lead] = []
     for record in records:
         remote_id = (record.get("id") or "").strip()
         if not remote_id.isdigit() or len(remote_id) > REMOTE_ID_LENGTH:
@@ -217,23 +220,14 @@ def _checked_leads(
             counts.skips.append((remote_id, problem))
             continue
         updated, created = remote_time(record.get("updatedAt")), remote_time(record.get("createdAt"))
-        leads.append(_Lead(remote_id, values, updated, created, company_key))
+        leads.append(Lead(remote_id, values, updated, created, company_key))
     return leads
 
 
-def apply_leads(
-    session: Session,
-    records: Sequence[Values],
-    mapping: Mapping[str, str],
-    schema: FieldSchema,
-    now: datetime,
-) -> Counts:
-    """Applies Marketo leads (each with at least `id`, and `updatedAt`, `createdAt`, `externalCompanyId` when
-    exported) in the caller's transaction, as the module says. A lead of a company already synced joins it; the
-    others wait for the companies phase (`link_people`), or, without an `externalCompanyId`, join the company of
-    their email's domain as a visitor giving that email would."""
-    counts = Counts()
-    leads = _checked_leads(records, mapping, schema, counts)
+def apply_leads_one_by_one(session: Session, leads: Sequence[Lead], counts: Counts, now: datetime) -> list[str]:
+    """Applies checked leads through the ORM, a person at a time, in the caller's transaction, counting into
+    `counts`; returns the remote ids applied or found unchanged. The path of a lead mapping that writes company
+    fields (`set_field` makes a company for a person without one); `leads_bulk.py` applies the others."""
     links = records_of(session, LEAD, [lead.remote_id for lead in leads])
     companies = records_of(session, COMPANY, [lead.company_remote_id for lead in leads if lead.company_remote_id])
     people = {
@@ -310,8 +304,7 @@ def apply_leads(
                 for item in new_links
             ],
         )
-    record_skips(session, LEAD, counts.skips, applied, now)
-    return counts
+    return applied
 
 
 def apply_companies(

@@ -48,6 +48,7 @@ from overture.integrations.marketo.client import MarketoClient
 from overture.integrations.marketo.csv_stream import row_batches
 from overture.integrations.marketo.errors import ExportFailed, MarketoFailure
 from overture.integrations.marketo.lead_changes import apply_changes
+from overture.integrations.marketo.leads_bulk import apply_leads
 from overture.integrations.marketo.leads_import import (
     COMPANY,
     COMPANY_KEY,
@@ -55,7 +56,6 @@ from overture.integrations.marketo.leads_import import (
     LEAD,
     Counts,
     apply_companies,
-    apply_leads,
     records_of,
     text_of,
 )
