@@ -45,6 +45,7 @@ from overture.db import Database
 from overture.errors import OvertureError
 from overture.integrations.marketo.bulk import MAX_WINDOW
 from overture.integrations.marketo.client import MarketoClient
+from overture.integrations.marketo.companies_bulk import apply_companies
 from overture.integrations.marketo.csv_stream import row_batches
 from overture.integrations.marketo.errors import ExportFailed, MarketoFailure
 from overture.integrations.marketo.lead_changes import apply_changes
@@ -55,7 +56,6 @@ from overture.integrations.marketo.leads_import import (
     INTEGRATION,
     LEAD,
     Counts,
-    apply_companies,
     records_of,
     text_of,
 )
