@@ -94,7 +94,7 @@ def _checked(
 def _companies(session: Session, ids: Sequence[int]) -> dict[int, _Company]:
     if not ids:
         return {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(_COMPANIES.c.id, *(_COMPANIES.c[name] for name in _READ)).where(_COMPANIES.c.id.in_(ids))
     )
     return {row[0]: _Company(row[0], dict(zip(_READ, row[1:], strict=True))) for row in rows}
@@ -113,7 +113,7 @@ def apply_companies(
     checked = _checked(records, mapping, schema, counts)
     links = {
         row[0]: (row[1], row[2], row[3])
-        for row in session.execute(
+        for row in session.connection().execute(
             select(_LINKS.c.remote_id, _LINKS.c.id, _LINKS.c.company_id, _LINKS.c.remote_updated_at).where(
                 _LINKS.c.integration == INTEGRATION,
                 _LINKS.c.kind == COMPANY,
@@ -122,7 +122,9 @@ def apply_companies(
         )
     }
     domains = sorted({item.values["company.domain"] for item in checked if item.values.get("company.domain")})
-    rows = session.execute(select(_DOMAINS.c.domain, _DOMAINS.c.company_id).where(_DOMAINS.c.domain.in_(domains)))
+    rows = session.connection().execute(
+        select(_DOMAINS.c.domain, _DOMAINS.c.company_id).where(_DOMAINS.c.domain.in_(domains))
+    )
     owners: dict[str, int] = {row[0]: row[1] for row in rows}
     companies = _companies(session, sorted({*(link[1] for link in links.values() if link[1]), *owners.values()}))
     by_domain = {domain: companies[id_] for domain, id_ in owners.items() if id_ in companies}
@@ -169,7 +171,7 @@ def _write_companies(session: Session, created: list[tuple[_Company, str | None]
         company.id = id_
     domains = [{"domain": domain, "company_id": company.id} for company, domain in created if domain]
     if domains:
-        session.execute(insert(CompanyDomain), domains)
+        session.connection().execute(insert(_DOMAINS), domains)
     # Every changed company's row sets the same columns: those any of them changed, and the name.
     columns = sorted(set().union(*(company.changed for company in changed), {"name"}))
     update_companies(
@@ -191,7 +193,7 @@ def _write_links(
         for key, (company, at) in written.items() if key not in links
     ]  # fmt: skip
     if fresh:
-        session.execute(insert(IntegrationRecord), fresh)
+        session.connection().execute(insert(_LINKS), fresh)
     moved = [{"_id": links[key][0], "_company": company.id, "_at": at}
              for key, (company, at) in written.items() if key in links]  # fmt: skip
     if moved:

@@ -82,7 +82,7 @@ class _Link:
 def _in_batches(session: Session, query: Any, column: Any, values: Sequence[Any]) -> list[Any]:
     rows: list[Any] = []
     for start in range(0, len(values), _IN_BATCH):
-        rows += session.execute(query.where(column.in_(values[start : start + _IN_BATCH]))).all()
+        rows += session.connection().execute(query.where(column.in_(values[start : start + _IN_BATCH]))).all()
     return rows
 
 
@@ -232,8 +232,8 @@ def _join_by_domain(session: Session, people: list[_Person], now: datetime) -> N
 
 def _write_links(session: Session, new: list[tuple[Lead, _Person]], moved: list[tuple[_Link, _Person]]) -> None:
     if new:
-        session.execute(
-            insert(IntegrationRecord),
+        session.connection().execute(
+            insert(_LINKS),
             [
                 {"integration": INTEGRATION, "kind": LEAD, "remote_id": lead.remote_id, "person_id": person.id,
                  "company_id": None, "company_remote_id": lead.company_remote_id,
