@@ -47,7 +47,10 @@ ALLOWED = "contains, equals, in, in_last_days, is_empty, is_not_empty, not_equal
                 "audience.field",
                 "activity.goal_reachd is not an activity field. Did you mean activity.goal_reached? Use one of "
                 "activity.triggered, activity.engaged, activity.completed, activity.dismissed, activity.goal_reached, "
-                "activity.meeting_booked, activity.link_clicked, activity.field_captured.",
+                "activity.meeting_booked, activity.link_clicked, activity.field_captured, "
+                "activity.marketo.visited_web_page, activity.marketo.filled_out_form, activity.marketo.clicked_link, "
+                "activity.marketo.opened_email, activity.marketo.clicked_email, "
+                "activity.marketo.changed_program_status.",
             ),
         ),
         (

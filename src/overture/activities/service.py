@@ -31,6 +31,16 @@ class ActivityType(StrEnum):
     program_removed = "program.removed"
     list_added = "list.added"
     list_removed = "list.removed"
+    # Recorded by the Marketo integration (integrations/marketo/activities_import.py) from the lead's activities in
+    # Marketo, at Marketo's activityDate and in no Overture session (session_number 0). What each is about (the page
+    # address, the form, the email, "program / new status") is in attributes["subject"]; attributes["marketo_guid"]
+    # is Marketo's key of it.
+    marketo_visited_web_page = "marketo.visited_web_page"
+    marketo_filled_out_form = "marketo.filled_out_form"
+    marketo_clicked_link = "marketo.clicked_link"
+    marketo_opened_email = "marketo.opened_email"
+    marketo_clicked_email = "marketo.clicked_email"
+    marketo_changed_program_status = "marketo.changed_program_status"
 
 
 # DESIGN.md section 5: these count once per visitor per session (per dialogue).

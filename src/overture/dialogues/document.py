@@ -18,7 +18,8 @@ from overture.sites.addresses import lower_scheme_and_host
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,79}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
-FIELD_PATTERN = r"^[a-z_]+\.[a-z0-9_]+$"
+# person.email; and activity fields recorded by an integration, named after it: activity.marketo.clicked_email.
+FIELD_PATTERN = r"^(?:[a-z_]+\.[a-z0-9_]+|activity\.[a-z0-9_]+\.[a-z0-9_]+)$"
 LINK_PATTERN = r"^(?i:https?://|/|mailto:)"  # the scheme ignores case, as everywhere an address is read
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN, description="Lower-case letters, digits, - and _.")]

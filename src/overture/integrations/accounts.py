@@ -12,23 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from overture.calendars.accounts import FormField  # a field of a connect form: the same for a calendar's
 from overture.errors import InvalidInput, Problem
 
-
-@dataclass(frozen=True)
-class FormField:
-    """One field of a connect form: its name (the key `check_account` reads), its label, the most characters it
-    takes, and its help text. A password is never sent back into the page nor taken on a command line."""
-
-    name: str
-    label: str
-    limit: int
-    kind: Literal["text", "url", "password"] = "text"
-    required: bool = True
-    placeholder: str = ""
-    about: str = ""
+__all__ = ["Account", "Check", "ConnectForm", "FormField", "RemoteField", "Stored", "refused"]
 
 
 @dataclass(frozen=True)

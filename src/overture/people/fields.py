@@ -116,6 +116,13 @@ ACTIVITY_FIELDS: dict[str, str] = {
     "activity.meeting_booked": "meeting.booked",
     "activity.link_clicked": "link.clicked",
     "activity.field_captured": "field.captured",
+    # Recorded by the Marketo integration from the lead's Marketo activities (people synced from Marketo only).
+    "activity.marketo.visited_web_page": "marketo.visited_web_page",
+    "activity.marketo.filled_out_form": "marketo.filled_out_form",
+    "activity.marketo.clicked_link": "marketo.clicked_link",
+    "activity.marketo.opened_email": "marketo.opened_email",
+    "activity.marketo.clicked_email": "marketo.clicked_email",
+    "activity.marketo.changed_program_status": "marketo.changed_program_status",
 }
 # What the names of each activity field are, for messages ("activity.engaged takes dialogue keys").
 ACTIVITY_NAMES: dict[str, str] = {
@@ -127,6 +134,12 @@ ACTIVITY_NAMES: dict[str, str] = {
     "activity.meeting_booked": "meeting names",
     "activity.link_clicked": "link addresses",
     "activity.field_captured": "field names",
+    "activity.marketo.visited_web_page": "page addresses",
+    "activity.marketo.filled_out_form": "form names",
+    "activity.marketo.clicked_link": "link addresses",
+    "activity.marketo.opened_email": "email names",
+    "activity.marketo.clicked_email": "email names",
+    "activity.marketo.changed_program_status": "program statuses (program / new status)",
 }
 ACTIVITY_OPERATORS = frozenset(
     {"is_empty", "is_not_empty", "equals", "not_equals", "contains", "in", "not_in", "in_last_days"}

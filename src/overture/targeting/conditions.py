@@ -12,9 +12,9 @@ The rules, so that branches and audiences behave the same everywhere:
 
 Activity fields (`activity.engaged`, `activity.goal_reached`... see people/fields.py ACTIVITY_FIELDS) read the
 visitor's activities of one type, limited to the last `within_days` days when the condition says so. Their value is
-the list of the activities' names (dialogue keys, goal names...): `equals`/`contains`/`in` hold when one name
-matches, `not_equals`/`not_in` when none does, `is_empty`/`is_not_empty` test whether there is any, and
-`in_last_days N` holds when one happened in the last N days.
+the list of the activities' names (dialogue keys, goal names...): `equals`/`in` hold when one name matches,
+`contains` when one name contains the text, `not_equals`/`not_in` when none matches, `is_empty`/`is_not_empty`
+test whether there is any, and `in_last_days N` holds when one happened in the last N days.
 
 Two ways in: `evaluate` walks a condition (conversations' branches, explanations); `compile_condition` turns one into
 a closure once, for the selector's hot path. `why_not` says in a sentence which part of a condition failed.
@@ -169,6 +169,9 @@ def _recent(facts: tuple[ActivityFact, ...], days: int | None, now: datetime | N
 def _activity_compare(facts: tuple[ActivityFact, ...], op: str, expected: Any, now: datetime | None) -> bool:
     if op == "in_last_days":
         return any(_in_last_days(fact.at, expected, now) for fact in facts)
+    if op == "contains":
+        # Within a name, as on a text field: "Webinar" finds the email "Spring Webinar Invite.Email 1".
+        return any(_text_test(fact.name, expected, str.__contains__) for fact in facts)
     return compare([fact.name for fact in facts], op, expected, now=now)
 
 

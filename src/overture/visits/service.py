@@ -137,18 +137,20 @@ NEW_VISIT = SEEN_AGAIN.values(
 ADD_PAGE_VIEW = insert(page_views)
 ADD_PERSON = insert(people).returning(people.c.id)
 ADD_IDENTITY = insert(identities)
-ACTIVITIES_OF = (
-    select(
-        activities.c.type,
-        activities.c.dialogue_id,
-        activities.c.attributes,
-        activities.c.occurred_at,
-        activities.c.session_number,
-    )
-    .where(activities.c.person_id == bindparam("person_id"))
-    .order_by(activities.c.occurred_at.desc())
-    .limit(ACTIVITIES_READ)
-)
+_ACTIVITIES = select(
+    activities.c.type,
+    activities.c.dialogue_id,
+    activities.c.attributes,
+    activities.c.occurred_at,
+    activities.c.session_number,
+).where(activities.c.person_id == bindparam("person_id"))
+_NEWEST = activities.c.occurred_at.desc()
+# The newest activities of a visit session and, apart, the newest recorded outside any (session 0: an integration's,
+# such as Marketo's page visits): hundreds of those never push a dialogue completed out of what targeting reads.
+_IN_SESSIONS = _ACTIVITIES.where(activities.c.session_number > 0).order_by(_NEWEST).limit(ACTIVITIES_READ).subquery()
+_OUTSIDE = _ACTIVITIES.where(activities.c.session_number == 0).order_by(_NEWEST).limit(ACTIVITIES_READ).subquery()
+ACTIVITIES_OF = select(_IN_SESSIONS).union_all(select(_OUTSIDE))
+
 ENGAGED_CONVERSATIONS_OF_PERSON = (
     select(conversations.c.public_id, conversations.c.dialogue_id)
     .where(
@@ -284,6 +286,8 @@ def _fact(
         name = str(attributes.get("url", ""))
     elif kind == "field.captured":
         name = str(attributes.get("field", ""))
+    elif "subject" in attributes:  # recorded by an integration (a Marketo email clicked...): what it is about
+        name = str(attributes["subject"])
     else:
         name = targeting.dialogue_keys.get(dialogue_id, "") if dialogue_id is not None else ""
     return ActivityFact(type=kind, name=name, at=at, session_number=session)

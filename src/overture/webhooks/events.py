@@ -56,6 +56,12 @@ ACTIVITY_EVENTS: dict[str, str] = {
     ActivityType.program_removed.value: "A person was removed from a program.",
     ActivityType.list_added.value: "A person was added to a static list.",
     ActivityType.list_removed.value: "A person was removed from a static list.",
+    ActivityType.marketo_visited_web_page.value: "Marketo recorded a visit of the person to a web page.",
+    ActivityType.marketo_filled_out_form.value: "Marketo recorded the person filling out a form.",
+    ActivityType.marketo_clicked_link.value: "Marketo recorded the person clicking a link.",
+    ActivityType.marketo_opened_email.value: "Marketo recorded the person opening an email.",
+    ActivityType.marketo_clicked_email.value: "Marketo recorded the person clicking a link in an email.",
+    ActivityType.marketo_changed_program_status.value: "Marketo changed the person's status in a program.",
 }
 # What an admin may subscribe to, with what each means (the page's checkboxes, the API's list): every activity type
 # (one without a line above still shows, under its own name) and the person's two.

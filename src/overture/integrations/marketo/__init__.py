@@ -7,9 +7,12 @@ schemas.py (Marketo's answers as pydantic models) and errors.py (what can go wro
 mapping.py, Marketo's lead and company fields mapped to Overture's fields (pure); fake.py, a local fake of the
 Marketo REST and Bulk APIs for tests, the demo and benchmarks (with fake_data.py, the generated data set;
 fake_store.py, its records; fake_endpoints.py and fake_outbound.py, the REST endpoints; fake_bulk.py, the bulk lead
-extract; fake_server.py, its HTTP server); sync.py, the inbound sync, run on the stored connection by sync_run.py
-(the command line, the periodic job, "Sync now"), its status for the page in status.py. Every client of one
-instance in a process shares its limits (`shared_limits`). More to come: the outbound writes.
+extract; fake_server.py, its HTTP server); sync.py, the inbound sync of leads and companies (initial by bulk export,
+then lead changes), with csv_stream.py (the export file read as a stream), leads_import.py (leads and companies
+applied to people), lead_changes.py and sync_models.py (what was synced, the checkpoints, the skipped records);
+activities_import.py, Marketo activities in; sync_run.py, the sync run on the stored connection (the command line,
+the periodic job, "Sync now"), and status.py, where it stands for the page. Every client of one instance in a
+process shares its limits (`shared_limits`). More to come: the outbound writes.
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ from overture.people.fields import FieldSchema, FieldSpec
 NAME = "marketo"
 LABEL = "Marketo"
 SUMMARY = (
-    "Reads Marketo's leads, companies and activities into Overture and writes what visitors tell the chat back to "
-    "Marketo, through Marketo's REST and Bulk APIs."
+    "Reads Marketo's leads, companies and activities into Overture through Marketo's REST and Bulk APIs, so "
+    "dialogues can target what people did in Marketo. (Writing chat activity back to Marketo is not built yet.)"
 )
 FORM = ConnectForm(
     heading="Connect Marketo",

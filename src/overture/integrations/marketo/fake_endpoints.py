@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -164,16 +164,7 @@ class Endpoints:
         return {"result": [{"name": "API Lead", "searchableFields": [[f] for f in LEAD_SEARCHABLE], "fields": fields}]}
 
     def get_leads(self, call: Call) -> dict[str, Any]:
-        filter_type = call.required("filterType")
-        if filter_type not in LEAD_SEARCHABLE:
-            if filter_type in LEAD_FIELD_NAMES:
-                raise Refusal("1011", f"Field '{filter_type}' not supported for filterType")
-            raise Refusal("1006", f"Field '{filter_type}' not found")
-        values = call.listed("filterValues")
-        if not values:
-            raise Refusal("701", "'filterValues' cannot be blank")
-        if len(values) > BATCH:
-            raise Refusal("1003", f"'filterValues' holds {len(values)} values; at most {BATCH}")
+        filter_type, values = _filter(call, LEAD_SEARCHABLE, LEAD_FIELD_NAMES)
         fields = _fields(call, LEAD_FIELD_NAMES, DEFAULT_LEAD_FIELDS)
         ids = self._match_leads(filter_type, values)
         if len(ids) > MAX_MATCHES:
@@ -256,16 +247,7 @@ class Endpoints:
                             "searchableFields": [[f] for f in COMPANY_SEARCHABLE], "fields": fields}]}  # fmt: skip
 
     def get_companies(self, call: Call) -> dict[str, Any]:
-        filter_type = call.required("filterType")
-        if filter_type not in COMPANY_SEARCHABLE:
-            if filter_type in COMPANY_FIELD_NAMES:
-                raise Refusal("1011", f"Field '{filter_type}' not supported for filterType")
-            raise Refusal("1006", f"Field '{filter_type}' not found")
-        values = call.listed("filterValues")
-        if not values:
-            raise Refusal("701", "'filterValues' cannot be blank")
-        if len(values) > BATCH:
-            raise Refusal("1003", f"'filterValues' holds {len(values)} values; at most {BATCH}")
+        filter_type, values = _filter(call, COMPANY_SEARCHABLE, COMPANY_FIELD_NAMES)
         fields = _fields(call, COMPANY_FIELD_NAMES, DEFAULT_COMPANY_FIELDS)
         matches: list[dict[str, Any]] = []
         for seq, value in enumerate(values):
@@ -422,3 +404,19 @@ def _public(activity: dict[str, Any], as_change: bool) -> dict[str, Any]:
         out["fields"] = activity.get("_fields", [])
         out["attributes"] = [a for a in out["attributes"] if a["name"] in ("Source", "Reason", "Source Type")]
     return out
+
+
+def _filter(call: Call, searchable: Sequence[str], names: Collection[str]) -> tuple[str, list[str]]:
+    """The filter of a GET leads or companies: its type (1011 for a field that cannot filter, 1006 for no such
+    field) and its values (701 when none, 1003 past the batch)."""
+    filter_type = call.required("filterType")
+    if filter_type not in searchable:
+        if filter_type in names:
+            raise Refusal("1011", f"Field '{filter_type}' not supported for filterType")
+        raise Refusal("1006", f"Field '{filter_type}' not found")
+    values = call.listed("filterValues")
+    if not values:
+        raise Refusal("701", "'filterValues' cannot be blank")
+    if len(values) > BATCH:
+        raise Refusal("1003", f"'filterValues' holds {len(values)} values; at most {BATCH}")
+    return filter_type, values

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from overture.activities.models import Activity
@@ -35,9 +35,8 @@ from overture.integrations.marketo.sync_models import (
 from overture.people.companies import link_company
 from overture.people.fields import FieldSchema, FieldSpec, FieldType
 from overture.people.import_values import BadValue, parse_value
-from overture.people.importing import company_by_domain
-from overture.people.models import Company, CompanyDomain, Person
-from overture.people.service import COMPANY_COLUMNS, PERSON_COLUMNS, set_company_field, set_field
+from overture.people.models import Company, Person
+from overture.people.service import COMPANY_COLUMNS, PERSON_COLUMNS, set_field
 
 INTEGRATION = "marketo"
 LEAD = "lead"
@@ -192,7 +191,9 @@ def record_skips(
 
 
 @dataclass
-class _Lead:
+class Lead:
+    """A lead whose values fit their fields: what applying it needs."""
+
     remote_id: str
     values: dict[str, Any]
     updated_at: datetime | None
@@ -200,10 +201,11 @@ class _Lead:
     company_remote_id: str | None
 
 
-def _checked_leads(
+def checked_leads(
     records: Sequence[Values], mapping: Mapping[str, str], schema: FieldSchema, counts: Counts
-) -> list[_Lead]:
-    leads: list[_Lead] = []
+) -> list[Lead]:
+    """The records that can be applied, as leads; the others are counted in `counts` as skipped, with why."""
+    leads: list[Lead] = []
     for record in records:
         remote_id = (record.get("id") or "").strip()
         if not remote_id.isdigit() or len(remote_id) > REMOTE_ID_LENGTH:
@@ -217,23 +219,14 @@ def _checked_leads(
             counts.skips.append((remote_id, problem))
             continue
         updated, created = remote_time(record.get("updatedAt")), remote_time(record.get("createdAt"))
-        leads.append(_Lead(remote_id, values, updated, created, company_key))
+        leads.append(Lead(remote_id, values, updated, created, company_key))
     return leads
 
 
-def apply_leads(
-    session: Session,
-    records: Sequence[Values],
-    mapping: Mapping[str, str],
-    schema: FieldSchema,
-    now: datetime,
-) -> Counts:
-    """Applies Marketo leads (each with at least `id`, and `updatedAt`, `createdAt`, `externalCompanyId` when
-    exported) in the caller's transaction, as the module says. A lead of a company already synced joins it; the
-    others wait for the companies phase (`link_people`), or, without an `externalCompanyId`, join the company of
-    their email's domain as a visitor giving that email would."""
-    counts = Counts()
-    leads = _checked_leads(records, mapping, schema, counts)
+def apply_leads_one_by_one(session: Session, leads: Sequence[Lead], counts: Counts, now: datetime) -> list[str]:
+    """Applies checked leads through the ORM, a person at a time, in the caller's transaction, counting into
+    `counts`; returns the remote ids applied or found unchanged. The path of a lead mapping that writes company
+    fields (`set_field` makes a company for a person without one); `leads_bulk.py` applies the others."""
     links = records_of(session, LEAD, [lead.remote_id for lead in leads])
     companies = records_of(session, COMPANY, [lead.company_remote_id for lead in leads if lead.company_remote_id])
     people = {
@@ -310,83 +303,4 @@ def apply_leads(
                 for item in new_links
             ],
         )
-    record_skips(session, LEAD, counts.skips, applied, now)
-    return counts
-
-
-def apply_companies(
-    session: Session,
-    records: Sequence[Values],
-    mapping: Mapping[str, str],
-    schema: FieldSchema,
-    now: datetime,
-) -> Counts:
-    """Applies Marketo companies (each with its `externalCompanyId`) in the caller's transaction, then links the
-    people of the leads that name them (`link_people`)."""
-    counts = Counts()
-    keys = [(record.get(COMPANY_KEY) or "").strip() for record in records]
-    links = records_of(session, COMPANY, [key for key in keys if key])
-    applied: list[str] = []
-    for key, record in zip(keys, records, strict=True):
-        if not key or len(key) > REMOTE_ID_LENGTH:
-            counts.skipped += 1
-            counts.skips.append((key[:REMOTE_ID_LENGTH] or "?", f"{COMPANY_KEY}: {key!r} is not a company key"))
-            continue
-        values, problem = parse_mapped(record, mapping, schema)
-        if problem is not None:
-            counts.skipped += 1
-            counts.skips.append((key, problem))
-            continue
-        updated_at = remote_time(record.get("updatedAt"))
-        link = links.get(key)
-        company = session.get(Company, link.company_id) if link is not None and link.company_id else None
-        if link is not None and company is not None and link.remote_updated_at == updated_at:
-            counts.unchanged += 1
-            applied.append(key)
-            continue
-        domain = values.get("company.domain")
-        if company is None and domain:
-            company = company_by_domain(session, domain)
-        created = company is None
-        if company is None:
-            company = Company(fields={}, created_at=now, updated_at=now)
-            session.add(company)
-            session.flush()
-            if domain:
-                session.add(CompanyDomain(domain=domain, company_id=company.id))
-        for name, value in values.items():
-            # A company found by one of its domains keeps its main domain.
-            if name != "company.domain" or company.domain is None:
-                set_company_field(company, name, value, now)
-        session.flush()
-        if link is None:
-            link = IntegrationRecord(integration=INTEGRATION, kind=COMPANY, remote_id=key)
-            session.add(link)
-            links[key] = link
-        link.company_id, link.remote_updated_at = company.id, updated_at
-        counts.created += created
-        counts.updated += not created
-        applied.append(key)
-    session.flush()
-    link_people(session, [(key, links[key].company_id) for key in applied if links[key].company_id is not None])
-    record_skips(session, COMPANY, counts.skips, applied, now)
-    return counts
-
-
-def link_people(session: Session, companies: Sequence[tuple[str, int | None]]) -> None:
-    """Puts the people of the leads naming each external company id in that company."""
-    rows = [{"key": key, "company": company_id} for key, company_id in companies if company_id is not None]
-    if not rows:
-        return
-    leads = select(IntegrationRecord.person_id).where(
-        IntegrationRecord.integration == INTEGRATION,
-        IntegrationRecord.kind == LEAD,
-        IntegrationRecord.company_remote_id == bindparam("key"),
-    )
-    people = cast(Table, Person.__table__)
-    session.execute(
-        update(people)
-        .where(people.c.id.in_(leads), people.c.company_id.is_distinct_from(bindparam("company", type_=Integer)))
-        .values(company_id=bindparam("company", type_=Integer)),
-        rows,
-    )
+    return applied

@@ -6,7 +6,7 @@
    from `start` to the moment of the first run. `start` defaults to 2006-01-01: Marketo was founded in 2006, so
    no instance holds an older lead. One export at a time (Marketo runs 2 and queues 10 for every app of the
    instance). Each file is downloaded in byte ranges and read as a stream (`csv_stream.py`); its rows are applied
-   1,000 to a transaction, and the same transaction moves the window's checkpoint (the export id, the byte offset
+   5,000 to a transaction, and the same transaction moves the window's checkpoint (the export id, the byte offset
    after the last row applied, the counts). A run killed anywhere starts again from the last checkpoint: the same
    export from that offset while Marketo keeps its file (7 days), else a new export of the window; rows applied
    twice find their person by the Marketo id (`integration_records`) and change nothing twice.
@@ -46,17 +46,17 @@ from overture.db import Database
 from overture.errors import OvertureError
 from overture.integrations.marketo.bulk import MAX_WINDOW
 from overture.integrations.marketo.client import MarketoClient
+from overture.integrations.marketo.companies_bulk import apply_companies
 from overture.integrations.marketo.csv_stream import row_batches
 from overture.integrations.marketo.errors import ExportFailed, MarketoFailure
 from overture.integrations.marketo.lead_changes import apply_changes
+from overture.integrations.marketo.leads_bulk import apply_leads
 from overture.integrations.marketo.leads_import import (
     COMPANY,
     COMPANY_KEY,
     INTEGRATION,
     LEAD,
     Counts,
-    apply_companies,
-    apply_leads,
     records_of,
     text_of,
 )
@@ -65,7 +65,7 @@ from overture.integrations.marketo.sync_models import IntegrationRecord, Marketo
 from overture.people.service import field_schema
 
 DEFAULT_START = datetime(2006, 1, 1, tzinfo=UTC)  # Marketo's founding: no instance has an older lead
-BATCH_ROWS = 1_000  # rows applied in one transaction
+BATCH_ROWS = 5_000  # rows applied in one transaction (a few statements each: see leads_bulk.py)
 COMPANY_BATCH = 300  # external ids a companies call takes
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the window key of the phases that have no window
 # A proposal (part 3 stores the admin's mapping): Marketo field -> Overture field.
