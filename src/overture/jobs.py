@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ from overture.automations import runner as automation_runner
 from overture.calendars.world import CalendarWorld, calendar_world
 from overture.conversations import service as conversations
 from overture.db import Database, Wake, utcnow
+from overture.integrations.marketo import sync_run as marketo_sync
+from overture.integrations.world import integration_world
 from overture.mail import service as mail
 from overture.mail.smtp import Sender, SmtpSender
 from overture.scheduling import calendar_sync, notices
@@ -59,6 +62,7 @@ class Jobs:
     sync_calendars: Any = None
     purge_expired_data: Any = None
     send_webhooks: Any = None
+    sync_marketo: Any = None  # calling it queues a run (the Marketo page's "Sync now")
     # The webhooks' HTTP clients (built on first use; closed with the app).
     webhooks_outbound: webhook_delivery.Outbound = field(default_factory=webhook_delivery.Outbound)
     _activities_due: float = 0.0
@@ -177,6 +181,13 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
         # sends the retries that came due.
         webhooks_round(again=True)
 
+    @huey.periodic_task(crontab(minute="*/5"))  # type: ignore[untyped-decorator]
+    def sync_marketo() -> None:
+        # Also queued by "Sync now". Does nothing unless Marketo is connected, stops at a disconnect, one run at a
+        # time (a run still under way leaves this one nothing to do), and logs a failure rather than raise it.
+        with closing(integration_world(settings, resolve_secret_key(settings))) as integrations:
+            marketo_sync.run_job(db, integrations)
+
     return Jobs(
         huey=huey,
         deliver_mail=deliver_mail,
@@ -184,6 +195,7 @@ def create_jobs(settings: Settings, db: Database) -> Jobs:
         purge_expired_data=purge_expired_data,
         send_webhooks=send_webhooks,
         webhooks_outbound=outbound,
+        sync_marketo=sync_marketo,
     )
 
 

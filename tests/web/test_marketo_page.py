@@ -1,20 +1,27 @@
 """The Marketo page (Integrations, admins): an admin connects the fake Marketo and sees the status and the proposed
 mapping; a wrong secret is refused beside the form with the other values kept; the mapping is edited (a wrong row
 named beside its select) and an unmapped field becomes a custom field in one click; Disconnect asks for the box;
+the sync's status (phase, counts, last error, skipped records) on the page and as JSON; Sync now queues the job;
 everyone but an admin is refused."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from integrations.connect_support import SECRET, form, running_marketo
+from integrations.marketo.client_support import Clock
+from integrations.marketo.wire_support import clocked_world
 from overture.db import Database
 from overture.integrations import service
 from overture.integrations.marketo.fake import FakeMarketo
+from overture.integrations.marketo.fake_data import stamp
+from overture.integrations.marketo.sync_run import run_job
 from overture.settings import Settings
 
 from support import Personas, csrf_from, sign_in
@@ -134,3 +141,54 @@ def test_the_integrations_area_lists_marketo_beside_webhooks(client: TestClient,
     sign_in(client, personas.alice)
     page = client.get("/admin/integrations").text
     assert 'href="/admin/integrations/webhooks"' in page and 'href="/admin/integrations/marketo"' in page
+
+
+def test_the_page_and_its_json_show_the_sync_phase_counts_last_error_and_skipped_records_with_their_reason(
+    client: TestClient, db: Database, settings: Settings, personas: Personas
+) -> None:
+    clock = Clock()  # the fake's and the sync's: their waits move it
+    fake = FakeMarketo(clock=clock, client_secret=SECRET, leads=60, companies=4)
+    bad = fake.add_lead(email="nobody@", createdAt=stamp(clock() - timedelta(days=3)))
+    sign_in(client, personas.alice)
+    with fake.running():
+        connected(client, fake)
+        post(client, PAGE + "/mapping", {"company.billingCountry": ""})  # country names do not fit ISO codes
+        fake.fail_next("603", path="pagingtoken")  # the lead changes, once the initial sync is done
+        with clocked_world(settings, clock) as world:
+            run_job(db, world)
+    page = client.get(PAGE).text
+    assert "Failed</span>\n  Lead changes (the initial sync is done)." in page
+    assert "60 created, 0 updated, 1 skipped" in page and "4 created, 0 updated, 0 skipped" in page
+    assert '<dd id="sync-error">Marketo did not let Overture start reading activities' in page
+    assert f"<td>Lead {bad}</td><td>email: &#39;nobody@&#39; is not a valid email address.</td>" in page
+    answer = client.get(PAGE + "/status").json()
+    status = answer["status"]
+    assert (status["phase"], status["state"], status["in_progress"]) == ("changes", "failed", False)
+    assert (status["leads"], status["companies"]["created"]) == ({"created": 60, "updated": 0, "skipped": 1}, 4)
+    assert status["last_error"].startswith("Marketo did not let Overture start reading activities")
+    assert status["last_error_at"]
+    assert [(s["kind"], s["remote_id"], s["reason"]) for s in status["skipped"]] == [
+        ("lead", str(bad), "email: 'nobody@' is not a valid email address.")
+    ]
+    assert '<dd id="sync-leads">60 created, 0 updated, 1 skipped</dd>' in answer["html"]
+
+
+def test_sync_now_queues_a_run_of_the_job_says_so_and_the_page_follows_it(
+    client: TestClient, app: FastAPI, personas: Personas, fake: FakeMarketo
+) -> None:
+    sign_in(client, personas.alice)
+    connected(client, fake)
+    answer = post(client, PAGE + "/sync", {})
+    assert answer.headers["location"] == PAGE + "?sync=queued#sync"  # type: ignore[attr-defined]
+    assert [task.name for task in app.state.context.jobs.huey.pending()] == ["sync_marketo"]
+    page = client.get(PAGE + "?sync=queued").text
+    assert "A Marketo sync is queued" in page and 'data-follow="queued"' in page
+
+
+def test_sync_now_is_refused_while_marketo_is_not_connected(
+    client: TestClient, app: FastAPI, personas: Personas
+) -> None:
+    sign_in(client, personas.alice)
+    post(client, PAGE + "/sync", {})
+    assert "Not synced: Marketo is not connected. Connect it first." in client.get(PAGE).text
+    assert app.state.context.jobs.huey.pending() == []

@@ -1,8 +1,6 @@
-"""`overture sync marketo [--full]`: run the Marketo inbound sync now, with a progress bar and a summary.
-
-Until the Marketo connection is stored (the Integrations page, `overture integrations marketo connect`), the
-instance is given by --base-url and --client-id, the secret by the MARKETO_CLIENT_SECRET variable.
-"""
+"""`overture sync marketo [--full]`: run the Marketo inbound sync now on the stored connection (the Integrations
+page, `overture integrations marketo connect`), with a progress bar and a summary. One run at a time: the periodic
+job and this command share the sync's lock (integrations/marketo/sync_run.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +12,11 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from overture.cli.common import console, errors, fail, migrated_database, settings_or_exit
 from overture.errors import OvertureError
-from overture.http import HttpClient
-from overture.integrations.marketo.client import MarketoClient
+from overture.integrations.marketo import sync_run
 from overture.integrations.marketo.leads_import import Counts
-from overture.integrations.marketo.sync import DEFAULT_START, Summary, sync_marketo
+from overture.integrations.marketo.sync import DEFAULT_START, Summary
+from overture.integrations.world import integration_world
+from overture.settings import resolve_secret_key
 
 SHOWN_REASONS = 10
 
@@ -39,28 +38,20 @@ def _start(value: str | None) -> datetime:
 
 @sync_group.command("marketo")
 @click.option("--full", is_flag=True, help="Read every lead again from --since (nothing is created twice).")
-@click.option("--base-url", required=True, help="The REST API endpoint, like https://123-ABC-456.mktorest.com.")
-@click.option("--client-id", required=True, help="The client id of the LaunchPoint API service.")
-@click.option(
-    "--client-secret",
-    envvar="MARKETO_CLIENT_SECRET",
-    required=True,
-    help="The client secret (give it through the MARKETO_CLIENT_SECRET variable, not on the command line).",
-)
 @click.option("--since", default=None, help="The first createdAt of the initial sync [default: 2006-01-01].")
-@click.option("--allow-private", is_flag=True, help="Let the base URL be a private address (a local fake).")
-def sync_marketo_command(
-    full: bool, base_url: str, client_id: str, client_secret: str, since: str | None, allow_private: bool
-) -> None:
-    """Sync Marketo leads and companies into people and companies now, as the periodic job does.
+def sync_marketo_command(full: bool, since: str | None) -> None:
+    """Sync Marketo leads and companies into people and companies now, as the periodic job does, on the stored
+    connection and its field mapping. Exits 1 when Marketo is not connected or another sync is running.
 
     The first run reads every lead through Marketo's bulk export (31 days of leads at a time) and then the
     companies they name; later runs read the lead changes since the last one. A run stopped anywhere (even
-    killed) resumes where it stopped. Prints created, updated and skipped records, with the reasons.
+    killed, or by a disconnect) resumes where it stopped. Prints created, updated and skipped records, with the
+    reasons.
     """
     start = _start(since)
     settings = settings_or_exit()
     db = migrated_database(settings)
+    world = integration_world(settings, resolve_secret_key(settings))
     bar = Progress(
         TextColumn("{task.description:<10}"),
         BarColumn(),
@@ -83,12 +74,12 @@ def sync_marketo_command(
         bar.update(tasks[phase], completed=done, total=total, rate=rate)
 
     try:
-        with HttpClient(allow_private=allow_private) as http, bar:
-            client = MarketoClient(base_url, client_id, client_secret, http=http)
-            summary = sync_marketo(db, client, full=full, start=start, progress=progress)
+        with bar:
+            summary = sync_run.run(db, world, full=full, start=start, progress=progress)
     except OvertureError as exc:
         fail(exc.message)
     finally:
+        world.close()
         db.dispose()
     _print_summary(summary)
 

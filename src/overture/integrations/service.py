@@ -52,6 +52,11 @@ def find(session: Session, name: str) -> IntegrationConnection | None:
     return session.scalar(select(IntegrationConnection).where(IntegrationConnection.name == name))
 
 
+def is_connected(session: Session, name: str) -> bool:
+    """Whether the integration is connected now: what a job asks before each step of its work."""
+    return session.scalar(select(IntegrationConnection.status).where(IntegrationConnection.name == name)) == CONNECTED
+
+
 def connected(session: Session, name: str) -> IntegrationConnection:
     """The integration's connection. Raises Conflict when it is not connected."""
     row = find(session, name)

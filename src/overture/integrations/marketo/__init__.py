@@ -9,13 +9,17 @@ Marketo REST and Bulk APIs for tests, the demo and benchmarks (with fake_data.py
 fake_store.py, its records; fake_endpoints.py and fake_outbound.py, the REST endpoints; fake_bulk.py, the bulk lead
 extract; fake_server.py, its HTTP server); sync.py, the inbound sync of leads and companies (initial by bulk export,
 then lead changes), with csv_stream.py (the export file read as a stream), leads_import.py (leads and companies
-applied to people), lead_changes.py and sync_models.py (what was synced, the checkpoints, the skipped records).
-More to come: Marketo activities in, the outbound writes.
+applied to people), lead_changes.py and sync_models.py (what was synced, the checkpoints, the skipped records);
+activities_import.py, Marketo activities in; sync_run.py, the sync run on the stored connection (the command line,
+the periodic job, "Sync now"), and status.py, where it stands for the page. Every client of one instance in a
+process shares its limits (`shared_limits`). More to come: the outbound writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +34,7 @@ from overture.integrations.marketo.errors import (
     MarketoUnreachable,
     WrongInstance,
 )
+from overture.integrations.marketo.limits import Limits
 from overture.integrations.world import IntegrationWorld
 from overture.people.fields import FieldSchema, FieldSpec
 
@@ -126,8 +131,28 @@ def _works(client: MarketoClient, fields: Sequence[RemoteField]) -> str:
             "can be read.")  # fmt: skip
 
 
+# The limits of each Marketo instance this process talks to (Marketo counts per instance: every client of one
+# instance must share them), by (instance, clock): limits count on the clock they are given, so a client on
+# another clock (a test's) keeps its own.
+_LIMITS: dict[tuple[str, Callable[[], datetime]], Limits] = {}
+_LIMITS_LOCK = threading.Lock()
+
+
+def shared_limits(base_url: str, clock: Callable[[], datetime]) -> Limits:
+    """The one `Limits` of the instance at `base_url` in this process, for clients on `clock`."""
+    parts = urlsplit(base_url.strip())
+    key = (f"{parts.scheme}://{parts.netloc}".lower(), clock)
+    with _LIMITS_LOCK:
+        limits = _LIMITS.get(key)
+        if limits is None:
+            limits = _LIMITS[key] = Limits()
+        return limits
+
+
 def _client(world: IntegrationWorld, base_url: str, client_id: str, client_secret: str) -> MarketoClient:
-    return MarketoClient(base_url, client_id, client_secret, http=world.http, clock=world.clock, sleep=world.sleep)
+    limits = shared_limits(base_url, world.clock)
+    return MarketoClient(base_url, client_id, client_secret, http=world.http, clock=world.clock, sleep=world.sleep,
+                         limits=limits)  # fmt: skip
 
 
 def check_account(world: IntegrationWorld, given: Mapping[str, str]) -> Account:
@@ -157,7 +182,8 @@ def check_account(world: IntegrationWorld, given: Mapping[str, str]) -> Account:
 
 
 def open_client(world: IntegrationWorld, stored: Stored) -> MarketoClient:
-    """The client of the stored connection. Raises KeyError when the stored details lack a key."""
+    """The client of the stored connection; it shares its instance's limits with the process's other clients of
+    that instance (`shared_limits`). Raises KeyError when the stored details lack a key."""
     settings, secret = stored.settings, stored.secret
     return _client(world, str(settings["base_url"]), str(settings["client_id"]), str(secret["client_secret"]))
 

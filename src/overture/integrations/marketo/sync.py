@@ -28,6 +28,7 @@ was last applied of a lead (its `updatedAt`) is left out.
 Every step of a phase moves its checkpoint by compare-and-set on its version: a second sync running at the same
 time fails its next step with `SyncConflict` rather than apply a batch twice. A Marketo failure (a failed export,
 the daily quota...) is kept as the phase's last error and raised; the checkpoints stay, so the next run resumes.
+A disconnect stops it: `still_connected` is asked before each step, and a no ends the run with `SyncStopped`.
 No network call is made inside a transaction.
 """
 
@@ -99,6 +100,22 @@ class SyncConflict(OvertureError):
         )
 
 
+class SyncStopped(OvertureError):
+    """Marketo was disconnected while the sync ran: it stopped before its next step (the checkpoints stay)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Marketo was disconnected: the sync stopped before its next step. It resumes where it stopped once "
+            "Marketo is connected again.",
+            [],
+            409,
+        )
+
+
+def _always() -> bool:
+    return True
+
+
 @dataclass
 class Summary:
     """What a sync did: leads and companies created, updated, unchanged and skipped (with the reasons), and the
@@ -140,19 +157,30 @@ def sync_marketo(
     company_mapping: Mapping[str, str] | None = None,
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
+    still_connected: Callable[[], bool] = _always,
 ) -> Summary:
     """Runs what is due: the initial sync (or what is left of it), then the lead changes since the last run.
     `full` starts the initial sync again from `start` (records are updated, never created twice). Returns what
-    was done. Raises the `MarketoFailure` that stopped it (kept as the phase's last error) or `SyncConflict`."""
+    was done. `still_connected` is asked before each step (a window, a batch of rows, a batch of companies, a page
+    of changes): once it says no, the sync stops there with `SyncStopped`. Raises the `MarketoFailure` that
+    stopped it (kept as the phase's last error), `SyncConflict` or `SyncStopped`."""
     if start.tzinfo is None:
         raise ValueError(f"The sync's start must be an aware datetime, not {start.isoformat()}.")
     mappings = Mappings(lead_mapping or DEFAULT_LEAD_MAPPING, company_mapping or DEFAULT_COMPANY_MAPPING)
     report = progress or (lambda phase, done, total: None)
     summary = Summary()
+
+    def go_on() -> None:
+        if not still_connected():
+            raise SyncStopped()
+
+    go_on()
     _plan(db, start, client.clock(), full)
-    _leads_phase(db, client, mappings, batch_rows, report, summary)
-    _companies_phase(db, client, mappings, report, summary)
-    _changes_phase(db, client, mappings, report, summary)
+    _leads_phase(db, client, mappings, batch_rows, report, summary, go_on)
+    go_on()
+    _companies_phase(db, client, mappings, report, summary, go_on)
+    go_on()
+    _changes_phase(db, client, mappings, report, summary, go_on)
     return summary
 
 
@@ -214,7 +242,13 @@ def _counted(state: MarketoSyncState, counts: Counts) -> dict[str, int]:
 
 
 def _leads_phase(
-    db: Database, client: MarketoClient, mappings: Mappings, batch_rows: int, report: Progress, summary: Summary
+    db: Database,
+    client: MarketoClient,
+    mappings: Mappings,
+    batch_rows: int,
+    report: Progress,
+    summary: Summary,
+    go_on: Callable[[], None],
 ) -> None:
     with db.read() as session:
         ids = list(
@@ -229,8 +263,9 @@ def _leads_phase(
         )
     applied = int(done or 0)
     for state_id in ids:
+        go_on()
         try:
-            applied = _lead_window(db, client, state_id, mappings, batch_rows, report, summary, applied)
+            applied = _lead_window(db, client, state_id, mappings, batch_rows, report, summary, applied, go_on)
         except MarketoFailure as exc:
             _fail(db, state_id, exc, client.clock())
             raise
@@ -274,6 +309,7 @@ def _lead_window(
     report: Progress,
     summary: Summary,
     applied: int,
+    go_on: Callable[[], None],
 ) -> int:
     """Applies one window's export from its checkpoint; returns the rows applied over every window so far."""
     job, offset = _export(db, client, state_id, mappings.lead_fields())
@@ -283,6 +319,7 @@ def _lead_window(
         try:
             chunks = client.lead_export_file(job, offset=offset)
             for batch in row_batches(chunks, fields, offset=offset, size=batch_rows):
+                go_on()
                 with db.write() as session:
                     state = _state(session, state_id)
                     counts = apply_leads(session, batch.rows, mappings.leads, field_schema(session), client.clock())
@@ -330,7 +367,12 @@ def _company_keys(session: Session, after: str | None, limit: int | None) -> lis
 
 
 def _companies_phase(
-    db: Database, client: MarketoClient, mappings: Mappings, report: Progress, summary: Summary
+    db: Database,
+    client: MarketoClient,
+    mappings: Mappings,
+    report: Progress,
+    summary: Summary,
+    go_on: Callable[[], None],
 ) -> None:
     with db.read() as session:
         state = session.scalars(select(MarketoSyncState).where(MarketoSyncState.phase == "companies")).one()
@@ -341,6 +383,7 @@ def _companies_phase(
     done = state.rows_applied
     try:
         while True:
+            go_on()
             with db.read() as session:
                 state = _state(session, state_id)
                 keys = _company_keys(session, state.extra.get("after"), COMPANY_BATCH)
@@ -381,7 +424,14 @@ def _as_text(record: Record) -> dict[str, str | None]:
 # --- changes ---------------------------------------------------------------------------------------------------
 
 
-def _changes_phase(db: Database, client: MarketoClient, mappings: Mappings, report: Progress, summary: Summary) -> None:
+def _changes_phase(
+    db: Database,
+    client: MarketoClient,
+    mappings: Mappings,
+    report: Progress,
+    summary: Summary,
+    go_on: Callable[[], None],
+) -> None:
     with db.read() as session:
         state = session.scalars(select(MarketoSyncState).where(MarketoSyncState.phase == "changes")).one()
     state_id = state.id
@@ -390,6 +440,7 @@ def _changes_phase(db: Database, client: MarketoClient, mappings: Mappings, repo
         fields = [name for name in [*mappings.leads, COMPANY_KEY] if name not in ("id", "createdAt", "updatedAt")]
         seen = 0
         for page in client.lead_changes(token, fields):
+            go_on()
             seen += _changes_page(db, client, state_id, page.items, page.next_page_token, mappings, summary)
             report("changes", seen, None)
     except MarketoFailure as exc:

@@ -7,21 +7,28 @@ check; the sync's part is the template partial integrations/<name>_status.html, 
 connection", the field mapping table (each remote field mapped to an Overture field or not synced, "Make it a custom
 field" for an unmapped one; shown and saved in pages of `PAGE_ROWS` rows per object, because a form posts at most
 1,000 fields), and Disconnect with a confirmation box.
+
+An integration that syncs records in (`SYNCING`) also has its sync's status as JSON with the partial drawn
+(`<page>/status`, which static/integration_sync.js polls while a sync runs) and "Sync now" (`<page>/sync`), which
+queues a run of its job and comes back to the page following it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Path, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from overture.db import utcnow
-from overture.errors import Conflict, InvalidInput, OvertureError, Problem
-from overture.integrations import registry, service
+from overture.errors import Conflict, InvalidInput, NotFound, OvertureError, Problem
+from overture.integrations import marketo, registry, service
 from overture.integrations.accounts import RemoteField
+from overture.integrations.marketo import status as marketo_status
 from overture.integrations.models import CONNECTED, IntegrationConnection
 from overture.integrations.world import IntegrationWorld, integration_world
 from overture.people.fields import FieldSpec
@@ -42,6 +49,21 @@ MAX_FORM_FIELDS = 1_000
 
 IntegrationName = Annotated[str, Path(pattern=registry.pattern(), description="The integration's name.")]
 Confirmed = Annotated[bool, Form()]
+
+
+@dataclass(frozen=True)
+class Syncing:
+    """How the page follows an integration's sync: where it stands at a time (an object with `as_json()` and
+    `in_progress`, or None before its first run), and queuing a run of its job."""
+
+    status: Callable[[Session, datetime], Any]
+    queue: Callable[[AppContext], object]
+
+
+# The integrations that sync records in, by name.
+SYNCING: dict[str, Syncing] = {
+    marketo.NAME: Syncing(marketo_status.sync_status, lambda context: context.jobs.sync_marketo()),
+}
 
 
 @dataclass(frozen=True)
@@ -103,10 +125,19 @@ def _tables(request: Request, session: Session, name: str, row: IntegrationConne
     return tables
 
 
+def _syncing(name: str) -> Syncing:
+    """The sync of the integration `name`. Raises NotFound when it syncs nothing in."""
+    syncing = SYNCING.get(name)
+    if syncing is None:
+        raise NotFound(f"{service.module_of(name).LABEL} syncs nothing into Overture.")
+    return syncing
+
+
 def _page(request: Request, session: Session, user: User, name: str, status: int = 200, **extra: Any) -> Response:
     module = service.module_of(name)
     row = service.find(session, name)
     connected = row is not None and row.status == CONNECTED
+    syncing = SYNCING.get(name)
     shown = {} if row is None else {key: str(value) for key, value in (row.settings or {}).items() if value}
     context: dict[str, Any] = {
         "module": module,
@@ -116,7 +147,9 @@ def _page(request: Request, session: Session, user: User, name: str, status: int
         "description": module.describe(row.settings or {}) if row is not None else "",
         "shown_settings": shown,
         "tables": _tables(request, session, name, row) if connected and row is not None else [],
-        "sync_status": None,  # the sync part fills this in
+        "sync_status": syncing.status(session, utcnow()) if connected and syncing is not None else None,
+        # Back from "Sync now": the page's script follows the run it queued.
+        "sync_follow": request.query_params.get("sync") == "queued",
         "form": {field.name: shown.get(field.name, "") for field in module.FORM.fields if field.kind != "password"},
         "mapping_problems": {},
         "mapping_values": {},
@@ -245,4 +278,38 @@ def disconnect(
         f"{service.module_of(name).describe(row.settings)} is disconnected: nothing is synced until it is connected "
         "again. Its client secret is forgotten; the field mapping is kept.",
         here,
+    )
+
+
+@router.get(PAGE + "/status")
+def sync_status(request: Request, session: DbSession, user: IntegrationsPageUser, name: IntegrationName) -> Response:
+    """Where the integration's sync stands, for the page's script: `status` (null before its first run, or while
+    the integration is not connected) and `html`, the page's status partial drawn with it."""
+    syncing = _syncing(name)
+    found = syncing.status(session, utcnow()) if service.is_connected(session, name) else None
+    partial = _context(request).templates.env.get_template(f"integrations/{name}_status.html")
+    return JSONResponse(
+        {
+            "ok": True,
+            "status": found.as_json() if found is not None else None,
+            "html": partial.render(sync_status=found),
+        }
+    )
+
+
+@router.post(PAGE + "/sync")
+def sync_now(request: Request, session: DbSession, user: IntegrationsPageUser, name: IntegrationName) -> Response:
+    """Queues a run of the integration's sync (its periodic job, now) and comes back to the page, which follows it."""
+    syncing = _syncing(name)
+    here = f"{HOME}/{name}"
+    label = service.module_of(name).LABEL
+    if not service.is_connected(session, name):
+        return refuse_with_flash(request, session, Conflict(f"{label} is not connected. Connect it first."), here,
+                                 "Not synced: ")  # fmt: skip
+    syncing.queue(_context(request))
+    return succeeded(
+        request,
+        f"A {label} sync is queued: it starts as soon as a worker is free (if a sync is running already, that one "
+        "carries on instead). Its progress shows below.",
+        f"{here}?sync=queued#sync",
     )
