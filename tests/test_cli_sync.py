@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import func, select
 
+from overture.activities.models import Activity
 from overture.cli import main
 from overture.db import Database
 from overture.integrations import marketo, service
@@ -47,7 +49,12 @@ def test_sync_marketo_on_the_stored_connection_prints_the_records_created_and_ea
             service.set_mapping(session, marketo.NAME, {"company": {"billingCountry": None}})
         result = run(env, "sync", "marketo", "--since", since.isoformat())
     assert result.exit_code == 0, result.output
-    assert [line for line in result.stdout.splitlines() if line] == [
+    with db.read() as session:
+        recorded = session.scalar(select(func.count()).where(Activity.type.like("marketo.%")))
+    lines = [line for line in result.stdout.splitlines() if line]
+    activities_line = next(line for line in lines if line.startswith("Marketo activities recorded: "))
+    assert recorded and activities_line.startswith(f"Marketo activities recorded: {recorded} (")
+    assert [line for line in lines if line != activities_line] == [
         f"Leads: {leads} created, 0 updated, 0 unchanged, 1 skipped.",
         "Companies: 5 created, 0 updated, 0 unchanged, 0 skipped.",
         "Lead changes applied: 0.",

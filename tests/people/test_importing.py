@@ -71,6 +71,18 @@ def test_people_are_created_then_updated_by_email_and_linked_to_the_company_thei
     assert people(db)["ada@acme.com"].first_name == "Ada", "a column the file does not have changes nothing"
 
 
+def test_a_country_given_by_its_english_name_is_kept_as_its_code_and_an_unknown_one_is_refused(db: Database) -> None:
+    report = run_import(
+        db,
+        "Company domain,name,Country\nacme.com,Acme,France\ninitech.com,Initech,United States of America\n"
+        "globex.example,Globex,United Kingdom\numbrella.example,Umbrella,Atlantis\n",
+        kind="company",
+    )
+    found = companies(db)
+    assert [found[domain].country for domain in ("acme.com", "initech.com", "globex.example")] == ["FR", "US", "GB"]
+    assert (report.created, report.bad) == (3, 1)
+
+
 def test_an_empty_cell_leaves_the_field_as_it_is(db: Database) -> None:
     run_import(db, "email,first_name\nada@acme.com,Ada\n")
     run_import(db, "email,first_name,title\nada@acme.com,,Countess\n")

@@ -95,6 +95,10 @@ def _print_summary(summary: Summary) -> None:
     console.print(_line("Leads", summary.leads))
     console.print(_line("Companies", summary.companies))
     console.print(f"Lead changes applied: {summary.changes}.")
+    console.print(
+        f"Marketo activities recorded: {summary.activities.recorded} "
+        f"({summary.activities.not_a_person} of leads that are not people here left out)."
+    )
     skips = [("lead", *skip) for skip in summary.leads.skips] + [("company", *skip) for skip in summary.companies.skips]
     if not skips:
         return

@@ -6,6 +6,7 @@ metadata, written in E.164. The messages name the value and say what would be ac
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import date
@@ -13,6 +14,7 @@ from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from phonenumbers import geocoder
 
 from overture.people import email_domains
 from overture.people.fields import FieldSpec, FieldType
@@ -83,10 +85,45 @@ def parse_domain(text: str) -> str:
 
 
 def _country(text: str) -> str:
+    """A two-letter code (ISO 3166), or a country's English name as CRMs keep it ("France", "United States")."""
     code = text.strip().upper()
-    if not _COUNTRY.match(code):
-        raise BadValue(f"'{text}' is not a two-letter country code (ISO 3166), like US or FR.")
-    return code
+    if _COUNTRY.match(code):
+        return code
+    named = _codes_by_name().get(_name_key(text))
+    if named is None:
+        raise BadValue(f"'{text}' is not a country: give its two-letter code (ISO 3166), like US or FR, or its name.")
+    return named
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"[^a-z]+", " ", name.casefold()).strip()
+
+
+_OTHER_NAMES = {
+    "usa": "US",
+    "united states of america": "US",
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "korea": "KR",
+    "russia": "RU",
+    "czech republic": "CZ",
+}
+
+
+@functools.cache
+def _codes_by_name() -> dict[str, str]:
+    """Each country's English name (as phonenumbers' geocoder names it) and a few usual other names, to its code.
+    Built on first use (a quarter of a second), not at import."""
+    codes = {
+        _name_key(geocoder.country_name_for_number(example, "en")): region
+        for region in phonenumbers.SUPPORTED_REGIONS
+        if (example := phonenumbers.example_number(region)) is not None
+    }
+    codes.update(_OTHER_NAMES)
+    return codes
 
 
 def _phone(text: str, region: str | None) -> str:

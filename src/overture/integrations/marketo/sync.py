@@ -19,6 +19,8 @@
    leads every 5 minutes, where a bulk export would take a place in the instance's export queue and a minute or
    more of polling (Marketo updates an export's status at most every 60 s) for a handful of leads. A page's
    changes and its token are written in one transaction, so a page is never applied twice.
+4. **activities** — last, once the leads are people: Marketo's activities since the last run (the first run: the
+   last 90 days) become activities of those people (`activities_import.py`).
 
 **Conflict rule**: a value captured in chat after Marketo's last change wins; otherwise Marketo's does. For a bulk
 row, "Marketo's last change" is the lead's `updatedAt`; for a lead change, the change's own time. When a field was
@@ -44,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from overture.db import Database
 from overture.errors import OvertureError
+from overture.integrations.marketo.activities_import import ActivityCounts, import_activities
 from overture.integrations.marketo.bulk import MAX_WINDOW
 from overture.integrations.marketo.client import MarketoClient
 from overture.integrations.marketo.companies_bulk import apply_companies
@@ -118,12 +121,13 @@ def _always() -> bool:
 
 @dataclass
 class Summary:
-    """What a sync did: leads and companies created, updated, unchanged and skipped (with the reasons), and the
-    lead field changes applied by the incremental phase."""
+    """What a sync did: leads and companies created, updated, unchanged and skipped (with the reasons), the lead
+    field changes applied by the incremental phase, and the Marketo activities recorded."""
 
     leads: Counts = field(default_factory=Counts)
     companies: Counts = field(default_factory=Counts)
     changes: int = 0
+    activities: ActivityCounts = field(default_factory=ActivityCounts)
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,9 @@ def sync_marketo(
     _companies_phase(db, client, mappings, report, summary, go_on)
     go_on()
     _changes_phase(db, client, mappings, report, summary, go_on)
+    go_on()
+    # Last: the leads their activities name are people by now.
+    summary.activities = import_activities(db, client, progress=report)
     return summary
 
 
