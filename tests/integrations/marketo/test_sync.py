@@ -71,6 +71,22 @@ def test_a_full_sync_creates_every_lead_and_company_once_with_each_person_in_the
     assert max(done for phase, done, _ in seen if phase == "leads") == LEADS
 
 
+def test_without_a_start_the_initial_sync_starts_the_day_the_oldest_lead_was_created_not_in_2006(
+    db: Database, start_marketo: StartMarketo
+) -> None:
+    with marketo(start_marketo, Clock(), leads=LEADS, companies=COMPANIES) as (fake, client):
+        oldest = fake.lead(1)
+        summary = sync_marketo(db, client, batch_rows=BATCH)
+    with db.read() as session:
+        windows = session.scalars(
+            select(MarketoSyncState.window_start).where(MarketoSyncState.phase == "leads").order_by("window_start")
+        ).all()
+    assert oldest is not None
+    assert windows[0].date().isoformat() == oldest["createdAt"][:10]
+    assert len(windows) == 24  # two years of leads in 31-day windows (from 2006: 245)
+    assert summary.leads.created == LEADS
+
+
 def test_running_the_sync_again_in_full_creates_nothing_twice(db: Database, start_marketo: StartMarketo) -> None:
     with marketo(start_marketo, Clock(), leads=LEADS, companies=COMPANIES) as (_, client):
         sync_marketo(db, client, start=SINCE, batch_rows=BATCH)

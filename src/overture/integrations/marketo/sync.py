@@ -61,6 +61,7 @@ from overture.integrations.marketo.leads_import import (
     LEAD,
     Counts,
     records_of,
+    remote_time,
     text_of,
 )
 from overture.integrations.marketo.schemas import ExportJob, LeadChange, Record
@@ -179,6 +180,8 @@ def sync_marketo(
             raise SyncStopped()
 
     go_on()
+    if start == DEFAULT_START and (full or not _planned(db)):
+        start = _first_lead_created(client) or start
     _plan(db, start, client.clock(), full)
     _leads_phase(db, client, mappings, batch_rows, report, summary, go_on)
     go_on()
@@ -192,6 +195,23 @@ def sync_marketo(
 
 
 # --- the plan and the checkpoints --------------------------------------------------------------------------------
+
+
+def _planned(db: Database) -> bool:
+    with db.read() as session:
+        return session.scalar(select(MarketoSyncState.id).where(MarketoSyncState.phase == "leads").limit(1)) is not None
+
+
+def _first_lead_created(client: MarketoClient) -> datetime | None:
+    """When the instance's oldest lead was created, as far as one call tells: Marketo numbers leads in the order it
+    creates them, so the lowest ids still there are the oldest. The initial sync then starts that day instead of
+    in 2006: every empty 31-day window costs an export and a minute of polling. None when those ids are all gone
+    (the sync starts in 2006)."""
+    leads = client.get_leads("id", list(range(1, 301)), ["createdAt"])
+    created = [moment for lead in leads if (moment := remote_time(text_of(lead.get("createdAt")))) is not None]
+    if not created:
+        return None
+    return min(created).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _plan(db: Database, start: datetime, now: datetime, full: bool) -> None:
