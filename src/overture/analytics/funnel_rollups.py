@@ -64,11 +64,16 @@ def read_changes(session: Session, conversations: Position, meetings: Position) 
     for dialogue_id, hour, _at, _id in conversation_rows:
         touched[dialogue_id].add(hour)
 
+    meeting_changes = _after(Meeting.updated_at, Meeting.id, meetings)
+    if len(conversation_rows) == limit:
+        # A backlog: the meetings changed up to the last conversation change read, so that both count the same
+        # hours (meetings are a few in a hundred conversations: as many of them spanned the whole log at once).
+        meeting_changes.append(Meeting.updated_at <= conversation_rows[-1][2])
     meeting_rows = run(
         session,
         select(Conversation.dialogue_id, started, Meeting.updated_at, Meeting.id)
         .join(Conversation, Conversation.id == Meeting.conversation_id)
-        .where(*_after(Meeting.updated_at, Meeting.id, meetings))
+        .where(*meeting_changes)
         .order_by(Meeting.updated_at, Meeting.id)
         .limit(limit),
     ).all()
