@@ -1,11 +1,15 @@
 """`overture demo`: a demo website and a demo admin on SQLite in one process, and what the demo starts with (the
-example dialogues live on the demo website, a sales team on the built-in calendar, fictional customers)."""
+example dialogues live on the demo website, a sales team on the built-in calendar, fictional customers, and a fake
+Marketo beside it for the admin to connect)."""
 
 from __future__ import annotations
 
 import secrets
 import shutil
+import sys
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -19,6 +23,9 @@ from overture.cli.common import (
     settings_or_exit,
 )
 from overture.db import Database, migrate, utcnow
+
+if TYPE_CHECKING:
+    from overture.integrations.marketo.fake import FakeMarketo
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_DATA_DIR = Path("overture-demo")
@@ -158,6 +165,48 @@ def seed_demo_people(session: Session) -> None:
     session.flush()
 
 
+# The demo's fake Marketo: a small instance whose leads were all created in the last 60 days, so its initial sync
+# takes two 31-day bulk windows (generated leads span two years: 24 windows, each an export to wait for).
+DEMO_MARKETO_LEADS = 500
+DEMO_MARKETO_COMPANIES = 40
+DEMO_MARKETO_SEED = 1
+DEMO_MARKETO_DAYS = 60
+
+
+def demo_marketo() -> FakeMarketo:
+    """A fake Marketo (client id "overture", secret "secret") holding 500 leads of 40 companies (seed 1), created
+    evenly over the 60 days before now; not started."""
+    from overture.integrations.marketo.fake import FakeMarketo
+    from overture.integrations.marketo.fake_data import Generated
+
+    fake = FakeMarketo(companies=DEMO_MARKETO_COMPANIES, seed=DEMO_MARKETO_SEED)
+    now = fake.clock().replace(microsecond=0)
+    # The fake's own companies come from the same seed and count, so each lead's externalCompanyId names one.
+    people = Generated(DEMO_MARKETO_LEADS, DEMO_MARKETO_COMPANIES, DEMO_MARKETO_SEED, now)
+    step = timedelta(days=DEMO_MARKETO_DAYS) / DEMO_MARKETO_LEADS
+    for number in range(1, DEMO_MARKETO_LEADS + 1):
+        lead = people.lead(number)
+        assert lead is not None, "a generated lead exists for every id up to the count"
+        created = now - timedelta(days=DEMO_MARKETO_DAYS) + step * (number - 1)
+        fields = {name: value for name, value in lead.items() if name not in ("id", "email")}
+        fields["createdAt"] = fields["updatedAt"] = created
+        fake.add_lead(email=lead["email"], **fields)
+    return fake
+
+
+def start_demo_marketo() -> tuple[FakeMarketo | None, str]:
+    """Starts the demo's fake Marketo on a free port of 127.0.0.1; returns it (None when it could not start) and
+    the banner's line about it, which says why when it did not start."""
+    try:
+        fake = demo_marketo()
+        url = fake.start("127.0.0.1", 0)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return None, f"Marketo (fake): not started ({reason}); the demo runs without it"
+    line = f"Marketo (fake): {url}  client id {fake.client_id}, secret {fake.client_secret}"
+    return fake, f"{line} — connect it on Integrations > Marketo"
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
@@ -171,12 +220,21 @@ def seed_demo_people(session: Session) -> None:
     help="Folder for the demo's SQLite database and keys; the option wins over the variable.",
 )
 @click.option("--reset", is_flag=True, help="Delete the demo data and start afresh (only in a folder the demo made).")
-def demo(host: str, port: int, data_dir: Path, reset: bool) -> None:
+@click.option(
+    "--marketo/--no-marketo",
+    default=True,
+    show_default=True,
+    help="Also run a fake Marketo (500 leads, 40 companies) on a free local port, to connect on Integrations.",
+)
+def demo(host: str, port: int, data_dir: Path, reset: bool, marketo: bool) -> None:
     """Start Overture with a demo website and a demo admin, on SQLite, in one process.
 
     The first start creates the data folder, migrates it, creates the admin user and prints its password once.
     Later starts keep the data; --reset starts afresh. The data folder is the one --data-dir names, else
     OVERTURE_DATA_DIR, else overture-demo in the current folder; the demo always uses SQLite there.
+
+    A fake Marketo runs beside it (unless --no-marketo) and stops with it; the banner prints its URL, client id and
+    secret. Nothing is connected to it until the admin connects it on Integrations > Marketo.
     """
     import uvicorn
 
@@ -184,7 +242,9 @@ def demo(host: str, port: int, data_dir: Path, reset: bool) -> None:
     from overture.web.app import create_app
 
     base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    settings = settings_or_exit(data_dir=data_dir, database_url="", base_url=base_url, demo=True)
+    # The fake Marketo listens on 127.0.0.1, which integrations may not reach unless the demo's settings allow it.
+    reach_fake = {"integrations_private_addresses": True} if marketo else {}
+    settings = settings_or_exit(data_dir=data_dir, database_url="", base_url=base_url, demo=True, **reach_fake)
     port_or_exit(host, port)
     if reset:
         _reset_demo_folder(data_dir)
@@ -197,6 +257,7 @@ def demo(host: str, port: int, data_dir: Path, reset: bool) -> None:
         migrate(db.engine)
         password = _seed_demo(db, console)
     db.dispose()
+    fake, marketo_line = start_demo_marketo() if marketo else (None, "")
 
     console.rule("[bold]Overture demo")
     console.print(f"Demo website:  {base_url}/demo")
@@ -209,11 +270,18 @@ def demo(host: str, port: int, data_dir: Path, reset: bool) -> None:
         console.print("printed then, or set a new one with:")
         console.print(f"  OVERTURE_DATA_DIR={data_dir} overture users password {DEMO_ADMIN_EMAIL}")
         console.print("or start afresh with `overture demo --reset`.")
+    if marketo_line:
+        console.print(marketo_line)
     console.print("Mail is kept in the admin's Outbox. Stop with Ctrl+C.")
     console.rule()
-    uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="warning", server_header=False, proxy_headers=False
-    )
+    sys.stdout.flush()  # the banner is read as soon as it is printed, also through a pipe
+    try:
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="warning", server_header=False, proxy_headers=False
+        )
+    finally:
+        if fake is not None:
+            fake.stop()
 
 
 # --- users --------------------------------------------------------------------------------------------------
