@@ -7,7 +7,8 @@ each test starts with empty tables.
 `--clock INSTANT` runs every test on a clock moved to INSTANT (time-machine, ticking from there; a test that travels
 itself travels from inside it): the way to prove the suite passes on any date, e.g. a leap day or a DST change.
 
-On PostgreSQL the tests that use no database are left out (they ran on SQLite); `--engine-free-too` runs them too.
+On PostgreSQL the tests that use no database and the browser tests are left out (they ran on SQLite);
+`--engine-free-too` runs them too.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--engine-free-too",
         action="store_true",
-        help="on PostgreSQL, also run the tests that use no database (by default they run on SQLite only)",
+        help="on PostgreSQL, also run the tests that use no database and the browser tests (by default they run on "
+        "SQLite only)",
     )
 
 
@@ -75,14 +77,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, leaves out the tests that use no database (no `database_url` among their fixtures): they
-    ran on SQLite already and give the same answer on any engine; this keeps CI's two runs within its time."""
+    """On PostgreSQL, leaves out the tests that use no database (no `database_url` among their fixtures) and the
+    browser tests: they ran on SQLite already and give the same answer on any engine; this keeps CI's two runs
+    within its time."""
     if not os.environ.get(TEST_DATABASE_VARIABLE) or config.getoption("engine_free_too"):
         return
-    engine_free = [item for item in items if "database_url" not in getattr(item, "fixturenames", ())]
-    if engine_free:
-        config.hook.pytest_deselected(items=engine_free)
-        items[:] = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    left_out = [item for item in items if _same_on_any_engine(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not _same_on_any_engine(item)]
+
+
+def _same_on_any_engine(item: pytest.Item) -> bool:
+    """A test that uses no database, or a browser test: the pages it walks run the service functions the API and
+    service tests run on PostgreSQL too; what the browser adds (layout, scripts, focus) does not depend on the
+    engine."""
+    return "database_url" not in getattr(item, "fixturenames", ()) or "/tests/browser/" in str(item.path)
 
 
 @pytest.fixture(scope="session")
